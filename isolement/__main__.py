@@ -1,0 +1,5 @@
+import sys
+
+from isolement.cli import main
+
+sys.exit(main())

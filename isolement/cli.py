@@ -1,0 +1,365 @@
+"""The command line: parse arguments, call a containment flow, render its result.
+
+Exit codes: 0 done (contained / restored / intact), 2 bad input or refused before anything was
+sent, 3 partial: some paths are still open, 4 nothing could be done (devices unreachable or all
+failed), 5 journal not intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from isolement import containment, paths, render
+from isolement.containment import Outcome, Runtime
+from isolement.errors import InputError, IsolementError, LabError, LockedError
+from isolement.inventory import Inventory, load_inventory
+from isolement.journal import TornRecord, default_journal_path, read_records, verify_chain
+from isolement.names import check_name, check_text
+from isolement.planner import resolve_parameters, select_targets
+from isolement.playbook import Playbook, available_playbooks, load_playbook
+
+EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL = 0, 2, 3, 4, 5
+_RUN_EXIT = {
+    Outcome.DONE: EXIT_OK,
+    Outcome.NOTHING_TO_DO: EXIT_OK,
+    Outcome.PARTIAL: EXIT_PARTIAL,
+    Outcome.FAILED: EXIT_FAILED,
+}
+
+
+def _safe(kind: str, check: Any) -> Any:
+    def parse(value: str) -> str:
+        try:
+            return str(check(value))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{kind}: {exc}") from None
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isolement", description="Cut and restore network paths during a cyber-containment."
+    )
+    parser.add_argument(
+        "--inventory",
+        type=Path,
+        default=paths.DEFAULT_INVENTORY,
+        help="inventory file (default: the lab's)",
+    )
+    parser.add_argument(
+        "--playbooks", type=Path, default=paths.PLAYBOOKS, help="directory of named playbooks"
+    )
+    parser.add_argument("--journal", type=Path, help="journal file (default: in the state dir)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("validate", help="check the inventory and every playbook")
+
+    def playbook_command(name: str, help_: str, optional: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("playbook", nargs="?" if optional else None)
+        p.add_argument("--site", type=_safe("--site", check_name), help="for isolate-site")
+        return p
+
+    p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
+    p.add_argument("--offline", action="store_true", help="do not read device state")
+    reason = {"type": _safe("--reason", check_text), "required": True}
+    p = playbook_command("cut", "apply a playbook's cuts (idempotent)")
+    p.add_argument("--reason", **reason)
+    p.add_argument("--operator", type=_safe("--operator", check_text))
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    playbook_command("status", "live state of each targeted path", optional=True)
+    playbook_command("verify", "state read back and probes; non-zero if a path is open")
+    p = playbook_command("restore", "undo what a playbook cut, exactly")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every cut of this playbook")
+    which.add_argument("--stage", type=_safe("--stage", check_name))
+    p.add_argument("--approved-by", type=_safe("--approved-by", check_text), required=True)
+    p.add_argument("--reason", **reason)
+    p.add_argument("--operator", type=_safe("--operator", check_text))
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    journal = sub.add_parser("journal", help="the record of every decision and change")
+    jsub = journal.add_subparsers(dest="journal_command", required=True)
+    show = jsub.add_parser("show", help="timeline")
+    show.add_argument("--device")
+    show.add_argument("--playbook")
+    jsub.add_parser("verify", help="check the hash chain; non-zero if altered")
+    jsub.add_parser("export", help="every record as one JSON document")
+
+    lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
+    lsub = lab.add_subparsers(dest="lab_command", required=True)
+    lsub.add_parser("up", help="stand the lab up")
+    lsub.add_parser("down", help="remove everything 'lab up' created")
+    lsub.add_parser("status", help="what the lab has running")
+    drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
+    drill.add_argument("playbooks", nargs="*", default=["cut-intersite", "cut-internet"])
+    drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    return parser
+
+
+def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, default=_jsonable))
+    else:
+        print(text)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"refusing to {what} without --yes when no one is at the terminal")
+    answer = input(f"{what}? Type the playbook name to confirm: ")
+    if answer.strip() != args.playbook:
+        raise InputError("not confirmed; nothing was sent")
+
+
+class App:
+    """The loaded inputs of one invocation."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.inventory: Inventory = load_inventory(args.inventory)
+        journal = args.journal or default_journal_path(paths.state_dir(), self.inventory.name)
+        self.runtime = Runtime(self.inventory, journal)
+
+    def playbook(self) -> tuple[Playbook, dict[str, str]]:
+        playbook = load_playbook(self.args.playbook, self.args.playbooks)
+        params = resolve_parameters(playbook, self.inventory, {"site": self.args.site})
+        # Resolve the selection now: a bad reference is reported before any device is touched.
+        select_targets(self.inventory, playbook, params)
+        return playbook, params
+
+
+def cmd_validate(app: App) -> int:
+    inv = app.inventory
+    names = available_playbooks(app.args.playbooks)
+    for name in names:
+        playbook = load_playbook(name, app.args.playbooks)
+        for site in sorted(inv.sites) if playbook.parameters else [None]:
+            params = resolve_parameters(playbook, inv, {"site": site})
+            select_targets(inv, playbook, params)
+    text = (
+        f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
+        f"{len(inv.links)} links, {len(inv.probes)} probes\n"
+        f"playbooks OK: {', '.join(names)}"
+    )
+    _emit(app.args, text, {"inventory": str(inv.source), "playbooks": names, "ok": True})
+    return EXIT_OK
+
+
+def cmd_plan(app: App) -> int:
+    playbook, params = app.playbook()
+    report = containment.plan(app.runtime, playbook, params, app.args.offline)
+    _emit(
+        app.args,
+        render.plan_text(report),
+        {"plan": report.plan, "hash": report.plan.digest(), "unreachable": report.unreachable},
+    )
+    return EXIT_OK
+
+
+def _run_exit(app: App, report: containment.RunReport) -> int:
+    _emit(
+        app.args,
+        render.run_text(report),
+        {
+            "outcome": report.outcome,
+            "run": report.run_id,
+            "plan": report.plan,
+            "hash": report.plan.digest(),
+            "steps": report.steps,
+            "unreachable": report.unreachable,
+            "duration_s": report.duration_s,
+        },
+    )
+    return _RUN_EXIT[report.outcome]
+
+
+def cmd_cut(app: App) -> int:
+    playbook, params = app.playbook()
+    _confirm(app.args, f"cut {playbook.name}")
+    report = containment.cut(
+        app.runtime,
+        playbook,
+        params,
+        reason=app.args.reason,
+        operator=app.args.operator or containment.operator_name(),
+    )
+    return _run_exit(app, report)
+
+
+def cmd_restore(app: App) -> int:
+    playbook, params = app.playbook()
+    if app.args.stage:
+        raise InputError(
+            f"playbook {playbook.name} declares no reconnection stages; use --all",
+            source=str(playbook.source),
+        )
+    _confirm(app.args, f"restore {playbook.name}")
+    report = containment.restore(
+        app.runtime,
+        playbook,
+        params,
+        reason=app.args.reason,
+        operator=app.args.operator or containment.operator_name(),
+        approved_by=app.args.approved_by,
+    )
+    return _run_exit(app, report)
+
+
+def cmd_status(app: App) -> int:
+    if app.args.playbook:
+        playbook, params = app.playbook()
+        links = containment.status(app.runtime, playbook, params)
+    else:
+        links = containment.status(app.runtime, None, {})
+    _emit(app.args, render.status_text(links), {"links": links})
+    unknown = any(link.state is containment.PathState.UNKNOWN for link in links)
+    return EXIT_FAILED if unknown else EXIT_OK
+
+
+def cmd_verify(app: App) -> int:
+    playbook, params = app.playbook()
+    report = containment.verify(app.runtime, playbook, params)
+    _emit(
+        app.args,
+        render.verify_text(report),
+        {
+            "contained": report.contained,
+            "links": report.links,
+            "probes": [
+                {
+                    "name": c.outcome.probe.name,
+                    "result": c.outcome.result,
+                    "expected": c.expected,
+                    "detail": c.outcome.detail,
+                }
+                for c in report.probes
+            ],
+        },
+    )
+    return EXIT_OK if report.contained else EXIT_PARTIAL
+
+
+def cmd_journal(app: App) -> int:
+    path = app.runtime.journal_path
+    sub = app.args.journal_command
+    if sub == "verify":
+        good, problem = verify_chain(path)
+        text = (
+            f"{path}: {good} records, intact"
+            if problem is None
+            else f"{path}: NOT INTACT after {good} good records: {problem}"
+        )
+        _emit(app.args, text, {"path": str(path), "records": good, "problem": problem})
+        return EXIT_OK if problem is None else EXIT_JOURNAL
+    records = [r for r in read_records(path) if not isinstance(r, TornRecord)]
+    if sub == "export":
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    shown = [
+        r
+        for r in records
+        if (not app.args.device or r.get("device") == app.args.device)
+        and (not app.args.playbook or r.get("playbook") == app.args.playbook)
+    ]
+    if app.args.json:
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_timeline_line(r) for r in shown) or f"{path}: no records")
+    return EXIT_OK
+
+
+def _timeline_line(r: dict[str, Any]) -> str:
+    head = f"{r.get('ts', '?')}  {r.get('event', '?'):<15}"
+    event = r.get("event")
+    if event == "run.started":
+        who = f"by {r.get('operator')}" + (
+            f", approved by {r['approved_by']}" if r.get("approved_by") else ""
+        )
+        return f"{head} {r['direction']} {r['playbook']} {who}: {r.get('reason')}"
+    if event == "run.finished":
+        return f"{head} {r['direction']} {r['playbook']}: {r['outcome']} ({r['duration_s']} s)"
+    if event in ("change.intent", "change.applied"):
+        what = ", ".join(c["interface"] for c in r.get("changes", []))
+        return f"{head} {r.get('device')}: {r['direction']} {what}"
+    return f"{head} {r.get('device', '')}: {r.get('error', '')}"
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    # The lab needs root and Linux, and its code lives in the repository's lab/ (mapped to
+    # isolement.lab by the packaging), so it is loaded only when asked for.
+    lab = importlib.import_module("isolement.lab")
+
+    sub = args.lab_command
+    if sub == "up":
+        print(lab.up())
+    elif sub == "down":
+        print(lab.down())
+    elif sub == "status":
+        text, running = lab.status()
+        print(text)
+        return EXIT_OK if running else EXIT_FAILED
+    else:
+        return int(lab.drill(args.playbooks, keep=args.keep))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "cut": cmd_cut,
+    "restore": cmd_restore,
+    "status": cmd_status,
+    "verify": cmd_verify,
+    "journal": cmd_journal,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Operational logs go to stderr; the journal is written separately (see journal.py).
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "lab":
+            return cmd_lab(args)
+        return COMMANDS[args.command](App(args))
+    except (InputError, LockedError) as exc:
+        print(f"isolement: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except LabError as exc:
+        print(f"isolement lab: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except IsolementError as exc:
+        print(f"isolement: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(
+            "isolement: interrupted; see 'isolement journal show' for what was done",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

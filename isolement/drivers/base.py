@@ -1,0 +1,87 @@
+"""The contract between isolement and one platform, and the session a driver talks through.
+
+A driver is vendor knowledge only: which commands read state and how to parse the answer, which
+commands cut and restore, how an error looks. It never opens a connection itself; the session is
+handed to it, so drivers are tested on recorded outputs without any device.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from isolement.errors import DeviceError
+from isolement.state import CutMethod, DeviceState
+
+
+class Session(Protocol):
+    """One open CLI session on one device."""
+
+    def send_command(self, command: str, *, verify_echo: bool = True) -> str: ...
+
+    def send_config(self, commands: Sequence[str]) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CutTarget:
+    """One endpoint of one link, and how it is cut."""
+
+    link: str
+    interface: str
+    method: CutMethod
+
+
+class Driver:
+    """Shared behaviour; a platform file overrides what differs (its syntax, its parsing)."""
+
+    platform: ClassVar[str]
+    netmiko_device_type: ClassVar[str]
+    # The cut methods this platform implements; the planner refuses any other.
+    methods: ClassVar[frozenset[CutMethod]]
+    # What `method: auto` in a playbook means on this platform.
+    preferred_method: ClassVar[CutMethod]
+    # The command whose output is the device's configuration, compared before/after a restore.
+    snapshot_command: ClassVar[str]
+    # Output lines that mean the device refused a command.
+    error_patterns: ClassVar[tuple[re.Pattern[str], ...]]
+    # Whether changes are sent inside the platform's configuration mode.
+    uses_config_mode: ClassVar[bool] = True
+    # Whether the device echoes a change command back verbatim (a shell wraps long lines).
+    verify_echo: ClassVar[bool] = True
+
+    def read_state(self, session: Session) -> DeviceState:
+        raise NotImplementedError
+
+    def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
+        raise NotImplementedError
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        raise NotImplementedError
+
+    def find_error(self, output: str) -> str | None:
+        for pattern in self.error_patterns:
+            match = pattern.search(output)
+            if match:
+                return match.group(0).strip()
+        return None
+
+    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
+        """Send configuration commands; raise DeviceError if the device answered with an error,
+        so an error is never reported as success."""
+        if self.uses_config_mode:
+            output = session.send_config(commands)
+        else:
+            output = "\n".join(
+                session.send_command(command, verify_echo=self.verify_echo) for command in commands
+            )
+        error = self.find_error(output)
+        if error:
+            raise DeviceError(device, f"device answered with an error: {error}")
+        return output
+
+    def snapshot(self, session: Session) -> str:
+        return session.send_command(self.snapshot_command)

@@ -1,0 +1,61 @@
+"""Cisco IOS / IOS-XE: cut = `shutdown` of the interface, restore = `no shutdown`.
+
+State is read from `show ip interface brief`, parsed with ntc-templates (TextFSM): the community
+templates follow IOS's column layout across releases better than a hand-written regex would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ntc_templates.parse import parse_output
+
+from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.errors import UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+# IOS marks a refused line with "% " in the configuration dialogue.
+_IOS_ERRORS = (
+    re.compile(
+        r"^% ?(Invalid input detected.*|Incomplete command.*|Ambiguous command.*|"
+        r"Unknown command.*|Command incomplete.*|Invalid interface.*|.*not allowed.*)$",
+        re.MULTILINE,
+    ),
+)
+
+
+class CiscoIosDriver(Driver):
+    platform = "cisco_ios"
+    netmiko_device_type = "cisco_ios"
+    methods = frozenset({CutMethod.SHUTDOWN})
+    preferred_method = CutMethod.SHUTDOWN
+    snapshot_command = "show running-config"
+    error_patterns = _IOS_ERRORS
+
+    def read_state(self, session: Session) -> DeviceState:
+        return self.parse_interface_brief(session.send_command("show ip interface brief"))
+
+    @staticmethod
+    def parse_interface_brief(output: str) -> DeviceState:
+        rows = parse_output(platform="cisco_ios", command="show ip interface brief", data=output)
+        if not rows and output.strip():
+            raise UnexpectedOutput(
+                f"unrecognised 'show ip interface brief' output: {output[:80]!r}"
+            )
+        return DeviceState(
+            interfaces={row["interface"]: row["status"] != "administratively down" for row in rows}
+        )
+
+    def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
+        return _interface_blocks(targets, "shutdown")
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        return _interface_blocks(targets, "no shutdown")
+
+
+def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
+    commands: list[str] = []
+    for target in targets:
+        commands += [f"interface {target.interface}", line, "exit"]
+    return commands

@@ -1,0 +1,56 @@
+"""Every error isolement raises on purpose, with a message meant for a tired engineer.
+
+IsolementError
+├── InputError            bad inventory/playbook/argument: refused before anything is sent
+│   └── PlanRefused       the request is well-formed but unsafe or impossible to plan
+├── DeviceError           a device could not be reached, refused us, or answered with an error
+├── UnexpectedOutput      a driver could not make sense of what a device printed
+├── JournalError          the journal cannot be written, or is not intact
+├── LockedError           another run holds the inventory's lock
+└── LabError              the lab cannot be stood up or torn down
+"""
+
+from __future__ import annotations
+
+
+class IsolementError(Exception):
+    """Base of every error isolement raises on purpose."""
+
+
+class InputError(IsolementError):
+    """Bad input: names the file and the field. Nothing has been sent to any device."""
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        where = ", ".join(part for part in (source, f"field {field}" if field else None) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class PlanRefused(InputError):
+    """The request is well-formed but would be unsafe or cannot be carried out."""
+
+
+class DeviceError(IsolementError):
+    """A device could not be reached, refused the login, or answered with an error."""
+
+    def __init__(self, device: str, message: str):
+        self.device = device
+        self.reason = message
+        super().__init__(f"{device}: {message}")
+
+
+class UnexpectedOutput(IsolementError):
+    """A driver could not parse a device's answer; the caller names the device."""
+
+
+class JournalError(IsolementError):
+    """The journal cannot be written, or is not intact."""
+
+
+class LockedError(IsolementError):
+    """Another isolement run holds the lock on this inventory."""
+
+
+class LabError(IsolementError):
+    """The lab cannot be stood up, inspected or torn down."""

@@ -1,0 +1,194 @@
+"""The inventory: sites, devices, links, credentials references and probes, validated once.
+
+Every cross-reference is checked when the file is loaded, so the rest of the code can trust it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from isolement.drivers import PLATFORMS, supported_platforms
+from isolement.errors import InputError
+from isolement.names import Name, Text
+from isolement.yamlfile import FieldError, load_model
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(StrEnum):
+    SWITCH = "switch"
+    ROUTER = "router"
+    FIREWALL = "firewall"
+
+
+class LinkKind(StrEnum):
+    INTERSITE = "intersite"
+    INTERNET = "internet"
+    PARTNER = "partner"
+    VENDOR_ACCESS = "vendor-access"
+    BACKUP = "backup"
+    MANAGEMENT = "management"
+
+
+class Credential(Strict):
+    """Where a secret lives. The inventory never holds the secret itself."""
+
+    username: Name
+    key_file: Path | None = None
+    password_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Credential:
+        if (self.key_file is None) == (self.password_env is None):
+            raise ValueError("give exactly one of key_file or password_env")
+        return self
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+class Site(Strict):
+    description: Text = ""
+
+
+def _known_platform(value: str) -> str:
+    if value not in PLATFORMS:
+        raise ValueError(
+            f"unknown platform {value!r}; supported platforms: {', '.join(supported_platforms())}"
+        )
+    return value
+
+
+class Device(Strict):
+    site: Name
+    role: Role
+    platform: Annotated[Name, AfterValidator(_known_platform)]
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$", max_length=253)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    credential: Name
+
+
+class Endpoint(Strict):
+    device: Name
+    interface: Name
+
+
+class Link(Strict):
+    kind: LinkKind
+    description: Text = ""
+    endpoints: Annotated[list[Endpoint], Field(min_length=1, max_length=2)]
+
+    def sites(self, inventory: Inventory) -> set[str]:
+        return {inventory.devices[e.device].site for e in self.endpoints}
+
+
+class Probe(Strict):
+    """A reachability check with real packets, and the links its path crosses."""
+
+    name: Name
+    from_netns: Name
+    to: ipaddress.IPv4Address
+    crosses: list[Name] = []
+
+
+class Inventory(Strict):
+    name: Name
+    description: Text = ""
+    known_hosts: Path
+    credentials: dict[Name, Credential]
+    sites: dict[Name, Site]
+    devices: dict[Name, Device]
+    links: dict[Name, Link]
+    probes: list[Probe] = []
+    # Set by the loader: where the file came from, for messages and relative paths.
+    source: Path = Path("<memory>")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Inventory:
+        for name, device in self.devices.items():
+            if device.site not in self.sites:
+                raise FieldError(f"devices.{name}.site", f"unknown site {device.site!r}")
+            if device.credential not in self.credentials:
+                raise FieldError(
+                    f"devices.{name}.credential", f"unknown credential {device.credential!r}"
+                )
+        seen_ports: dict[tuple[str, str], str] = {}
+        for name, link in self.links.items():
+            for i, end in enumerate(link.endpoints):
+                field = f"links.{name}.endpoints.{i}"
+                if end.device not in self.devices:
+                    raise FieldError(f"{field}.device", f"unknown device {end.device!r}")
+                key = (end.device, end.interface)
+                if key in seen_ports:
+                    raise FieldError(
+                        f"{field}.interface",
+                        f"{end.device} {end.interface} is already an endpoint of link "
+                        f"{seen_ports[key]}",
+                    )
+                seen_ports[key] = name
+        probe_names: set[str] = set()
+        for i, probe in enumerate(self.probes):
+            if probe.name in probe_names:
+                raise FieldError(f"probes.{i}.name", f"duplicate probe name {probe.name!r}")
+            probe_names.add(probe.name)
+            for crossed in probe.crosses:
+                if crossed not in self.links:
+                    raise FieldError(f"probes.{i}.crosses", f"unknown link {crossed!r}")
+        return self
+
+
+def load_inventory(path: Path) -> Inventory:
+    inventory = load_model(path, Inventory)
+    base = path.resolve().parent
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else base / p
+
+    credentials = {
+        name: cred.model_copy(
+            update={"key_file": absolute(cred.key_file) if cred.key_file else None}
+        )
+        for name, cred in inventory.credentials.items()
+    }
+    return inventory.model_copy(
+        update={
+            "known_hosts": absolute(inventory.known_hosts),
+            "credentials": credentials,
+            "source": path,
+        }
+    )
+
+
+def check_credentials(inventory: Inventory, devices: set[str]) -> None:
+    """Refuse before any session opens if a secret the run needs is not where it should be."""
+    for name in sorted(devices):
+        cred_name = inventory.devices[name].credential
+        cred = inventory.credentials[cred_name]
+        where = f"credentials.{cred_name}"
+        if cred.password_env and cred.password() is None:
+            raise InputError(
+                f"environment variable {cred.password_env} is not set (needed by {name})",
+                source=str(inventory.source),
+                field=f"{where}.password_env",
+            )
+        if cred.key_file and not cred.key_file.is_file():
+            raise InputError(
+                f"key file {cred.key_file} does not exist (needed by {name})",
+                source=str(inventory.source),
+                field=f"{where}.key_file",
+            )
+    if not inventory.known_hosts.is_file():
+        raise InputError(
+            f"known-hosts file {inventory.known_hosts} does not exist: host keys must be "
+            "verified (for the lab, run 'isolement lab up' first)",
+            source=str(inventory.source),
+            field="known_hosts",
+        )

@@ -1,0 +1,36 @@
+"""Constrained string types for everything that ends up inside a device command line.
+
+A value from YAML or the command line that carried a newline, a quote or a semicolon could add
+CLI lines of its own on a device; these types refuse it at load time, before any session opens.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a safe name: use letters, digits and _ . : / @ + - "
+            "(no spaces, quotes, semicolons or line breaks; at most 64 characters)"
+        )
+    return value
+
+
+def check_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("line breaks and control characters are not allowed here")
+    return value
+
+
+# A name used in commands or as an identifier: device, site, link and interface names.
+Name = Annotated[str, AfterValidator(check_name)]
+# Free text that may be journaled or shown but must stay on one line.
+Text = Annotated[str, Field(max_length=500), AfterValidator(check_text)]

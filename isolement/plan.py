@@ -1,0 +1,64 @@
+"""A plan: the ordered, per-device change set of one playbook against the observed state.
+
+Serialisable and hashable: the hash covers what would be sent, not when, so the plan rehearsed in
+the lab can be recognised when the same one comes up in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from isolement.state import CutMethod
+
+
+class Direction(StrEnum):
+    CUT = "cut"
+    RESTORE = "restore"
+
+
+class Change(BaseModel):
+    """One endpoint of one link to change on one device."""
+
+    model_config = ConfigDict(frozen=True)
+
+    link: str
+    interface: str
+    method: CutMethod
+
+
+class DeviceStep(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    device: str
+    site: str
+    platform: str
+    changes: list[Change]
+    commands: list[str]
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    direction: Direction
+    playbook: str
+    inventory: str
+    parameters: dict[str, str] = {}
+    steps: list[DeviceStep]
+    # Per device, endpoints already in the wanted state: nothing to send for them.
+    already_done: dict[str, list[Change]] = {}
+    # Links the playbook leaves up, and probes expected to keep passing.
+    untouched_links: list[str] = []
+    targeted_links: list[str] = []
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.steps
+
+    def digest(self) -> str:
+        body = self.model_dump(mode="json")
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,64 @@
+"""Playbooks: which links a containment cuts, how, and which it must leave alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from isolement.errors import InputError
+from isolement.inventory import LinkKind
+from isolement.names import Name, Text
+from isolement.state import CutMethod
+from isolement.yamlfile import load_model
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# A site may be a playbook parameter, written "{site}", filled in from the command line.
+SiteRef = Annotated[str, Field(pattern=r"^(\{[a-z_]+\}|[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63})$")]
+
+
+class Selector(Strict):
+    """Links matching every given criterion (criteria left out match everything)."""
+
+    kind: Annotated[list[LinkKind] | None, BeforeValidator(_as_list)] = None
+    site: Annotated[list[SiteRef] | None, BeforeValidator(_as_list)] = None
+    link: Annotated[list[Name] | None, BeforeValidator(_as_list)] = None
+
+
+class CutRule(Strict):
+    select: Selector
+    method: CutMethod | Literal["auto"] = "auto"
+
+
+class Playbook(Strict):
+    name: Name
+    description: Text = ""
+    parameters: list[Literal["site"]] = []
+    cut: Annotated[list[CutRule], Field(min_length=1)]
+    keep: list[Name] = []
+    source: Path = Path("<memory>")
+
+
+def available_playbooks(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.yaml"))
+
+
+def load_playbook(ref: str, directory: Path) -> Playbook:
+    """Load a playbook by name (a file in `directory`) or by path."""
+    path = directory / f"{ref}.yaml"
+    if not path.is_file():
+        path = Path(ref)
+    if not path.is_file():
+        known = ", ".join(available_playbooks(directory)) or "none"
+        raise InputError(f"no playbook named {ref!r}; available playbooks: {known}")
+    playbook = load_model(path, Playbook)
+    return playbook.model_copy(update={"source": path})

@@ -1,0 +1,38 @@
+"""What a device really is right now, as read from it: the observed state the planner works on.
+
+Never cached between runs: every plan, cut, status and restore reads it again from the device.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class CutMethod(StrEnum):
+    """How one endpoint of a link is cut."""
+
+    SHUTDOWN = "shutdown"  # administratively shut the interface
+    DENY = "deny"  # a drop rule / deny policy for traffic through the interface
+
+
+class DeviceState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # interface name -> administratively up
+    interfaces: dict[str, bool]
+    # interface -> device-side ids (rule handles, policy ids) of the deny rules isolement owns
+    denies: dict[str, list[str]] = {}
+
+    def is_cut(self, interface: str, method: CutMethod) -> bool:
+        if method is CutMethod.SHUTDOWN:
+            return not self.interfaces.get(interface, True)
+        return bool(self.denies.get(interface))
+
+    def describe(self, interface: str) -> dict[str, object]:
+        """The part of the state that matters for one endpoint, as journaled."""
+        return {
+            "admin_up": self.interfaces.get(interface),
+            "deny_rules": self.denies.get(interface, []),
+        }

@@ -1,0 +1,90 @@
+"""A rehearsal on the lab: for each playbook, plan, cut, verify with real packets, restore, and
+check that every probe that passed before the cut passes again. Prints the timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isolement import containment, paths, render
+from isolement.inventory import load_inventory
+from isolement.journal import default_journal_path
+from isolement.planner import resolve_parameters
+from isolement.playbook import load_playbook
+from isolement.probes import ProbeResult, run_probes
+
+from .stand import Manifest, down, up
+
+OPERATOR = "drill"
+
+
+@dataclass
+class DrillResult:
+    playbook: str
+    time_to_contain_s: float
+    cut: containment.Outcome
+    contained: bool
+    restore: containment.Outcome
+    probes_back: bool
+
+    @property
+    def ok(self) -> bool:
+        good = (containment.Outcome.DONE, containment.Outcome.NOTHING_TO_DO)
+        return self.cut in good and self.contained and self.restore in good and self.probes_back
+
+
+def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
+    inventory = rt.inventory
+    playbook = load_playbook(name, paths.PLAYBOOKS)
+    # A parameterised playbook (isolate-site) is rehearsed on the first site.
+    params = resolve_parameters(playbook, inventory, {"site": sorted(inventory.sites)[0]})
+    passing_before = {
+        o.probe.name for o in run_probes(inventory.probes) if o.result is ProbeResult.PASSES
+    }
+    print(f"\n=== {name} ===")
+    print(render.plan_text(containment.plan(rt, playbook, params, offline=False)))
+    cut = containment.cut(rt, playbook, params, reason=f"lab drill: {name}", operator=OPERATOR)
+    print(render.run_text(cut))
+    check = containment.verify(rt, playbook, params)
+    print(render.verify_text(check))
+    restored = containment.restore(
+        rt, playbook, params, reason="lab drill: restore", operator=OPERATOR, approved_by=OPERATOR
+    )
+    print(render.run_text(restored))
+    passing_after = {
+        o.probe.name for o in run_probes(inventory.probes) if o.result is ProbeResult.PASSES
+    }
+    missing = passing_before - passing_after
+    if missing:
+        print(f"NOT BACK after restore: {', '.join(sorted(missing))}")
+    return DrillResult(
+        name, cut.duration_s, cut.outcome, check.contained, restored.outcome, not missing
+    )
+
+
+def drill(playbooks: list[str], keep: bool = False) -> int:
+    brought_up = Manifest.load() is None
+    if brought_up:
+        print(up())
+    try:
+        inventory = load_inventory(paths.DEFAULT_INVENTORY)
+        journal = default_journal_path(paths.state_dir(), inventory.name)
+        rt = containment.Runtime(inventory, journal)
+        results = [_rehearse(rt, name) for name in playbooks]
+    finally:
+        if brought_up and not keep:
+            print(down())
+    print("\nDrill summary")
+    print(
+        f"  {'playbook':<16} {'time to contain':>15}  {'cut':<14} {'verified':<10} "
+        f"{'restore':<14} probes back"
+    )
+    for r in results:
+        print(
+            f"  {r.playbook:<16} {r.time_to_contain_s:>13.1f} s  {r.cut:<14} "
+            f"{'contained' if r.contained else 'OPEN':<10} {r.restore:<14} "
+            f"{'yes' if r.probes_back else 'NO'}"
+        )
+    print(f"Journal: {journal}")
+    passed = all(r.ok for r in results)
+    print("DRILL PASSED" if passed else "DRILL FAILED")
+    return 0 if passed else 3

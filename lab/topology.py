@@ -1,0 +1,133 @@
+"""A lab topology as data: nodes, veth links with their addresses, routes, initial shutdowns."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from isolement.names import Name
+from isolement.yamlfile import load_model
+
+LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+TOPOLOGIES = Path(__file__).resolve().parent
+DEFAULT_TOPOLOGY = TOPOLOGIES / "hospital-group.yaml"
+
+
+class NodeKind(StrEnum):
+    FRR = "frr"  # FRRouting (zebra + staticd), vtysh behind sshd
+    NFTABLES = "nftables"  # a Linux firewall, bash + nft behind sshd
+    HOST = "host"  # an end host: probes start or end here
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: NodeKind
+    mgmt: ipaddress.IPv4Address | None = None
+
+
+class Port(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    ifname: str
+    address: ipaddress.IPv4Interface
+
+    @classmethod
+    def parse(cls, text: str) -> Port:
+        where, address = text.split()
+        node, ifname = where.split(":")
+        return cls(node=node, ifname=ifname, address=ipaddress.IPv4Interface(address))
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prefix: ipaddress.IPv4Network
+    via: ipaddress.IPv4Address
+    distance: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Route:
+        words = text.split()
+        prefix = "0.0.0.0/0" if words[0] == "default" else words[0]
+        distance = int(words[4]) if len(words) == 5 and words[3] == "distance" else None
+        return cls(
+            prefix=ipaddress.IPv4Network(prefix),
+            via=ipaddress.IPv4Address(words[2]),
+            distance=distance,
+        )
+
+
+class Mgmt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subnet: ipaddress.IPv4Network
+    controller: ipaddress.IPv4Address
+
+
+class Topology(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    mgmt: Mgmt
+    nodes: dict[Name, Node]
+    links: list[tuple[Port, Port]]
+    routes: dict[Name, list[Route]] = {}
+    shutdown: dict[Name, list[Name]] = {}
+    firewall_ruleset: str = ""
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _parse_links(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [
+                tuple(Port.parse(p) if isinstance(p, str) else p for p in pair) for pair in value
+            ]
+        return value
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _parse_routes(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                node: [Route.parse(r) if isinstance(r, str) else r for r in routes]
+                for node, routes in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _stays_in_lab_range(self) -> Topology:
+        # The lab must never route out of the machine: every address is in the benchmark range.
+        if not self.mgmt.subnet.subnet_of(LAB_RANGE):  # type: ignore[arg-type]
+            raise ValueError(f"mgmt subnet {self.mgmt.subnet} is outside {LAB_RANGE}")
+        for pair in self.links:
+            for port in pair:
+                if port.node not in self.nodes:
+                    raise ValueError(f"link endpoint {port.node}:{port.ifname}: unknown node")
+                if port.address not in LAB_RANGE:
+                    raise ValueError(
+                        f"{port.node}:{port.ifname} {port.address} is outside {LAB_RANGE}"
+                    )
+                if len(port.ifname) > 15:
+                    raise ValueError(f"{port.node}:{port.ifname}: interface names are 15 chars")
+        for node, node_routes in self.routes.items():
+            if node not in self.nodes:
+                raise ValueError(f"routes: unknown node {node}")
+            for route in node_routes:
+                if route.via not in LAB_RANGE:
+                    raise ValueError(f"routes.{node}: gateway {route.via} outside {LAB_RANGE}")
+        return self
+
+    def ports(self, node: str) -> list[Port]:
+        return [p for pair in self.links for p in pair if p.node == node]
+
+    def managed(self) -> dict[str, Node]:
+        return {n: node for n, node in self.nodes.items() if node.kind is not NodeKind.HOST}
+
+
+def load_topology(path: Path = DEFAULT_TOPOLOGY) -> Topology:
+    return load_model(path, Topology)
