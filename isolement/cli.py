@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from isolement import containment, paths, render
+from isolement import __version__, containment, paths, render
 from isolement.containment import Outcome, Runtime
 from isolement.errors import InputError, IsolementError, LabError, LockedError
 from isolement.inventory import Inventory, load_inventory

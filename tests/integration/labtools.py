@@ -1,0 +1,137 @@
+"""Independent ways to look at the lab, for the integration tests.
+
+The checks here do not go through isolement: they read the devices with vtysh and nft inside the
+namespaces, and send their own pings, so a bug in isolement cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ISOLEMENT = str(REPO / ".venv" / "bin" / "isolement")
+LAB_DIR = Path("/run/isolement-lab")
+ROUTERS = ["dc-rtr", "h1-rtr", "h2-rtr"]
+FIREWALLS = ["dc-fw", "h1-fw", "h2-fw"]
+HOSTS = {"dc": "198.18.10.10", "h1": "198.18.20.10", "h2": "198.18.30.10"}
+INTERNET_HOST = "198.18.250.10"
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
+
+
+def run_cli(*args: str, state_dir: Path, inventory: Path | None = None):
+    command = [ISOLEMENT]
+    if inventory is not None:
+        command += ["--inventory", str(inventory)]
+    env = {**os.environ, "ISOLEMENT_STATE_DIR": str(state_dir)}
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def ping(site: str, address: str) -> bool:
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{site}-host",
+            "ping",
+            "-n",
+            "-q",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "1",
+            address,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def running_config(router: str) -> str:
+    return subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{router}",
+            "vtysh",
+            "--vty_socket",
+            str(LAB_DIR / router / "run"),
+            "--config_dir",
+            str(LAB_DIR / router),
+            "-c",
+            "show running-config",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def vtysh_config(router: str, *lines: str) -> None:
+    args = ["-c", "configure terminal"]
+    for line in lines:
+        args += ["-c", line]
+    subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{router}",
+            "vtysh",
+            "--vty_socket",
+            str(LAB_DIR / router / "run"),
+            "--config_dir",
+            str(LAB_DIR / router),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def ruleset(firewall: str, handles: bool = False) -> str:
+    return subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{firewall}",
+            "nft",
+            *(["-a"] if handles else []),
+            "list",
+            "ruleset",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def device_configs(handles: bool = False) -> dict[str, str]:
+    configs = {r: running_config(r) for r in ROUTERS}
+    configs |= {f: ruleset(f, handles) for f in FIREWALLS}
+    return configs
+
+
+def journal_records(state_dir: Path) -> list[dict[str, object]]:
+    path = state_dir / "lab-hospital-group" / "journal.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -1,0 +1,127 @@
+"""The real command line against the real lab: cut, verify, idempotence, restore, with packets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from labtools import (
+    HOSTS,
+    INTERNET_HOST,
+    device_configs,
+    journal_records,
+    ping,
+    running_config,
+    vtysh_config,
+)
+
+
+def test_cut_intersite_stops_packets_between_sites_but_not_inside_them(cli) -> None:
+    assert ping("dc", HOSTS["h1"]) and ping("h1", HOSTS["h2"])  # the lab works before
+    done = cli("cut", "cut-intersite", "--reason", "ransomware at h1", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for a, b in [("dc", "h1"), ("dc", "h2"), ("h1", "h2"), ("h1", "dc"), ("h2", "dc")]:
+        assert not ping(a, HOSTS[b]), f"{a} still reaches {b} after cut-intersite"
+    assert ping("dc", "198.18.11.2"), "inside a site, packets must still pass"
+    assert ping("h1", "198.18.21.2")
+    assert ping("h2", INTERNET_HOST), "cut-intersite must leave the internet exits up"
+    verify = cli("verify", "cut-intersite")
+    assert verify.returncode == 0, verify.stdout
+    assert "CONTAINED" in verify.stdout
+
+
+def test_cut_internet_stops_every_site_reaching_the_internet_host(cli) -> None:
+    assert all(ping(site, INTERNET_HOST) for site in HOSTS)
+    done = cli("cut", "cut-internet", "--reason", "exfiltration suspected", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for site in HOSTS:
+        assert not ping(site, INTERNET_HOST), f"{site} still reaches the internet host"
+    assert ping("dc", HOSTS["h1"]), "cut-internet must leave the links between sites up"
+    assert (
+        "drop" in device_configs()["h1-fw"] and "table inet isolement" in device_configs()["h1-fw"]
+    )
+
+
+def test_second_cut_sends_no_configuration(cli, state_dir: Path) -> None:
+    assert cli("cut", "cut-intersite", "--reason", "first", "--yes").returncode == 0
+    assert cli("cut", "cut-internet", "--reason", "first", "--yes").returncode == 0
+    # Handles change whenever a rule is added again; the running configs would show any edit.
+    configs = device_configs(handles=True)
+    records_before = len(journal_records(state_dir))
+    for playbook in ("cut-intersite", "cut-internet"):
+        again = cli("--json", "cut", playbook, "--reason", "second", "--yes")
+        assert again.returncode == 0, again.stderr
+        report = json.loads(again.stdout)
+        assert report["outcome"] == "nothing-to-do"
+        assert report["steps"] == []
+    new = journal_records(state_dir)[records_before:]
+    assert [r["event"] for r in new if str(r["event"]).startswith("change.")] == []
+    assert device_configs(handles=True) == configs
+
+
+def test_restore_all_puts_back_exact_config_and_every_probe(cli, lab) -> None:
+    probes_before = {
+        (a, b): ping(a, addr)
+        for a in HOSTS
+        for b, addr in [*HOSTS.items(), ("internet", INTERNET_HOST)]
+    }
+    assert "interface wan-h1\n shutdown" in lab["h2-rtr"]  # the port shut before any cut
+    for playbook in ("cut-intersite", "cut-internet"):
+        assert cli("cut", playbook, "--reason", "drill", "--yes").returncode == 0
+    assert device_configs() != lab
+    for playbook in ("cut-intersite", "cut-internet"):
+        done = cli(
+            "restore",
+            playbook,
+            "--all",
+            "--approved-by",
+            "Dr Martin, crisis cell",
+            "--reason",
+            "doubt lifted",
+            "--yes",
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert device_configs() == lab
+    assert "interface wan-h1\n shutdown" in running_config("h2-rtr"), "pre-shut port reopened"
+    probes_after = {key: ping(key[0], HOSTS.get(key[1], INTERNET_HOST)) for key in probes_before}
+    assert probes_after == probes_before
+
+
+def test_isolate_site_cuts_one_site_and_leaves_the_others_talking(cli) -> None:
+    done = cli("cut", "isolate-site", "--site", "h2", "--reason", "h2 infected", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not ping("h2", HOSTS["dc"]) and not ping("h2", INTERNET_HOST)
+    assert not ping("h1", HOSTS["h2"])
+    assert ping("dc", HOSTS["h1"]) and ping("h1", INTERNET_HOST)
+    assert cli("verify", "isolate-site", "--site", "h2").returncode == 0
+
+
+def test_verify_fails_and_names_the_link_reopened_by_hand(cli) -> None:
+    assert cli("cut", "cut-intersite", "--reason", "drill", "--yes").returncode == 0
+    # Someone reopens both ends of one WAN link by hand, behind isolement's back.
+    vtysh_config("dc-rtr", "interface wan-h1", "no shutdown")
+    vtysh_config("h1-rtr", "interface wan-dc", "no shutdown")
+    verify = cli("verify", "cut-intersite")
+    assert verify.returncode == 3
+    assert "NOT CONTAINED: still open: wan-dc-h1" in verify.stdout
+    assert "dc-to-h1" in verify.stdout.split("Traffic still passes:")[1]
+
+
+def test_journal_records_who_why_commands_and_states(cli, state_dir: Path) -> None:
+    assert (
+        cli(
+            "cut", "cut-intersite", "--reason", "ransomware at h1", "--operator", "alice", "--yes"
+        ).returncode
+        == 0
+    )
+    records = journal_records(state_dir)
+    started = next(r for r in records if r["event"] == "run.started")
+    assert started["operator"] == "alice" and started["reason"] == "ransomware at h1"
+    applied = {r["device"]: r for r in records if r["event"] == "change.applied"}
+    assert set(applied) == {"dc-rtr", "h1-rtr", "h2-rtr"}
+    dc = applied["dc-rtr"]
+    assert "shutdown" in dc["commands"]
+    assert dc["before"]["wan-h1"]["admin_up"] is True
+    assert dc["after"]["wan-h1"]["admin_up"] is False
+    assert str(dc["ts"]).endswith("Z")
+    assert cli("journal", "verify").returncode == 0
