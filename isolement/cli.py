@@ -11,6 +11,8 @@ import argparse
 import dataclasses
 import importlib
 import json
+import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +35,7 @@ _RUN_EXIT = {
     Outcome.NOTHING_TO_DO: EXIT_OK,
     Outcome.PARTIAL: EXIT_PARTIAL,
     Outcome.FAILED: EXIT_FAILED,
+    Outcome.STOPPED: EXIT_FAILED,
 }
 
 
@@ -50,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isolement", description="Cut and restore network paths during a cyber-containment."
     )
+    parser.add_argument("--version", action="version", version=f"isolement {__version__}")
     parser.add_argument(
         "--inventory",
         type=Path,
@@ -78,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", **reason)
     p.add_argument("--operator", type=_safe("--operator", check_text))
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="cut what can be cut when pre-flight fails on some devices (default: change nothing)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        choices=range(0, 6),
+        metavar="0-5",
+        help="extra attempts for a device whose change failed (default 2)",
+    )
+    playbook_command("preflight", "check every targeted device is ready; changes nothing")
     playbook_command("status", "live state of each targeted path", optional=True)
     playbook_command("verify", "state read back and probes; non-zero if a path is open")
     p = playbook_command("restore", "undo what a playbook cut, exactly")
@@ -189,6 +207,8 @@ def _run_exit(app: App, report: containment.RunReport) -> int:
             "hash": report.plan.digest(),
             "steps": report.steps,
             "unreachable": report.unreachable,
+            "still_open": report.still_open,
+            "interrupted": report.interrupted,
             "duration_s": report.duration_s,
         },
     )
@@ -198,12 +218,14 @@ def _run_exit(app: App, report: containment.RunReport) -> int:
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
+    options = containment.Options(partial=app.args.partial, retries=app.args.retries)
     report = containment.cut(
         app.runtime,
         playbook,
         params,
         reason=app.args.reason,
         operator=app.args.operator or containment.operator_name(),
+        options=options,
     )
     return _run_exit(app, report)
 
@@ -225,6 +247,19 @@ def cmd_restore(app: App) -> int:
         approved_by=app.args.approved_by,
     )
     return _run_exit(app, report)
+
+
+def cmd_preflight(app: App) -> int:
+    playbook, params = app.playbook()
+    problems = containment.preflight(app.runtime, playbook, params)
+    lines = [
+        f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
+        for device, why in problems.items()
+    ]
+    bad = sum(1 for why in problems.values() if why)
+    lines.append(f"{len(problems) - bad}/{len(problems)} devices ready for {playbook.name}")
+    _emit(app.args, "\n".join(lines), {"devices": problems, "ready": not bad})
+    return EXIT_FAILED if bad else EXIT_OK
 
 
 def cmd_status(app: App) -> int:
@@ -330,6 +365,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "cut": cmd_cut,
     "restore": cmd_restore,
+    "preflight": cmd_preflight,
     "status": cmd_status,
     "verify": cmd_verify,
     "journal": cmd_journal,
@@ -338,7 +374,11 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Operational logs go to stderr; the journal is written separately (see journal.py).
+    # Piped into `head`, stop quietly like any other command-line tool.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    # paramiko logs tracebacks for a port that is not an SSH server; the report already says it.
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
         if args.command == "lab":

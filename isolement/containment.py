@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import socket
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,12 +24,19 @@ from typing import Any
 
 from isolement import session as sessions
 from isolement.drivers import CutTarget, Driver, Session, driver_for
-from isolement.errors import DeviceError, InputError
-from isolement.executor import MAX_WORKERS, run_per_device
+from isolement.errors import DeviceError, InputError, IsolementError
+from isolement.executor import MAX_WORKERS, DeviceResult, run_per_device
 from isolement.inventory import Inventory, check_credentials
-from isolement.journal import Journal, outstanding_cuts
-from isolement.plan import Change, DeviceStep, Direction, Plan
-from isolement.planner import Recorded, plan_cut, plan_restore, select_targets
+from isolement.journal import Journal, last_read_back, outstanding_cuts
+from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Plan
+from isolement.planner import (
+    Recorded,
+    device_step,
+    plan_cut,
+    plan_restore,
+    select_targets,
+    spare_management_ends,
+)
 from isolement.playbook import Playbook
 from isolement.probes import ProbeOutcome, ProbeResult, run_probes
 from isolement.state import DeviceState
@@ -44,11 +54,23 @@ class Runtime:
     workers: int = MAX_WORKERS
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a run behaves when devices fail."""
+
+    # Cut what can be cut when pre-flight fails on some devices (default: change nothing).
+    partial: bool = False
+    # Extra attempts for a device whose change failed, with a doubling delay between them.
+    retries: int = 2
+    backoff_s: float = 1.0
+
+
 class Outcome(StrEnum):
-    DONE = "done"  # every planned change is applied and confirmed on the device
-    NOTHING_TO_DO = "nothing-to-do"
-    PARTIAL = "partial"  # some changes applied, some paths still as they were
-    FAILED = "failed"  # no planned change could be applied
+    DONE = "done"  # every targeted path is in the wanted state, confirmed on the devices
+    NOTHING_TO_DO = "nothing-to-do"  # it already was; nothing was sent
+    PARTIAL = "partial"  # some paths are in the wanted state, some are not (see still_open)
+    FAILED = "failed"  # no targeted path could be changed
+    STOPPED = "stopped"  # pre-flight failed on some devices: nothing was changed
 
 
 @dataclass
@@ -57,6 +79,7 @@ class StepResult:
     error: str | None = None
     output: str = ""
     duration_s: float = 0.0
+    attempts: int = 0
 
 
 @dataclass
@@ -67,6 +90,9 @@ class RunReport:
     unreachable: dict[str, str]
     run_id: str
     duration_s: float
+    # Targeted links not in the wanted state at the end, with the reason.
+    still_open: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
 
     def failed(self) -> list[StepResult]:
         return [s for s in self.steps if s.error]
@@ -83,61 +109,202 @@ def operator_name() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
-@contextmanager
-def _open_devices(
-    rt: Runtime, devices: set[str]
-) -> Iterator[tuple[dict[str, tuple[Session, DeviceState]], dict[str, str]]]:
-    """Log in to every device in parallel and read its state; close every session afterwards."""
-    check_credentials(rt.inventory, devices)
-
-    def login(device: str) -> tuple[Session, DeviceState]:
-        driver = driver_for(rt.inventory.devices[device].platform)
-        session = rt.connect(rt.inventory, device, driver)
-        try:
-            return session, driver.read_state(session)
-        except Exception:
-            session.close()
-            raise
-
-    results = run_per_device(sorted(devices), login, rt.workers)
-    opened = {d: r.value for d, r in results.items() if r.value is not None}
-    unreachable = {d: r.error or "unknown error" for d, r in results.items() if not r.ok}
+def _login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
+    """Open a session and read the state: reachability, host key, authentication, privilege
+    and readable state are all proven by the time this returns."""
+    driver = driver_for(rt.inventory.devices[device].platform)
+    session = rt.connect(rt.inventory, device, driver)
     try:
-        yield opened, unreachable
+        if not driver.has_privilege(session):
+            raise DeviceError(device, "logged in without the privilege to change configuration")
+        return session, driver.read_state(session)
+    except Exception:
+        session.close()
+        raise
+
+
+@dataclass
+class Observation:
+    """What the pre-flight found: a session and state per reachable device, and why the others
+    could not be read."""
+
+    sessions: dict[str, Session]
+    states: dict[str, DeviceState]
+    unreachable: dict[str, str]
+    # Devices unreachable by design (their management link is cut), whose state is taken from
+    # what isolement last read back on them: device -> how we know.
+    inferred: dict[str, str]
+
+
+def _management_cut(
+    inventory: Inventory, device: str, states: Mapping[str, DeviceState]
+) -> list[str]:
+    """The links of this device's management path that are cut at a device we could read."""
+    lost = []
+    for link in inventory.devices[device].managed_via:
+        for end in inventory.links[link].endpoints:
+            state = states.get(end.device)
+            method = driver_for(inventory.devices[end.device].platform).preferred_method
+            if state is not None and state.is_cut(end.interface, method):
+                lost.append(link)
+                break
+    return lost
+
+
+def _inferred_state(journal_path: Path, device: str) -> tuple[DeviceState, str]:
+    interfaces: dict[str, bool] = {}
+    denies: dict[str, list[str]] = {}
+    latest = ""
+    for (name, interface), (seen, ts) in last_read_back(journal_path).items():
+        if name == device:
+            interfaces[interface] = seen.get("admin_up") is not False
+            if seen.get("deny_rules"):
+                denies[interface] = list(seen["deny_rules"])
+            latest = max(latest, ts)
+    return DeviceState(interfaces=interfaces, denies=denies), latest
+
+
+@contextmanager
+def _observe(
+    rt: Runtime, targets: Mapping[str, Sequence[CutTarget]], infer: bool = True
+) -> Iterator[Observation]:
+    """Log in to every target device, and to the devices on their management paths, in
+    parallel (the pre-flight); close every session afterwards.
+
+    With `infer`, a target unreachable because its management link is cut takes its state from
+    the journal, provided that state shows every one of its targets already cut: there is then
+    nothing to do on it, and nothing to prove but what was read back before the link went down.
+    """
+    inventory = rt.inventory
+    devices = set(targets)
+    on_paths = {
+        end.device
+        for device in devices
+        for link in inventory.devices[device].managed_via
+        for end in inventory.links[link].endpoints
+    }
+    check_credentials(inventory, devices | on_paths)
+    waiting = {d for d in devices | on_paths if inventory.devices[d].managed_via}
+
+    def login_all(names: set[str]) -> dict[str, DeviceResult[tuple[Session, DeviceState]]]:
+        return run_per_device(sorted(names), lambda d: _login(rt, d), rt.workers)
+
+    # Out-of-band devices first; then, round by round, the in-band devices whose management
+    # path is seen up. One whose path is cut is not dialled: it could only time out.
+    results = login_all((devices | on_paths) - waiting)
+    while True:
+        states = {d: r.value[1] for d, r in results.items() if r.value is not None}
+        ready = {d for d in waiting if not _management_cut(inventory, d, states)}
+        if not ready:
+            break
+        waiting -= ready
+        results |= login_all(ready)
+    sessions = {d: r.value[0] for d, r in results.items() if r.value is not None}
+    states = {d: r.value[1] for d, r in results.items() if r.value is not None}
+    unreachable: dict[str, str] = {}
+    inferred: dict[str, str] = {}
+    for device in sorted(devices):
+        result = results.get(device)
+        if result is not None and result.error is None:
+            continue
+        error = (result.error if result is not None else None) or "not dialled"
+        lost = _management_cut(inventory, device, states)
+        if lost and infer:
+            state, seen_at = _inferred_state(rt.journal_path, device)
+            if all(state.is_cut(t.interface, t.method) for t in targets[device]):
+                states[device] = state
+                inferred[device] = (
+                    f"as read back at {seen_at}; unreachable since its management link "
+                    f"{', '.join(lost)} is cut"
+                )
+                continue
+        if lost:
+            error += (
+                f" (it is managed through {', '.join(lost)}, which is cut: reopen that first, "
+                "or change this device in the same run that cuts it)"
+            )
+        unreachable[device] = error
+    try:
+        yield Observation(sessions, states, unreachable, inferred)
     finally:
-        run_per_device(opened, lambda d: opened[d][0].close(), rt.workers)
+        run_per_device(list(sessions), lambda d: sessions[d].close(), rt.workers)
+
+
+def cut_targets(
+    inventory: Inventory, playbook: Playbook, parameters: Mapping[str, str]
+) -> dict[str, list[CutTarget]]:
+    """What a cut changes, per device: the selection, less each device's own management end."""
+    return spare_management_ends(inventory, select_targets(inventory, playbook, parameters))[0]
+
+
+def preflight(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> dict[str, str]:
+    """Device -> problem, for every device the playbook targets ('' when ready)."""
+    targets = cut_targets(rt.inventory, playbook, parameters)
+    with _observe(rt, targets) as seen:
+        plan_cut(rt.inventory, playbook, parameters, seen.states)  # interfaces exist, plan holds
+    return {device: seen.unreachable.get(device, "") for device in sorted(targets)}
 
 
 def plan(
     rt: Runtime, playbook: Playbook, parameters: Mapping[str, str], offline: bool
 ) -> PlanReport:
-    targets = select_targets(rt.inventory, playbook, parameters)
     if offline:
         return PlanReport(plan_cut(rt.inventory, playbook, parameters, None), {}, True)
-    with _open_devices(rt, set(targets)) as (opened, unreachable):
-        observed = {device: state for device, (_, state) in opened.items()}
-        return PlanReport(
-            plan_cut(rt.inventory, playbook, parameters, observed), unreachable, False
-        )
+    targets = cut_targets(rt.inventory, playbook, parameters)
+    with _observe(rt, targets) as seen:
+        the_plan = plan_cut(rt.inventory, playbook, parameters, seen.states)
+        return PlanReport(the_plan, seen.unreachable, False)
 
 
 def _journal_states(state: DeviceState, changes: list[Change]) -> dict[str, Any]:
     return {c.interface: state.describe(c.interface) for c in changes}
 
 
+class _Interrupt:
+    """First Ctrl-C (or SIGTERM): start nothing new, let in-flight device changes finish and
+    report. Second: stop at once. Installed only in the main thread."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        print(
+            "isolement: interrupted: finishing the device changes in flight, starting no "
+            "new ones (press Ctrl-C again to abort at once)",
+            file=sys.stderr,
+        )
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 def _execute(
     rt: Runtime,
     journal: Journal,
     make_plan: Callable[[Mapping[str, DeviceState]], Plan],
-    devices: set[str],
+    targets: Mapping[str, Sequence[CutTarget]],
     decision: dict[str, Any],
+    options: Options,
+    infer: bool = True,
 ) -> RunReport:
-    """Shared by cut and restore: read, plan, journal the decision, apply, read back."""
+    """Shared by cut and restore: pre-flight, plan, journal the decision, apply wave by wave
+    with retries, read back, and say exactly which paths are not in the wanted state."""
     started = time.monotonic()
     run_id = uuid.uuid4().hex[:12]
-    with _open_devices(rt, devices) as (opened, unreachable):
-        observed = {device: state for device, (_, state) in opened.items()}
-        the_plan = make_plan(observed)  # a refusal here means nothing was sent
+    with _observe(rt, targets, infer) as seen, _Interrupt() as interrupt:
+        unreachable = seen.unreachable
+        the_plan = make_plan(seen.states)  # a refusal here means nothing was sent
         direction = the_plan.direction
         common = {"run": run_id, "playbook": the_plan.playbook, "parameters": the_plan.parameters}
         journal.record(
@@ -148,37 +315,77 @@ def _execute(
             plan=the_plan.digest(),
             inventory=rt.inventory.name,
             controller=socket.gethostname(),
-            steps=[s.device for s in the_plan.steps],
-            unreachable=unreachable,
+            waves=[[s.device for s in wave] for wave in the_plan.waves()],
+            preflight_failed=unreachable,
+            inferred=seen.inferred,
         )
-        steps = {s.device: s for s in the_plan.steps}
+        for device in sorted(set(targets) & set(seen.states) - set(seen.inferred)):
+            changes = [
+                Change(link=t.link, interface=t.interface, method=t.method) for t in targets[device]
+            ]
+            journal.record(
+                "device.observed",
+                **common,
+                device=device,
+                state=_journal_states(seen.states[device], changes),
+            )
+        sessions_ = seen.sessions
+        results: dict[str, StepResult] = {}
 
-        def apply(device: str) -> StepResult:
-            step = steps[device]
-            if device not in opened:
-                journal.record(
-                    "change.skipped",
-                    **common,
-                    device=device,
-                    direction=direction,
-                    error=unreachable[device],
-                )
-                raise DeviceError(device, unreachable[device])
-            session, before = opened[device]
+        def close(device: str) -> None:
+            session = sessions_.pop(device, None)
+            if session is not None:
+                session.close()
+
+        # Log out as soon as a device has nothing more to do: an in-band device's session
+        # would otherwise outlive the cut of its own management path.
+        idle = set(sessions_) - {s.device for s in the_plan.steps}
+        run_per_device(idle, close, rt.workers)
+        if unreachable and not options.partial and the_plan.steps:
+            for step in the_plan.steps:
+                why = unreachable.get(step.device, "not started: pre-flight failed elsewhere")
+                results[step.device] = StepResult(step, error=why)
+            return _finish(
+                rt,
+                journal,
+                the_plan,
+                results,
+                unreachable,
+                common,
+                started,
+                Outcome.STOPPED,
+                interrupt.event.is_set(),
+            )
+
+        def attempt(step: DeviceStep, number: int) -> StepResult:
+            device = step.device
             driver = driver_for(step.platform)
-            changes = [c.model_dump(mode="json") for c in step.changes]
+            if number == 1 and device in sessions_:
+                session, before, todo = sessions_[device], seen.states[device], step
+            else:
+                close(device)
+                session, before = _login(rt, device)
+                sessions_[device] = session
+                # Re-plan this device from its state now: part of the change may have landed.
+                targets = [CutTarget(c.link, c.interface, c.method) for c in step.changes]
+                fresh, _ = device_step(rt.inventory, device, direction, targets, before)
+                if fresh is None:
+                    return StepResult(step, output="already in the wanted state on retry")
+                todo = fresh
+            changes = [c.model_dump(mode="json") for c in todo.changes]
             journal.record(
                 "change.intent",
                 **common,
                 device=device,
                 direction=direction,
+                attempt=number,
                 changes=changes,
-                commands=step.commands,
-                before=_journal_states(before, step.changes),
+                commands=todo.commands,
+                before=_journal_states(before, todo.changes),
             )
             t0 = time.monotonic()
             try:
-                output = driver.apply(session, device, step.commands)
+                output = driver.apply(session, device, todo.commands)
                 after = driver.read_state(session)
             except Exception as exc:
                 journal.record(
@@ -186,70 +393,182 @@ def _execute(
                     **common,
                     device=device,
                     direction=direction,
+                    attempt=number,
                     changes=changes,
                     error=str(exc),
                 )
                 raise
             want_cut = direction is Direction.CUT
-            confirmed = [c for c in step.changes if after.is_cut(c.interface, c.method) == want_cut]
+            confirmed = [c for c in todo.changes if after.is_cut(c.interface, c.method) == want_cut]
             journal.record(
                 "change.applied",
                 **common,
                 device=device,
                 direction=direction,
+                attempt=number,
                 changes=changes,
-                commands=step.commands,
+                commands=todo.commands,
                 output=output,
-                before=_journal_states(before, step.changes),
-                after=_journal_states(after, step.changes),
+                before=_journal_states(before, todo.changes),
+                after=_journal_states(after, todo.changes),
                 confirmed=[c.model_dump(mode="json") for c in confirmed],
                 duration_s=round(time.monotonic() - t0, 3),
             )
-            if len(confirmed) != len(step.changes):
-                missing = ", ".join(c.interface for c in step.changes if c not in confirmed)
+            if len(confirmed) != len(todo.changes):
+                missing = ", ".join(c.interface for c in todo.changes if c not in confirmed)
                 raise DeviceError(device, f"commands accepted but not in effect on: {missing}")
             return StepResult(step, output=output, duration_s=time.monotonic() - t0)
 
-        results = run_per_device(steps, apply, rt.workers)
-    step_results = [
-        r.value if r.value is not None else StepResult(steps[d], error=r.error)
-        for d, r in results.items()
-    ]
-    failed = sum(1 for s in step_results if s.error)
-    if not step_results:
-        outcome = Outcome.NOTHING_TO_DO if not unreachable else Outcome.FAILED
-    elif failed == 0:
-        outcome = Outcome.DONE
-    else:
-        outcome = Outcome.FAILED if failed == len(step_results) else Outcome.PARTIAL
-    # Unreachable devices with nothing planned still leave their paths in doubt.
-    if outcome in (Outcome.DONE, Outcome.NOTHING_TO_DO) and unreachable:
-        outcome = Outcome.PARTIAL
+        def apply_with_retries(device: str) -> StepResult:
+            try:
+                return try_device(device)
+            finally:
+                close(device)
+
+        def try_device(device: str) -> StepResult:
+            step = steps[device]
+            delay = options.backoff_s
+            last_error = unreachable.get(device, "")
+            for number in range(1, options.retries + 2):
+                if interrupt.event.is_set():
+                    raise DeviceError(
+                        device,
+                        f"not started: interrupted ({last_error})"
+                        if last_error
+                        else "not started: interrupted",
+                    )
+                try:
+                    result = attempt(step, number)
+                    result.attempts = number
+                    return result
+                except (DeviceError, IsolementError) as exc:
+                    last_error = exc.reason if isinstance(exc, DeviceError) else str(exc)
+                if number <= options.retries:
+                    time.sleep(delay)
+                    delay *= 2
+            raise DeviceError(device, last_error)
+
+        steps = {s.device: s for s in the_plan.steps}
+        for wave in the_plan.waves():
+            runnable = []
+            for step in wave:
+                blocked = [d for d in step.after if results.get(d) and results[d].error]
+                if blocked:
+                    results[step.device] = StepResult(
+                        step,
+                        error=(
+                            f"held back: it would cut the management path of {', '.join(blocked)}, "
+                            "whose own change did not complete (re-run to retry)"
+                        ),
+                    )
+                else:
+                    runnable.append(step.device)
+            for device, r in run_per_device(runnable, apply_with_retries, rt.workers).items():
+                results[device] = (
+                    r.value
+                    if r.value is not None
+                    else StepResult(steps[device], error=r.error, attempts=options.retries + 1)
+                )
+        return _finish(
+            rt,
+            journal,
+            the_plan,
+            results,
+            unreachable,
+            common,
+            started,
+            None,
+            interrupt.event.is_set(),
+        )
+
+
+def _finish(
+    rt: Runtime,
+    journal: Journal,
+    the_plan: Plan,
+    results: Mapping[str, StepResult],
+    unreachable: dict[str, str],
+    common: dict[str, Any],
+    started: float,
+    outcome: Outcome | None,
+    interrupted: bool,
+) -> RunReport:
+    step_results = [results[s.device] for s in the_plan.steps if s.device in results]
+    # A link is in the wanted state once any of its ends is: cut, one end stops the traffic.
+    done_ends: dict[str, list[str]] = {}
+    for device, changes in the_plan.already_done.items():
+        for c in changes:
+            done_ends.setdefault(c.link, []).append(device)
+    failures: dict[str, list[str]] = {}
+    for result in step_results:
+        for c in result.step.changes:
+            if result.error:
+                failures.setdefault(c.link, []).append(f"{result.step.device}: {result.error}")
+            else:
+                done_ends.setdefault(c.link, []).append(result.step.device)
+    stepped = {r.step.device for r in step_results}
+    for device, why in unreachable.items():
+        if device in stepped:
+            continue  # its failure is already in its step result
+        for link in the_plan.targeted_links:
+            if device in {e.device for e in rt.inventory.links[link].endpoints}:
+                failures.setdefault(link, []).append(f"{device}: {why}")
+    still_open: dict[str, str] = {}
+    for link in the_plan.targeted_links:
+        if the_plan.direction is Direction.CUT:
+            complete = link in done_ends  # one cut end stops the traffic
+        else:
+            complete = link not in failures  # every end isolement cut must be reopened
+        if not complete:
+            still_open[link] = "; ".join(failures.get(link, ["not changed"]))
+    if outcome is None:
+        if not still_open:
+            outcome = Outcome.NOTHING_TO_DO if not the_plan.steps else Outcome.DONE
+        elif len(still_open) < len(the_plan.targeted_links):
+            outcome = Outcome.PARTIAL
+        else:
+            outcome = Outcome.FAILED
     report = RunReport(
-        the_plan, outcome, step_results, unreachable, run_id, time.monotonic() - started
+        the_plan,
+        outcome,
+        step_results,
+        unreachable,
+        common["run"],
+        time.monotonic() - started,
+        still_open,
+        interrupted,
     )
     journal.record(
         "run.finished",
         **common,
-        direction=direction,
+        direction=the_plan.direction,
         outcome=outcome,
+        still_open=still_open,
         failed={s.step.device: s.error for s in step_results if s.error},
+        interrupted=interrupted,
         duration_s=round(report.duration_s, 3),
     )
     return report
 
 
 def cut(
-    rt: Runtime, playbook: Playbook, parameters: Mapping[str, str], *, reason: str, operator: str
+    rt: Runtime,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    *,
+    reason: str,
+    operator: str,
+    options: Options | None = None,
 ) -> RunReport:
-    devices = set(select_targets(rt.inventory, playbook, parameters))
+    targets = cut_targets(rt.inventory, playbook, parameters)
     with Journal(rt.journal_path) as journal:
         return _execute(
             rt,
             journal,
             lambda observed: plan_cut(rt.inventory, playbook, parameters, observed),
-            devices,
+            targets,
             {"operator": operator, "reason": reason},
+            options or Options(),
         )
 
 
@@ -269,29 +588,35 @@ def restore(
     reason: str,
     operator: str,
     approved_by: str,
+    options: Options | None = None,
 ) -> RunReport:
     with Journal(rt.journal_path) as journal:
         recorded = recorded_cuts(rt, playbook, parameters)
-        devices = {r.device for r in recorded}
-
-        def make_plan(observed: Mapping[str, DeviceState]) -> Plan:
-            reachable = [r for r in recorded if r.device in observed]
-            return plan_restore(rt.inventory, playbook, parameters, reachable, observed)
+        targets: dict[str, list[CutTarget]] = {}
+        for r in recorded:
+            targets.setdefault(r.device, []).append(
+                CutTarget(r.change.link, r.change.interface, r.change.method)
+            )
 
         return _execute(
             rt,
             journal,
-            make_plan,
-            devices,
+            lambda observed: plan_restore(rt.inventory, playbook, parameters, recorded, observed),
+            targets,
             {"operator": operator, "reason": reason, "approved_by": approved_by},
+            options or Options(partial=True),
+            # A device cut off from the controller is restored from its state once its
+            # management path is back (a deferred step), never from a remembered state.
+            infer=False,
         )
 
 
 class PathState(StrEnum):
     CUT = "cut"
+    PARTIAL = "partial"  # cut at some of its ends, not all: traffic is stopped all the same
     OPEN = "open"
-    PARTIAL = "partial"
     UNKNOWN = "unknown"
+    KEPT = "kept-open"  # an end deliberately left open (a device's own management path)
 
 
 @dataclass
@@ -310,55 +635,62 @@ class LinkStatus:
     state: PathState
     endpoints: list[EndpointStatus] = field(default_factory=list)
 
+    @property
+    def stopped(self) -> bool:
+        return self.state in (PathState.CUT, PathState.PARTIAL)
+
+
+def _link_state(ends: list[EndpointStatus]) -> PathState:
+    states = {e.state for e in ends if e.state is not PathState.KEPT}
+    if states == {PathState.CUT}:
+        return PathState.CUT
+    if PathState.CUT in states:
+        return PathState.PARTIAL
+    return PathState.UNKNOWN if PathState.UNKNOWN in states else PathState.OPEN
+
 
 def status(
     rt: Runtime, playbook: Playbook | None, parameters: Mapping[str, str]
 ) -> list[LinkStatus]:
-    """Each targeted link (every link without a playbook) as cut, open, partial or unknown."""
+    """Each targeted link (every link without a playbook) as cut, partial, open or unknown."""
+    inventory = rt.inventory
     targets: dict[str, list[CutTarget]] = {}
+    kept: list[KeptEndpoint] = []
     if playbook is not None:
-        targets = select_targets(rt.inventory, playbook, parameters)
+        targets, kept = spare_management_ends(
+            inventory, select_targets(inventory, playbook, parameters)
+        )
     else:
-        for name, link in rt.inventory.links.items():
+        for name, link in inventory.links.items():
             for endpoint in link.endpoints:
-                driver = driver_for(rt.inventory.devices[endpoint.device].platform)
+                driver = driver_for(inventory.devices[endpoint.device].platform)
                 targets.setdefault(endpoint.device, []).append(
                     CutTarget(name, endpoint.interface, driver.preferred_method)
                 )
-    links: dict[str, LinkStatus] = {}
-    with _open_devices(rt, set(targets)) as (opened, unreachable):
+    ends: dict[str, list[EndpointStatus]] = {}
+    with _observe(rt, targets) as seen:
         for device in sorted(targets):
-            for target in targets[device]:
-                end: EndpointStatus
-                if device in unreachable:
-                    end = EndpointStatus(
-                        device,
-                        target.interface,
-                        target.method,
-                        PathState.UNKNOWN,
-                        unreachable[device],
-                    )
+            state = seen.states.get(device)
+            for t in targets[device]:
+                if state is None:
+                    found, why = PathState.UNKNOWN, seen.unreachable[device]
+                elif t.interface not in state.interfaces:
+                    found, why = PathState.UNKNOWN, "interface not on device"
                 else:
-                    state = opened[device][1]
-                    if target.interface not in state.interfaces:
-                        cut_state, why = PathState.UNKNOWN, "interface not on device"
-                    elif state.is_cut(target.interface, target.method):
-                        cut_state, why = PathState.CUT, ""
-                    else:
-                        cut_state, why = PathState.OPEN, ""
-                    end = EndpointStatus(device, target.interface, target.method, cut_state, why)
-                kind = rt.inventory.links[target.link].kind
-                links.setdefault(target.link, LinkStatus(target.link, kind, PathState.OPEN))
-                links[target.link].endpoints.append(end)
-    for status_ in links.values():
-        states = {e.state for e in status_.endpoints}
-        if PathState.CUT in states:
-            status_.state = PathState.CUT if states == {PathState.CUT} else PathState.PARTIAL
-        elif PathState.UNKNOWN in states:
-            status_.state = PathState.UNKNOWN
-        else:
-            status_.state = PathState.OPEN
-    return [links[name] for name in sorted(links)]
+                    is_cut = state.is_cut(t.interface, t.method)
+                    found = PathState.CUT if is_cut else PathState.OPEN
+                    why = seen.inferred.get(device, "")
+                ends.setdefault(t.link, []).append(
+                    EndpointStatus(device, t.interface, t.method, found, why)
+                )
+    for k in kept:
+        ends.setdefault(k.link, []).append(
+            EndpointStatus(k.device, k.interface, "-", PathState.KEPT, k.why)
+        )
+    return [
+        LinkStatus(name, inventory.links[name].kind, _link_state(ends[name]), ends[name])
+        for name in sorted(ends)
+    ]
 
 
 @dataclass
@@ -378,7 +710,7 @@ class VerifyReport:
 
     @property
     def open_links(self) -> list[LinkStatus]:
-        return [link for link in self.links if link.state is not PathState.CUT]
+        return [link for link in self.links if not link.stopped]
 
     @property
     def leaking_probes(self) -> list[ProbeCheck]:

@@ -74,6 +74,9 @@ class Device(Strict):
     host: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$", max_length=253)]
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     credential: Name
+    # In-band management: the links the controller's sessions to this device cross. Empty means
+    # out-of-band (a management network no playbook cuts).
+    managed_via: list[Name] = []
 
 
 class Endpoint(Strict):
@@ -88,6 +91,20 @@ class Link(Strict):
 
     def sites(self, inventory: Inventory) -> set[str]:
         return {inventory.devices[e.device].site for e in self.endpoints}
+
+
+class Protected(Strict):
+    """A flow no playbook may cut (telephony, emergency, SAMU...), and the links it uses."""
+
+    reason: Text
+    links: Annotated[list[Name], Field(min_length=1)]
+
+
+class Controller(Strict):
+    """Where the machine running isolement sits, for the plan's management impact."""
+
+    site: Name
+    description: Text = ""
 
 
 class Probe(Strict):
@@ -107,6 +124,8 @@ class Inventory(Strict):
     sites: dict[Name, Site]
     devices: dict[Name, Device]
     links: dict[Name, Link]
+    controller: Controller | None = None
+    protected: dict[Name, Protected] = {}
     probes: list[Probe] = []
     # Set by the loader: where the file came from, for messages and relative paths.
     source: Path = Path("<memory>")
@@ -134,6 +153,16 @@ class Inventory(Strict):
                         f"{seen_ports[key]}",
                     )
                 seen_ports[key] = name
+        for name, device in self.devices.items():
+            for i, via in enumerate(device.managed_via):
+                if via not in self.links:
+                    raise FieldError(f"devices.{name}.managed_via.{i}", f"unknown link {via!r}")
+        for name, flow in self.protected.items():
+            for i, link_name in enumerate(flow.links):
+                if link_name not in self.links:
+                    raise FieldError(f"protected.{name}.links.{i}", f"unknown link {link_name!r}")
+        if self.controller and self.controller.site not in self.sites:
+            raise FieldError("controller.site", f"unknown site {self.controller.site!r}")
         probe_names: set[str] = set()
         for i, probe in enumerate(self.probes):
             if probe.name in probe_names:
@@ -143,6 +172,10 @@ class Inventory(Strict):
                 if crossed not in self.links:
                     raise FieldError(f"probes.{i}.crosses", f"unknown link {crossed!r}")
         return self
+
+    def protecting(self, link: str) -> list[str]:
+        """The protected flows that use this link."""
+        return [name for name, flow in self.protected.items() if link in flow.links]
 
 
 def load_inventory(path: Path) -> Inventory:

@@ -26,9 +26,9 @@ from isolement.errors import JournalError, LockedError
 GENESIS = "0" * 64
 
 # Configuration lines that carry secrets in device output; the value is replaced.
+# Everything after the keyword goes: IOS puts an encryption type first (`secret 5 $1$...`).
 _SECRET_LINE = re.compile(
-    r"(?im)^(\s*(?:enable\s+)?(?:password|secret|community|pre-shared-key|key|token|"
-    r"snmp-server community)\s+)(\S+)"
+    r"(?im)^(.*?\b(?:password|secret|community|pre-shared-key|key|token)\s+)\S.*$"
 )
 _SECRET_KEYS = re.compile(r"(?i)(password|secret|token|passphrase|private_key)")
 
@@ -92,6 +92,7 @@ class Journal:
             ) from None
         records = list(read_records(self.path))
         if records and isinstance(records[-1], TornRecord):
+            os.close(fd)
             raise JournalError(
                 f"{self.path}: the last line is torn (a run was killed while writing it): "
                 f"{records[-1].text[:80]!r}. Keep this file as evidence, then run "
@@ -215,3 +216,20 @@ def outstanding_cuts(
             for change in record["confirmed"]:
                 pending.pop((device, change["interface"], change["method"]), None)
     return list(pending.values())
+
+
+def last_read_back(path: Path) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+    """(device, interface) -> (its state as last read from it, before or after a change, when)."""
+    known: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    for record in read_records(path):
+        if isinstance(record, TornRecord):
+            continue
+        if record.get("event") == "change.applied":
+            states = record.get("after", {})
+        elif record.get("event") == "device.observed":
+            states = record.get("state", {})
+        else:
+            continue
+        for interface, state in states.items():
+            known[(record["device"], interface)] = (state, str(record.get("ts", "?")))
+    return known

@@ -38,6 +38,36 @@ class DeviceStep(BaseModel):
     platform: str
     changes: list[Change]
     commands: list[str]
+    # Steps run wave by wave; a wave starts when every step it depends on is done, so no device
+    # loses its management path before its own change is made.
+    wave: int = 1
+    # Devices whose step must be done first (they are managed through a link this step changes).
+    after: list[str] = []
+    # The device could not be read when planning (its management path is cut): its commands are
+    # computed from its state once an earlier wave has made it reachable again.
+    deferred: bool = False
+
+
+class KeptEndpoint(BaseModel):
+    """An endpoint of a targeted link deliberately left open, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device: str
+    interface: str
+    link: str
+    why: str
+
+
+class Manageability(BaseModel):
+    """Whether the controller can still reach a device once the plan is applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device: str
+    manageable_after: bool
+    via: list[str]
+    note: str = ""
 
 
 class Plan(BaseModel):
@@ -53,6 +83,14 @@ class Plan(BaseModel):
     # Links the playbook leaves up, and probes expected to keep passing.
     untouched_links: list[str] = []
     targeted_links: list[str] = []
+    kept: list[KeptEndpoint] = []
+    management: list[Manageability] = []
+    # Protected flows the plan leaves up: name -> reason.
+    protected: dict[str, str] = {}
+
+    def waves(self) -> list[list[DeviceStep]]:
+        numbers = sorted({s.wave for s in self.steps})
+        return [[s for s in self.steps if s.wave == n] for n in numbers]
 
     @property
     def nothing_to_do(self) -> bool:

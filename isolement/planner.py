@@ -1,19 +1,21 @@
 """Pure planning: inventory + playbook + observed device state -> Plan. No I/O here.
 
-Everything a plan refuses, it refuses before any configuration is sent.
+Everything a plan refuses, it refuses before any configuration is sent: unknown references, a
+method a platform cannot do, a protected flow, a cut that would strand a device.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 
 from isolement.drivers import CutTarget, driver_for
 from isolement.errors import InputError, PlanRefused
 from isolement.inventory import Inventory
-from isolement.plan import Change, DeviceStep, Direction, Plan
+from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Manageability, Plan
 from isolement.playbook import Playbook
-from isolement.state import DeviceState
+from isolement.state import CutMethod, DeviceState
 
 
 @dataclass(frozen=True)
@@ -29,18 +31,13 @@ def resolve_parameters(
 ) -> dict[str, str]:
     """The playbook's parameters, checked: every declared one given, every site known."""
     values: dict[str, str] = {}
+    sites = ", ".join(sorted(inventory.sites))
     for name in playbook.parameters:
         value = given.get(name)
         if not value:
-            raise InputError(
-                f"playbook {playbook.name} needs --{name} NAME; "
-                f"sites: {', '.join(sorted(inventory.sites))}"
-            )
+            raise InputError(f"playbook {playbook.name} needs --{name} NAME; sites: {sites}")
         if value not in inventory.sites:
-            raise InputError(
-                f"unknown site {value!r}; sites: {', '.join(sorted(inventory.sites))}",
-                source=f"--{name}",
-            )
+            raise InputError(f"unknown site {value!r}; sites: {sites}", source=f"--{name}")
         values[name] = value
     return values
 
@@ -53,7 +50,7 @@ def select_targets(
     for name in playbook.keep:
         if name not in inventory.links:
             raise InputError(f"unknown link {name!r}", source=where, field="keep")
-    chosen: dict[str, CutTarget] = {}
+    chosen: set[tuple[str, str]] = set()
     by_device: dict[str, list[CutTarget]] = {}
     for i, rule in enumerate(playbook.cut):
         select = rule.select
@@ -77,10 +74,23 @@ def select_targets(
                 continue
             if sites is not None and not link.sites(inventory) & set(sites):
                 continue
+            flows = inventory.protecting(link_name)
+            if flows and select.link is not None:
+                flow = flows[0]
+                raise PlanRefused(
+                    f"playbook {playbook.name} would cut link {link_name}, which carries the "
+                    f"protected flow {flow} ({inventory.protected[flow].reason})",
+                    source=where,
+                    field=f"cut.{i}.select.link",
+                )
+            if flows:
+                continue  # a broad selection leaves protected links up; the plan says so
             for end in link.endpoints:
                 device = inventory.devices[end.device]
                 driver = driver_for(device.platform)
-                method = driver.preferred_method if rule.method == "auto" else rule.method
+                method = (
+                    driver.preferred_method if rule.method == "auto" else CutMethod(rule.method)
+                )
                 if method not in driver.methods:
                     can = ", ".join(sorted(driver.methods))
                     raise PlanRefused(
@@ -89,15 +99,59 @@ def select_targets(
                         source=where,
                         field=f"cut.{i}.method",
                     )
-                key = f"{end.device}\0{end.interface}"
-                if key in chosen:
+                if (end.device, end.interface) in chosen:
                     continue  # selected by an earlier rule: the first rule's method wins
+                chosen.add((end.device, end.interface))
                 target = CutTarget(link=link_name, interface=end.interface, method=method)
-                chosen[key] = target
                 by_device.setdefault(end.device, []).append(target)
     if not chosen:
         raise PlanRefused(f"playbook {playbook.name} selects no link", source=where, field="cut")
     return by_device
+
+
+def spare_management_ends(
+    inventory: Inventory, by_device: Mapping[str, list[CutTarget]]
+) -> tuple[dict[str, list[CutTarget]], list[KeptEndpoint]]:
+    """Leave open each device's own end of a link it is managed through.
+
+    Cutting that end would leave the device unreachable with the very port that restore must
+    reopen on it; cutting the other end stops the traffic just as well and keeps the way back
+    in the controller's hands. A link with no other end to cut is refused.
+    """
+    cut_ends = {(d, t.link) for d, targets in by_device.items() for t in targets}
+    kept: list[KeptEndpoint] = []
+    result: dict[str, list[CutTarget]] = {}
+    for device, targets in by_device.items():
+        managed_via = set(inventory.devices[device].managed_via)
+        for target in targets:
+            if target.link not in managed_via:
+                result.setdefault(device, []).append(target)
+                continue
+            others = [
+                d
+                for d, link in cut_ends
+                if link == target.link
+                and d != device
+                and target.link not in inventory.devices[d].managed_via
+            ]
+            if not others:
+                raise PlanRefused(
+                    f"cutting link {target.link} would strand device {device}: it is managed "
+                    f"through {target.link}, and the link has no other end that can be cut "
+                    "and later reopened from the controller",
+                    source=str(inventory.source),
+                    field=f"devices.{device}.managed_via",
+                )
+            kept.append(
+                KeptEndpoint(
+                    device=device,
+                    interface=target.interface,
+                    link=target.link,
+                    why=f"{device} is managed through {target.link}; the link is cut at "
+                    f"{', '.join(sorted(others))} instead, so restore can reopen it",
+                )
+            )
+    return result, kept
 
 
 def _check_interface(
@@ -117,17 +171,114 @@ def _change(target: CutTarget) -> Change:
     return Change(link=target.link, interface=target.interface, method=target.method)
 
 
-def _step(
-    inventory: Inventory, device: str, changes: Sequence[Change], commands: list[str]
-) -> DeviceStep:
+def device_step(
+    inventory: Inventory,
+    device: str,
+    direction: Direction,
+    targets: Sequence[CutTarget],
+    state: DeviceState | None,
+) -> tuple[DeviceStep | None, list[Change]]:
+    """One device's step for the targets not yet in the wanted state, and those already there.
+
+    With no state (offline plan), every target is assumed still to be changed; a restore always
+    has state, since its commands depend on what is on the device (rule handles).
+    """
+    want_cut = direction is Direction.CUT
+    todo: list[CutTarget] = []
+    already: list[Change] = []
+    for target in targets:
+        if state is not None:
+            _check_interface(device, target, state, inventory)
+            if state.is_cut(target.interface, target.method) == want_cut:
+                already.append(_change(target))
+                continue
+        todo.append(target)
+    if not todo:
+        return None, already
     spec = inventory.devices[device]
-    return DeviceStep(
+    driver = driver_for(spec.platform)
+    if want_cut:
+        commands = driver.cut_commands(todo)
+    else:
+        assert state is not None
+        commands = driver.restore_commands(todo, state)
+    step = DeviceStep(
         device=device,
         site=spec.site,
         platform=spec.platform,
-        changes=list(changes),
+        changes=[_change(t) for t in todo],
         commands=commands,
     )
+    return step, already
+
+
+def order_steps(
+    inventory: Inventory, steps: list[DeviceStep], direction: Direction
+) -> list[DeviceStep]:
+    """Number the steps in waves so no device loses its management path before its turn.
+
+    Cutting: a device managed through a link goes before the step that cuts that link.
+    Restoring: the step that reopens a link goes before the devices managed through it.
+    """
+    by_device = {s.device: s for s in steps}
+    graph: dict[str, set[str]] = {device: set() for device in by_device}
+    for changer in by_device.values():
+        changed = {c.link for c in changer.changes}
+        for managed in by_device.values():
+            via = set(inventory.devices[managed.device].managed_via)
+            if managed.device == changer.device or not via & changed:
+                continue
+            if direction is Direction.CUT:
+                graph[changer.device].add(managed.device)
+            else:
+                graph[managed.device].add(changer.device)
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = exc.args[1]
+        raise PlanRefused(
+            f"no order of changes keeps every device manageable: {' -> '.join(cycle)} each "
+            f"manage through a link another one changes (device {cycle[0]}, links "
+            f"{', '.join(inventory.devices[cycle[0]].managed_via)})",
+            source=str(inventory.source),
+            field=f"devices.{cycle[0]}.managed_via",
+        ) from None
+    wave_of: dict[str, int] = {}
+    wave = 0
+    while sorter.is_active():
+        wave += 1
+        ready = sorter.get_ready()
+        for device in ready:
+            wave_of[device] = wave
+        sorter.done(*ready)
+    return [
+        step.model_copy(update={"wave": wave_of[step.device], "after": sorted(graph[step.device])})
+        for step in sorted(steps, key=lambda s: (wave_of[s.device], s.device))
+    ]
+
+
+def manageability(
+    inventory: Inventory, cut_links: set[str], devices: set[str]
+) -> list[Manageability]:
+    """For each device concerned, whether the controller still reaches it once links are cut."""
+    concerned = devices | {
+        name for name, spec in inventory.devices.items() if set(spec.managed_via) & cut_links
+    }
+    result = []
+    for device in sorted(concerned):
+        via = inventory.devices[device].managed_via
+        lost = sorted(set(via) & cut_links)
+        note = (
+            f"unreachable through {', '.join(lost)}; back when restore reopens "
+            f"{', '.join(lost)} (done first, from the controller's side)"
+            if lost
+            else ("out-of-band" if not via else f"in-band through {', '.join(via)}")
+        )
+        result.append(
+            Manageability(device=device, manageable_after=not lost, via=list(via), note=note)
+        )
+    return result
 
 
 def plan_cut(
@@ -137,23 +288,18 @@ def plan_cut(
     observed: Mapping[str, DeviceState] | None,
 ) -> Plan:
     """The cut plan. With `observed` None (offline) every endpoint is assumed still open."""
-    by_device = select_targets(inventory, playbook, parameters)
+    selected = select_targets(inventory, playbook, parameters)
+    by_device, kept = spare_management_ends(inventory, selected)
     steps: list[DeviceStep] = []
     already: dict[str, list[Change]] = {}
     for device in sorted(by_device):
-        todo: list[CutTarget] = []
-        for target in by_device[device]:
-            state = observed.get(device) if observed is not None else None
-            if state is not None:
-                _check_interface(device, target, state, inventory)
-                if state.is_cut(target.interface, target.method):
-                    already.setdefault(device, []).append(_change(target))
-                    continue
-            todo.append(target)
-        if todo:
-            commands = driver_for(inventory.devices[device].platform).cut_commands(todo)
-            steps.append(_step(inventory, device, [_change(t) for t in todo], commands))
-    return _plan(Direction.CUT, inventory, playbook, parameters, by_device, steps, already)
+        state = observed.get(device) if observed is not None else None
+        step, done = device_step(inventory, device, Direction.CUT, by_device[device], state)
+        if step:
+            steps.append(step)
+        if done:
+            already[device] = done
+    return _plan(Direction.CUT, inventory, playbook, parameters, by_device, steps, already, kept)
 
 
 def plan_restore(
@@ -171,19 +317,26 @@ def plan_restore(
     steps: list[DeviceStep] = []
     already: dict[str, list[Change]] = {}
     for device in sorted(by_device):
-        state = observed[device]
-        todo = []
-        for target in by_device[device]:
-            _check_interface(device, target, state, inventory)
-            if state.is_cut(target.interface, target.method):
-                todo.append(target)
-            else:
-                already.setdefault(device, []).append(_change(target))
-        if todo:
-            driver = driver_for(inventory.devices[device].platform)
-            commands = driver.restore_commands(todo, state)
-            steps.append(_step(inventory, device, [_change(t) for t in todo], commands))
-    return _plan(Direction.RESTORE, inventory, playbook, parameters, by_device, steps, already)
+        targets = by_device[device]
+        if device not in observed:
+            spec = inventory.devices[device]
+            steps.append(
+                DeviceStep(
+                    device=device,
+                    site=spec.site,
+                    platform=spec.platform,
+                    changes=[_change(t) for t in targets],
+                    commands=[],
+                    deferred=True,
+                )
+            )
+            continue
+        step, done = device_step(inventory, device, Direction.RESTORE, targets, observed[device])
+        if step:
+            steps.append(step)
+        if done:
+            already[device] = done
+    return _plan(Direction.RESTORE, inventory, playbook, parameters, by_device, steps, already, [])
 
 
 def _plan(
@@ -194,15 +347,25 @@ def _plan(
     by_device: Mapping[str, list[CutTarget]],
     steps: list[DeviceStep],
     already: dict[str, list[Change]],
+    kept: list[KeptEndpoint],
 ) -> Plan:
     targeted = sorted({t.link for targets in by_device.values() for t in targets})
+    cut_after = set(targeted) if direction is Direction.CUT else set()
+    untouched = sorted(set(inventory.links) - set(targeted))
     return Plan(
         direction=direction,
         playbook=playbook.name,
         inventory=inventory.name,
         parameters=dict(parameters),
-        steps=steps,
+        steps=order_steps(inventory, steps, direction),
         already_done=already,
         targeted_links=targeted,
-        untouched_links=sorted(set(inventory.links) - set(targeted)),
+        untouched_links=untouched,
+        kept=kept,
+        management=manageability(inventory, cut_after, set(by_device)),
+        protected={
+            name: flow.reason
+            for name, flow in inventory.protected.items()
+            if set(flow.links) <= set(untouched)
+        },
     )

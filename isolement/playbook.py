@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from isolement.errors import InputError
 from isolement.inventory import LinkKind
 from isolement.names import Name, Text
-from isolement.state import CutMethod
-from isolement.yamlfile import load_model
+from isolement.yamlfile import FieldError, load_model
 
 
 def _as_list(value: object) -> object:
@@ -36,7 +35,8 @@ class Selector(Strict):
 
 class CutRule(Strict):
     select: Selector
-    method: CutMethod | Literal["auto"] = "auto"
+    # "auto": the platform's preferred method (shutdown on routers, deny on firewalls).
+    method: Literal["auto", "shutdown", "deny"] = "auto"
 
 
 class Playbook(Strict):
@@ -46,6 +46,17 @@ class Playbook(Strict):
     cut: Annotated[list[CutRule], Field(min_length=1)]
     keep: list[Name] = []
     source: Path = Path("<memory>")
+
+    @model_validator(mode="after")
+    def _declared_parameters(self) -> Playbook:
+        for i, rule in enumerate(self.cut):
+            for j, site in enumerate(rule.select.site or []):
+                if site.startswith("{") and site[1:-1] not in self.parameters:
+                    raise FieldError(
+                        f"cut.{i}.select.site.{j}",
+                        f"{site} is not a declared parameter (add it to 'parameters')",
+                    )
+        return self
 
 
 def available_playbooks(directory: Path) -> list[str]:

@@ -25,6 +25,7 @@ def plan_text(report: PlanReport) -> str:
     if report.unreachable:
         lines.append("Unreachable now (state unknown):")
         lines += [f"  {d}: {why}" for d, why in sorted(report.unreachable.items())]
+    lines += _impact_text(plan)
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
     if plan.nothing_to_do:
@@ -35,18 +36,42 @@ def plan_text(report: PlanReport) -> str:
 
 def _steps_text(plan: Plan) -> list[str]:
     lines: list[str] = []
-    for n, step in enumerate(plan.steps, 1):
-        lines.append(f"  [{n}] {step.device} (site {step.site}, {step.platform})")
-        for change in step.changes:
-            lines.append(f"      {change.method:<8} {change.interface}  (link {change.link})")
-        lines.append("      commands:")
-        lines += [f"        {command}" for command in step.commands]
+    for wave in plan.waves():
+        if len(plan.waves()) > 1:
+            lines.append(f"  wave {wave[0].wave}:")
+        for step in wave:
+            after = f", after {', '.join(step.after)}" if step.after else ""
+            lines.append(f"  - {step.device} (site {step.site}, {step.platform}{after})")
+            for change in step.changes:
+                lines.append(f"      {change.method:<8} {change.interface}  (link {change.link})")
+            if step.deferred:
+                lines.append("      commands: computed from its state once it is reachable again")
+                continue
+            lines.append("      commands:")
+            lines += [f"        {command}" for command in step.commands]
+    return lines
+
+
+def _impact_text(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    if plan.kept:
+        lines.append("Left open on purpose:")
+        lines += [f"  {k.device} {k.interface} (link {k.link}): {k.why}" for k in plan.kept]
+    if plan.management:
+        lines.append("Management after this plan:")
+        for m in plan.management:
+            mark = "manageable" if m.manageable_after else "UNREACHABLE"
+            lines.append(f"  {m.device:<10} {mark:<12} {m.note}")
+    if plan.protected:
+        lines.append("Protected flows kept up:")
+        lines += [f"  {name}: {reason}" for name, reason in sorted(plan.protected.items())]
     return lines
 
 
 def run_text(report: RunReport) -> str:
     plan = report.plan
-    verb = "Cut" if plan.direction is Direction.CUT else "Restore"
+    cutting = plan.direction is Direction.CUT
+    verb = "Cut" if cutting else "Restore"
     lines = [
         f"{verb} {plan.playbook}: {report.outcome} in {report.duration_s:.1f} s "
         f"(run {report.run_id}, plan {plan.digest()[:12]})"
@@ -54,14 +79,28 @@ def run_text(report: RunReport) -> str:
     for result in report.steps:
         mark = "FAILED" if result.error else "ok"
         what = ", ".join(f"{c.interface} ({c.link})" for c in result.step.changes)
-        lines.append(f"  {mark:<6} {result.step.device}: {what}")
+        retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
+        lines.append(f"  {mark:<6} {result.step.device}: {what}{retried}")
         if result.error:
             lines.append(f"         {result.error}")
+    stepped = {s.step.device for s in report.steps}
     for device, why in sorted(report.unreachable.items()):
-        if device not in {s.step.device for s in report.steps}:
+        if device not in stepped:
             lines.append(f"  UNKNOWN {device}: {why}")
-    if plan.nothing_to_do and not report.unreachable:
+    if plan.nothing_to_do and not report.still_open:
         lines.append("  nothing to do: every targeted endpoint was already in the wanted state")
+    if report.outcome == "stopped":
+        lines.append(
+            "  pre-flight failed: NOTHING WAS CHANGED. Fix the devices above, or re-run "
+            "with --partial to cut what can be cut."
+        )
+    if report.interrupted:
+        lines.append("  interrupted: the device changes in flight finished; none was started after")
+    if report.still_open:
+        lines.append(f"Still {'OPEN' if cutting else 'CUT'}:")
+        lines += [f"  {link}: {why}" for link, why in sorted(report.still_open.items())]
+    elif cutting and plan.targeted_links:
+        lines.append(f"CONTAINED: {', '.join(plan.targeted_links)} cut")
     return "\n".join(lines)
 
 

@@ -36,7 +36,12 @@ class NetmikoSession:
     def send_config(self, commands: Sequence[str]) -> str:
         return str(self._connection.send_config_set(list(commands), read_timeout=READ_TIMEOUT))
 
+    def prompt(self) -> str:
+        return str(self._connection.find_prompt())
+
     def close(self) -> None:
+        # A polite logout waits for a prompt; a device whose path was just cut never sends one.
+        self._connection.read_timeout_override = 2.0
         self._connection.disconnect()
 
 

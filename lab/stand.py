@@ -207,7 +207,16 @@ def _build(topo: Topology, manifest: Manifest) -> None:
     manifest.root_routes.append(f"blackhole {LAB_RANGE}")
     manifest.save()
 
+    for route in topo.controller_routes:
+        _run("ip", "route", "add", str(route.prefix), "via", str(route.via))
+        manifest.root_routes.append(f"{route.prefix} via {route.via}")
+        manifest.save()
+
     for name, node in topo.managed().items():
+        if node.loopback:
+            _in(ns(name), "ip", "addr", "add", str(node.loopback), "dev", "lo")
+        if node.inband:
+            continue
         _run(
             "ip",
             "link",

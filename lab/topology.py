@@ -27,6 +27,10 @@ class Node(BaseModel):
 
     kind: NodeKind
     mgmt: ipaddress.IPv4Address | None = None
+    # Managed in-band: no leg on the management bridge; sshd listens on `mgmt`, an address the
+    # node holds on a data interface or on its loopback.
+    inband: bool = False
+    loopback: ipaddress.IPv4Interface | None = None
 
 
 class Port(BaseModel):
@@ -77,6 +81,7 @@ class Topology(BaseModel):
     nodes: dict[Name, Node]
     links: list[tuple[Port, Port]]
     routes: dict[Name, list[Route]] = {}
+    controller_routes: list[Route] = []
     shutdown: dict[Name, list[Name]] = {}
     firewall_ruleset: str = ""
 
@@ -87,6 +92,13 @@ class Topology(BaseModel):
             return [
                 tuple(Port.parse(p) if isinstance(p, str) else p for p in pair) for pair in value
             ]
+        return value
+
+    @field_validator("controller_routes", mode="before")
+    @classmethod
+    def _parse_controller_routes(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [Route.parse(r) if isinstance(r, str) else r for r in value]
         return value
 
     @field_validator("routes", mode="before")
@@ -114,6 +126,10 @@ class Topology(BaseModel):
                     )
                 if len(port.ifname) > 15:
                     raise ValueError(f"{port.node}:{port.ifname}: interface names are 15 chars")
+        for route in self.controller_routes:
+            if not route.prefix.subnet_of(LAB_RANGE) or route.via not in self.mgmt.subnet:  # type: ignore[arg-type]
+                raise ValueError(f"controller route {route.prefix} via {route.via} must stay in "
+                                 f"{LAB_RANGE} and go through the management network")
         for node, node_routes in self.routes.items():
             if node not in self.nodes:
                 raise ValueError(f"routes: unknown node {node}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from isolement.errors import DeviceError
+from isolement.names import check_name
 from isolement.state import CutMethod, DeviceState
 
 
@@ -22,6 +23,8 @@ class Session(Protocol):
     def send_command(self, command: str, *, verify_echo: bool = True) -> str: ...
 
     def send_config(self, commands: Sequence[str]) -> str: ...
+
+    def prompt(self) -> str: ...
 
     def close(self) -> None: ...
 
@@ -33,6 +36,12 @@ class CutTarget:
     link: str
     interface: str
     method: CutMethod
+
+    def __post_init__(self) -> None:
+        # Names are checked when inventories load; checked again here because a name that
+        # reached a driver unchecked could add lines to a device's configuration.
+        check_name(self.link)
+        check_name(self.interface)
 
 
 class Driver:
@@ -52,6 +61,10 @@ class Driver:
     uses_config_mode: ClassVar[bool] = True
     # Whether the device echoes a change command back verbatim (a shell wraps long lines).
     verify_echo: ClassVar[bool] = True
+
+    def has_privilege(self, session: Session) -> bool:
+        """Whether the session may change the configuration (IOS-like: the `#` prompt)."""
+        return session.prompt().rstrip().endswith("#")
 
     def read_state(self, session: Session) -> DeviceState:
         raise NotImplementedError

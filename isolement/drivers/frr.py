@@ -36,6 +36,6 @@ class FrrDriver(CiscoIosDriver):
         shut = {
             m["name"]
             for m in _INTERFACE_BLOCK.finditer(running_config)
-            if re.search(r"^ shutdown$", m["body"], re.MULTILINE)
+            if re.search(r"^ shutdown\r?$", m["body"], re.MULTILINE)
         }
         return DeviceState(interfaces={name: name not in shut for name in names})

@@ -48,6 +48,10 @@ class LinuxDriver(Driver):
         re.compile(r"^.*: command not found$", re.MULTILINE),
     )
 
+    def has_privilege(self, session: Session) -> bool:
+        # nft needs root (CAP_NET_ADMIN); the shell prompt alone does not prove it.
+        return session.send_command("id -u").strip() == "0"
+
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_state(
             session.send_command("ip -j link show"),
@@ -61,20 +65,20 @@ class LinuxDriver(Driver):
         try:
             links = json.loads(links_json)
             table = json.loads(table_json)["nftables"]
-        except (ValueError, KeyError, TypeError) as exc:
+            if not isinstance(links, list) or not isinstance(table, list):
+                raise TypeError("expected a JSON list")
+            denies: dict[str, list[str]] = {}
+            for item in table:
+                rule = item.get("rule")
+                if not rule or not str(rule.get("comment", "")).startswith("isolement "):
+                    continue
+                interface = rule["comment"].split(" ")[1]
+                # A rule is deleted by chain and handle, so both make its id.
+                denies.setdefault(interface, []).append(f"{rule['chain']}/{rule['handle']}")
+            interfaces = {link["ifname"]: "UP" in link.get("flags", []) for link in links}
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise UnexpectedOutput(f"unrecognised JSON from ip/nft: {exc}") from None
-        denies: dict[str, list[str]] = {}
-        for item in table:
-            rule = item.get("rule")
-            if not rule or not str(rule.get("comment", "")).startswith("isolement "):
-                continue
-            interface = rule["comment"].split(" ")[1]
-            # A rule is deleted by chain and handle, so both make its id.
-            denies.setdefault(interface, []).append(f"{rule['chain']}/{rule['handle']}")
-        return DeviceState(
-            interfaces={link["ifname"]: "UP" in link.get("flags", []) for link in links},
-            denies=denies,
-        )
+        return DeviceState(interfaces=interfaces, denies=denies)
 
     def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
         statements = [f"add table {TABLE}"] + [_chain(hook) for hook in _HOOKS]

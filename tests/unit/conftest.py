@@ -1,0 +1,144 @@
+"""Shared fixtures for the unit tests: the shipped files, temp inventories, hand-built states."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from isolement import paths
+from isolement.inventory import Inventory, load_inventory
+from isolement.plan import Plan
+from isolement.state import CutMethod, DeviceState
+
+REPO_ROOT = paths.REPO_ROOT
+LAB_INVENTORY = paths.DEFAULT_INVENTORY
+PLAYBOOKS = paths.PLAYBOOKS
+BAD_DATA = REPO_ROOT / "tests" / "data" / "bad"
+
+# Interfaces each lab device reports, as `lab/hospital-group.yaml` builds them: the link
+# endpoints of inventories/lab.yaml plus the interfaces no playbook touches (site h2 has no
+# out-of-band mgmt0: it is managed in-band through wan-dc-h2).
+LAB_INTERFACES: dict[str, list[str]] = {
+    "dc-rtr": ["lo", "mgmt0", "lan0", "fw0", "phones", "voice-h1", "wan-h1", "wan-h2"],
+    "h1-rtr": ["lo", "mgmt0", "lan0", "fw0", "phones", "voice-dc", "wan-dc", "wan-h2"],
+    "h2-rtr": ["lo", "lan0", "fw0", "wan-dc", "wan-h1"],
+    "dc-fw": ["lo", "mgmt0", "in0", "out0"],
+    "h1-fw": ["lo", "mgmt0", "in0", "out0"],
+    "h2-fw": ["lo", "in0", "out0"],
+}
+
+
+def base_inventory(host: str = "127.0.0.1", port: int = 22) -> dict[str, Any]:
+    """A small valid inventory (two sites, two routers, a firewall, a protected telephony link).
+
+    Paths are relative, so they resolve against the directory the file is written to.
+    """
+    device = {"role": "router", "platform": "frr", "host": host, "port": port, "credential": "ops"}
+    return {
+        "name": "unit-test",
+        "description": "inventory written by the unit tests",
+        "known_hosts": "known_hosts",
+        "credentials": {"ops": {"username": "ops", "key_file": "keys/id_ed25519"}},
+        "sites": {"dc": {"description": "datacentre"}, "h1": {}},
+        "devices": {
+            "dc-rtr": {**device, "site": "dc"},
+            "h1-rtr": {**device, "site": "h1"},
+            "dc-fw": {**device, "site": "dc", "role": "firewall", "platform": "linux"},
+        },
+        "links": {
+            "wan-dc-h1": {
+                "kind": "intersite",
+                "endpoints": [
+                    {"device": "dc-rtr", "interface": "wan-h1"},
+                    {"device": "h1-rtr", "interface": "wan-dc"},
+                ],
+            },
+            "voice-dc-h1": {
+                "kind": "intersite",
+                "description": "telephony trunk",
+                "endpoints": [
+                    {"device": "dc-rtr", "interface": "voice-h1"},
+                    {"device": "h1-rtr", "interface": "voice-dc"},
+                ],
+            },
+            "inet-dc": {
+                "kind": "internet",
+                "endpoints": [{"device": "dc-fw", "interface": "out0"}],
+            },
+        },
+        # As in the lab: the shipped playbooks name this link in their keep list.
+        "protected": {"telephony": {"reason": "SAMU lines", "links": ["voice-dc-h1"]}},
+    }
+
+
+InventoryWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def write_inventory(tmp_path: Path) -> InventoryWriter:
+    """Write an inventory into a fresh directory next to an existing known_hosts and key file.
+
+    Call with `data` (a dict, default `base_inventory()`), or `text` (raw YAML, written as is).
+    """
+    counter = iter(range(1_000_000))
+
+    def write(
+        data: Mapping[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        name: str = "inventory.yaml",
+    ) -> Path:
+        directory = tmp_path / f"inv{next(counter)}"
+        (directory / "keys").mkdir(parents=True)
+        (directory / "known_hosts").write_text("")
+        (directory / "keys" / "id_ed25519").write_text("")
+        path = directory / name
+        if text is None:
+            text = yaml.safe_dump(copy.deepcopy(dict(data or base_inventory())), sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def lab_inventory() -> Inventory:
+    return load_inventory(LAB_INVENTORY)
+
+
+def lab_state(
+    shut: Mapping[str, set[str]] | None = None,
+    denied: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> dict[str, DeviceState]:
+    """Every lab device, every interface administratively up unless named in `shut`; `denied`
+    gives, per firewall, isolement's deny rules already present per interface."""
+    shut = shut or {}
+    denied = denied or {}
+    return {
+        device: DeviceState(
+            interfaces={name: name not in shut.get(device, set()) for name in names},
+            denies=dict(denied.get(device, {})),
+        )
+        for device, names in LAB_INTERFACES.items()
+    }
+
+
+def applied(observed: Mapping[str, DeviceState], plan: Plan) -> dict[str, DeviceState]:
+    """The device states once every step of a cut plan has taken effect (a stand-in device)."""
+    result = dict(observed)
+    for step in plan.steps:
+        state = result[step.device]
+        interfaces = dict(state.interfaces)
+        denies = {k: list(v) for k, v in state.denies.items()}
+        for n, change in enumerate(step.changes):
+            if change.method is CutMethod.SHUTDOWN:
+                interfaces[change.interface] = False
+            else:
+                denies.setdefault(change.interface, []).append(f"forward/{100 + n}")
+        result[step.device] = DeviceState(interfaces=interfaces, denies=denies)
+    return result

@@ -1,0 +1,127 @@
+"""CiscoIosDriver on recorded IOS answers: state parsing and error recognition, no device.
+
+The recorded files in tests/data/cisco_ios/ are written in the exact shape of real IOS captures
+(see tests/data/cisco_ios/README.md for where each shape comes from).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from isolement.drivers.cisco_ios import CiscoIosDriver
+from isolement.errors import UnexpectedOutput
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+IOS = DATA / "cisco_ios"
+
+ROUTER = (IOS / "show_ip_interface_brief_router.txt").read_text()
+SWITCH = (IOS / "show_ip_interface_brief_switch.txt").read_text()
+
+
+def test_administratively_down_is_admin_down() -> None:
+    state = CiscoIosDriver.parse_interface_brief(ROUTER)
+
+    assert state.interfaces["GigabitEthernet0/0/1"] is False
+    assert state.interfaces["Tunnel1"] is False
+    assert state.interfaces["Vlan1"] is False
+
+
+def test_status_up_is_admin_up() -> None:
+    state = CiscoIosDriver.parse_interface_brief(ROUTER)
+
+    assert state.interfaces["GigabitEthernet0/0/0"] is True
+    assert state.interfaces["Loopback0"] is True
+    # Status up, protocol down: the line protocol is down, the interface is not shut.
+    assert state.interfaces["Tunnel0"] is True
+
+
+def test_status_down_is_still_admin_up() -> None:
+    # "down" in the Status column is the link, not an administrative shutdown.
+    state = CiscoIosDriver.parse_interface_brief(ROUTER)
+
+    assert state.interfaces["GigabitEthernet0/0/2"] is True
+    assert state.interfaces["GigabitEthernet0/0/2.10"] is True
+
+
+def test_every_router_interface_is_listed() -> None:
+    state = CiscoIosDriver.parse_interface_brief(ROUTER)
+
+    assert list(state.interfaces) == [
+        "GigabitEthernet0/0/0",
+        "GigabitEthernet0/0/1",
+        "GigabitEthernet0/0/2",
+        "GigabitEthernet0/0/2.10",
+        "GigabitEthernet0",
+        "Loopback0",
+        "Tunnel0",
+        "Tunnel1",
+        "Vlan1",
+    ]
+
+
+def test_every_switch_interface_is_listed_despite_timestamp_lines() -> None:
+    state = CiscoIosDriver.parse_interface_brief(SWITCH)
+
+    assert state.interfaces == {
+        "Vlan1": False,
+        "Vlan10": True,
+        "Vlan20": True,
+        "GigabitEthernet1/0/1": True,
+        "GigabitEthernet1/0/2": True,
+        "GigabitEthernet1/0/3": False,
+        "GigabitEthernet1/1/1": True,
+        "Port-channel1": True,
+        "Loopback0": True,
+    }
+
+
+def test_parsed_state_has_no_deny_rules() -> None:
+    assert CiscoIosDriver.parse_interface_brief(ROUTER).denies == {}
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        pytest.param(
+            "show ip interface brief\n                ^\n% Invalid input detected at '^' marker.\n",
+            id="command-refused",
+        ),
+        pytest.param(
+            "Interface              IP-Address      OK? Method Status                Protocol\n",
+            id="header-only",
+        ),
+        pytest.param((DATA / "frr" / "show_interface_brief.txt").read_text(), id="frr-table"),
+        pytest.param("Connection closed by foreign host.\n", id="garbage"),
+    ],
+)
+def test_unrecognised_output_raises_unexpected_output(output: str) -> None:
+    with pytest.raises(UnexpectedOutput):
+        CiscoIosDriver.parse_interface_brief(output)
+
+
+@pytest.mark.parametrize(
+    ("recording", "expected"),
+    [
+        ("config_invalid_input.txt", "% Invalid input detected at '^' marker."),
+        ("config_incomplete_command.txt", "% Incomplete command."),
+        ("config_ambiguous_command.txt", '% Ambiguous command:  "i"'),
+    ],
+)
+def test_find_error_returns_the_ios_error_line(recording: str, expected: str) -> None:
+    assert CiscoIosDriver().find_error((IOS / recording).read_text()) == expected
+
+
+def test_find_error_is_none_on_a_clean_config_dialogue() -> None:
+    assert CiscoIosDriver().find_error((IOS / "config_clean.txt").read_text()) is None
+
+
+def test_find_error_ignores_log_messages_without_timestamps() -> None:
+    # With `no service timestamps log`, IOS log messages start the line with `%` themselves.
+    clean = (IOS / "config_clean.txt").read_text()
+    untimestamped = re.sub(r"^\*[^%]*: (?=%)", "", clean, flags=re.MULTILINE)
+    assert "\n%LINK-5-CHANGED:" in untimestamped
+
+    assert CiscoIosDriver().find_error(untimestamped) is None

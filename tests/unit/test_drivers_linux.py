@@ -1,0 +1,172 @@
+"""LinuxDriver on the `ip -j link` and `nft -j` outputs recorded from the lab, used as they are."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from isolement.drivers.base import CutTarget
+from isolement.drivers.linux import LinuxDriver
+from isolement.errors import UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+LINUX = Path(__file__).resolve().parents[1] / "data" / "linux"
+
+IP_LINK = (LINUX / "ip_link.json").read_text()
+NFT_TABLE_CUT = (LINUX / "nft_table_cut.json").read_text()
+EMPTY_TABLE = '{"nftables": []}'
+
+# One `nft '<statements>'` invocation with its failure marker, as the driver renders it.
+_NFT = re.compile(r"""^nft '(?P<body>[^'\n]*)' \|\| echo "isolement-failed: exit \$\?"$""")
+
+
+def _statements(command: str) -> list[str]:
+    match = _NFT.fullmatch(command)
+    assert match, f"not one nft invocation: {command!r}"
+    return match["body"].split("; ")
+
+
+def _recorded_state() -> DeviceState:
+    return LinuxDriver.parse_state(IP_LINK, NFT_TABLE_CUT)
+
+
+def test_denies_of_the_cut_interface_are_chain_slash_handle() -> None:
+    denies = _recorded_state().denies
+
+    assert denies["out0"] == ["input/4", "forward/5", "forward/6", "output/7"]
+    assert all(re.fullmatch(r"(input|forward|output)/\d+", rule) for rule in denies["out0"])
+
+
+def test_only_interfaces_with_isolement_rules_have_denies() -> None:
+    assert list(_recorded_state().denies) == ["out0"]
+
+
+def test_interfaces_come_from_ip_link_with_their_up_flag() -> None:
+    assert _recorded_state().interfaces == {"lo": True, "mgmt0": True, "in0": True, "out0": True}
+
+
+def test_interface_without_up_flag_is_admin_down() -> None:
+    links = IP_LINK.replace(
+        '"ifname":"in0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"]',
+        '"ifname":"in0","flags":["BROADCAST","MULTICAST"]',
+    )
+    assert links != IP_LINK
+
+    assert LinuxDriver.parse_state(links, EMPTY_TABLE).interfaces["in0"] is False
+
+
+def test_empty_table_gives_no_denies() -> None:
+    assert LinuxDriver.parse_state(IP_LINK, EMPTY_TABLE).denies == {}
+
+
+def test_rules_without_isolement_comment_are_not_denies() -> None:
+    foreign = NFT_TABLE_CUT.replace('"comment": "isolement out0 inet-h1"', '"comment": "admin"')
+    assert foreign != NFT_TABLE_CUT
+
+    assert LinuxDriver.parse_state(IP_LINK, foreign).denies == {}
+
+
+@pytest.mark.parametrize(
+    ("links", "table"),
+    [
+        pytest.param(IP_LINK[: len(IP_LINK) // 2], EMPTY_TABLE, id="truncated-ip-link"),
+        pytest.param(IP_LINK, NFT_TABLE_CUT[: len(NFT_TABLE_CUT) // 2], id="truncated-nft"),
+        pytest.param("", EMPTY_TABLE, id="empty-ip-link"),
+        pytest.param(IP_LINK, "", id="empty-nft"),
+        pytest.param(IP_LINK, "Error: No such file or directory", id="nft-error-text"),
+        pytest.param(IP_LINK, '{"tables": []}', id="no-nftables-key"),
+        pytest.param(IP_LINK, "[]", id="nft-not-an-object"),
+    ],
+)
+def test_malformed_json_raises_unexpected_output(links: str, table: str) -> None:
+    with pytest.raises(UnexpectedOutput):
+        LinuxDriver.parse_state(links, table)
+
+
+def test_find_error_recognises_the_recorded_nft_failure() -> None:
+    output = (LINUX / "nft_error_output.txt").read_text()
+
+    assert LinuxDriver().find_error(output) is not None
+
+
+def test_find_error_is_none_on_the_recorded_json() -> None:
+    assert LinuxDriver().find_error(IP_LINK + "\n" + NFT_TABLE_CUT) is None
+
+
+def test_cut_renders_the_rules_the_lab_table_holds() -> None:
+    """The cut's rules are the four recorded in the lab's table after a cut of out0."""
+    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)])
+    rules = [s for s in _statements(command) if s.startswith("add rule ")]
+
+    assert rules == [
+        'add rule inet isolement input iifname "out0" drop comment "isolement out0 inet-h1"',
+        'add rule inet isolement forward iifname "out0" drop comment "isolement out0 inet-h1"',
+        'add rule inet isolement forward oifname "out0" drop comment "isolement out0 inet-h1"',
+        'add rule inet isolement output oifname "out0" drop comment "isolement out0 inet-h1"',
+    ]
+
+
+def _two_cut_state() -> DeviceState:
+    """The recorded cut of out0, plus a second cut of in0 (rules 8-11) in the same table."""
+    return DeviceState(
+        interfaces=_recorded_state().interfaces,
+        denies={
+            **_recorded_state().denies,
+            "in0": ["input/8", "forward/9", "forward/10", "output/11"],
+        },
+    )
+
+
+def test_restore_deletes_exactly_the_rules_of_the_restored_interface() -> None:
+    state = _two_cut_state()
+
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    )
+
+    assert _statements(command) == [
+        "delete rule inet isolement input handle 4",
+        "delete rule inet isolement forward handle 5",
+        "delete rule inet isolement forward handle 6",
+        "delete rule inet isolement output handle 7",
+    ]
+
+
+def test_restore_keeps_the_table_while_another_cut_remains() -> None:
+    state = _two_cut_state()
+
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    )
+
+    assert "delete table" not in command
+
+
+def test_restore_of_every_cut_deletes_the_whole_table() -> None:
+    state = _two_cut_state()
+    targets = [
+        CutTarget("inet-h1", "out0", CutMethod.DENY),
+        CutTarget("lan-h1", "in0", CutMethod.DENY),
+    ]
+
+    [command] = LinuxDriver().restore_commands(targets, state)
+
+    assert _statements(command) == ["delete table inet isolement"]
+
+
+def test_restore_of_the_only_cut_deletes_the_whole_table() -> None:
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _recorded_state()
+    )
+
+    assert _statements(command) == ["delete table inet isolement"]
+
+
+def test_restore_of_an_interface_without_rules_sends_nothing() -> None:
+    commands = LinuxDriver().restore_commands(
+        [CutTarget("lan-h1", "in0", CutMethod.DENY)], _recorded_state()
+    )
+
+    assert commands == []

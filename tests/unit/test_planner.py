@@ -1,0 +1,525 @@
+"""The pure planner: inventory + playbook + hand-built device states -> plan. No device at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import BAD_DATA, PLAYBOOKS, applied, lab_state
+
+from isolement.errors import InputError, PlanRefused
+from isolement.inventory import Inventory, LinkKind
+from isolement.plan import Change, Direction, Plan
+from isolement.planner import Recorded, plan_cut, plan_restore, resolve_parameters, select_targets
+from isolement.playbook import Playbook, load_playbook
+from isolement.state import CutMethod, DeviceState
+
+
+def playbook(*rules: dict[str, Any], keep: list[str] | None = None, **extra: Any) -> Playbook:
+    return Playbook.model_validate(
+        {"name": "test", "cut": list(rules), "keep": keep or [], **extra}
+    )
+
+
+def shipped(name: str) -> Playbook:
+    return load_playbook(name, PLAYBOOKS)
+
+
+def links_of_kind(inventory: Inventory, *kinds: str) -> list[str]:
+    return sorted(name for name, link in inventory.links.items() if link.kind in kinds)
+
+
+def endpoints(inventory: Inventory, links: list[str]) -> set[tuple[str, str]]:
+    return {(e.device, e.interface) for name in links for e in inventory.links[name].endpoints}
+
+
+def planned(plan: Plan) -> set[tuple[str, str]]:
+    return {(step.device, c.interface) for step in plan.steps for c in step.changes}
+
+
+def kept(plan: Plan) -> set[tuple[str, str]]:
+    return {(k.device, k.interface) for k in plan.kept}
+
+
+def done(plan: Plan) -> set[tuple[str, str]]:
+    return {(device, c.interface) for device, cs in plan.already_done.items() for c in cs}
+
+
+# --- selection -------------------------------------------------------------------------------
+
+
+def test_cut_intersite_selects_by_kind_and_shuts_both_ends(lab_inventory: Inventory) -> None:
+    book = shipped("cut-intersite")
+    plan = plan_cut(lab_inventory, book, {}, lab_state())
+    kinds = links_of_kind(lab_inventory, LinkKind.INTERSITE, LinkKind.BACKUP)
+    wanted = sorted(n for n in kinds if n not in book.keep and not lab_inventory.protecting(n))
+
+    assert {"wan-dc-h1", "wan-h1-h2"} <= set(wanted)
+    assert plan.direction is Direction.CUT
+    assert plan.targeted_links == wanted
+    assert plan.untouched_links == sorted(set(lab_inventory.links) - set(wanted))
+    assert planned(plan) | kept(plan) == endpoints(lab_inventory, wanted)
+    assert ("dc-rtr", "wan-h1") in planned(plan)
+    assert ("h1-rtr", "wan-dc") in planned(plan)
+    assert plan.already_done == {}
+    assert not plan.nothing_to_do
+    dc = next(step for step in plan.steps if step.device == "dc-rtr")
+    assert dc.site == "dc"
+    assert dc.platform == "frr"
+    assert {c.method for c in dc.changes} == {CutMethod.SHUTDOWN}
+    for interface in ("wan-h1", "wan-h2"):
+        at = dc.commands.index(f"interface {interface}")
+        assert dc.commands[at : at + 2] == [f"interface {interface}", "shutdown"]
+
+
+def test_cut_internet_uses_the_firewalls_deny_method(lab_inventory: Inventory) -> None:
+    plan = plan_cut(lab_inventory, shipped("cut-internet"), {}, lab_state())
+    wanted = links_of_kind(lab_inventory, LinkKind.INTERNET)
+
+    assert plan.targeted_links == wanted
+    assert {step.device for step in plan.steps} == {"dc-fw", "h1-fw", "h2-fw"}
+    for step in plan.steps:
+        assert [c.method for c in step.changes] == [CutMethod.DENY]
+        assert any('"out0" drop' in command for command in step.commands)
+
+
+def test_selection_by_link_name(lab_inventory: Inventory) -> None:
+    plan = plan_cut(lab_inventory, playbook({"select": {"link": "wan-dc-h1"}}), {}, lab_state())
+    assert plan.targeted_links == ["wan-dc-h1"]
+    assert planned(plan) == {("dc-rtr", "wan-h1"), ("h1-rtr", "wan-dc")}
+    assert plan.kept == []
+
+
+def test_selection_by_site_and_kind(lab_inventory: Inventory) -> None:
+    rule = {"select": {"site": "h2", "kind": "internet"}}
+    plan = plan_cut(lab_inventory, playbook(rule), {}, lab_state())
+    assert plan.targeted_links == ["inet-h2"]
+    assert planned(plan) == {("h2-fw", "out0")}
+
+
+def test_selection_by_site_takes_every_link_touching_it(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"site": "h1"}}, keep=["voice-dc-h1"])
+    plan = plan_cut(lab_inventory, book, {}, lab_state())
+    expected = sorted(
+        name
+        for name, link in lab_inventory.links.items()
+        if "h1" in link.sites(lab_inventory) and name != "voice-dc-h1"
+    )
+    assert set(expected) == {"wan-dc-h1", "wan-h1-h2", "inet-h1"}
+    assert plan.targeted_links == expected
+
+
+@pytest.mark.parametrize("site", ["dc", "h1", "h2"])
+def test_isolate_site_with_its_parameter(lab_inventory: Inventory, site: str) -> None:
+    book = shipped("isolate-site")
+    params = resolve_parameters(book, lab_inventory, {"site": site})
+    plan = plan_cut(lab_inventory, book, params, lab_state())
+
+    touching = sorted(
+        name
+        for name, link in lab_inventory.links.items()
+        if site in link.sites(lab_inventory)
+        and name not in book.keep
+        and not lab_inventory.protecting(name)
+    )
+    assert params == {"site": site}
+    assert plan.parameters == {"site": site}
+    assert plan.targeted_links == touching
+    assert f"inet-{site}" in touching
+    # The other sites' internet exits stay up.
+    for other in {"dc", "h1", "h2"} - {site}:
+        assert f"inet-{other}" in plan.untouched_links
+
+
+def test_keep_excludes_a_link(lab_inventory: Inventory) -> None:
+    book = playbook(
+        {"select": {"kind": ["intersite", "backup"]}}, keep=["voice-dc-h1", "wan-h1-h2"]
+    )
+    plan = plan_cut(lab_inventory, book, {}, lab_state())
+
+    assert "wan-h1-h2" not in plan.targeted_links
+    assert "wan-h1-h2" in plan.untouched_links
+    assert ("h1-rtr", "wan-h2") not in planned(plan)
+    assert ("h2-rtr", "wan-h1") not in planned(plan)
+    assert ("h1-rtr", "wan-dc") in planned(plan)
+
+
+def test_playbook_naming_a_protected_link_is_refused_naming_both(
+    lab_inventory: Inventory,
+) -> None:
+    (flow,) = lab_inventory.protecting("voice-dc-h1")
+    with pytest.raises(PlanRefused) as caught:
+        plan_cut(lab_inventory, playbook({"select": {"link": "voice-dc-h1"}}), {}, None)
+    message = str(caught.value)
+    assert "voice-dc-h1" in message
+    assert flow in message
+    assert caught.value.field == "cut.0.select.link"
+
+
+def test_broad_selection_leaves_protected_links_up(lab_inventory: Inventory) -> None:
+    plan = plan_cut(lab_inventory, playbook({"select": {"kind": "intersite"}}), {}, None)
+    assert "voice-dc-h1" not in plan.targeted_links
+    assert "voice-dc-h1" in plan.untouched_links
+    assert ("dc-rtr", "voice-h1") not in planned(plan)
+
+
+def test_protected_flow_kept_is_reported_in_the_plan(lab_inventory: Inventory) -> None:
+    plan = plan_cut(lab_inventory, shipped("cut-intersite"), {}, None)
+    assert "voice-dc-h1" in plan.untouched_links
+    for flow in lab_inventory.protecting("voice-dc-h1"):
+        assert plan.protected[flow] == lab_inventory.protected[flow].reason
+
+
+def test_in_band_device_keeps_its_own_end_and_is_cut_after_the_far_end(
+    lab_inventory: Inventory,
+) -> None:
+    via = lab_inventory.devices["h2-rtr"].managed_via
+    assert via == ["wan-dc-h2"]
+    plan = plan_cut(
+        lab_inventory, playbook({"select": {"link": ["wan-dc-h2", "wan-h1-h2"]}}), {}, None
+    )
+
+    # h2-rtr's end of its management link stays open; the link is cut at dc-rtr.
+    assert kept(plan) == {("h2-rtr", "wan-dc")}
+    assert ("dc-rtr", "wan-h2") in planned(plan)
+    # h2-rtr's own change (the backup link) is done before dc-rtr cuts its management path.
+    steps = {step.device: step for step in plan.steps}
+    assert steps["h2-rtr"].wave < steps["dc-rtr"].wave
+    assert "h2-rtr" in steps["dc-rtr"].after
+    lost = {m.device for m in plan.management if not m.manageable_after}
+    assert lost == {
+        name for name, spec in lab_inventory.devices.items() if "wan-dc-h2" in spec.managed_via
+    }
+
+
+def test_keep_naming_an_unknown_link_is_refused(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"kind": "intersite"}}, keep=["wan-nowhere"])
+    with pytest.raises(InputError) as caught:
+        plan_cut(lab_inventory, book, {}, lab_state())
+    assert caught.value.field == "keep"
+    assert "wan-nowhere" in str(caught.value)
+
+
+def test_select_naming_an_unknown_link_is_refused(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"link": ["wan-dc-h1", "wan-nowhere"]}})
+    with pytest.raises(InputError) as caught:
+        plan_cut(lab_inventory, book, {}, lab_state())
+    assert caught.value.field == "cut.0.select.link.1"
+
+
+def test_playbook_selecting_no_link_is_refused(lab_inventory: Inventory) -> None:
+    assert not links_of_kind(lab_inventory, LinkKind.PARTNER)
+    with pytest.raises(PlanRefused) as caught:
+        plan_cut(lab_inventory, playbook({"select": {"kind": "partner"}}), {}, lab_state())
+    assert "selects no link" in str(caught.value)
+    assert caught.value.field == "cut"
+
+
+def test_everything_kept_selects_no_link(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"link": "inet-dc"}}, keep=["inet-dc"])
+    with pytest.raises(PlanRefused, match="selects no link"):
+        plan_cut(lab_inventory, book, {}, None)
+
+
+# --- idempotence -----------------------------------------------------------------------------
+
+
+def test_endpoint_already_cut_goes_to_already_done_not_to_steps(lab_inventory: Inventory) -> None:
+    # The lab's backup link is kept shut at h2 in normal times.
+    observed = lab_state(shut={"h2-rtr": {"wan-h1"}})
+    plan = plan_cut(lab_inventory, shipped("cut-intersite"), {}, observed)
+
+    assert plan.already_done == {
+        "h2-rtr": [Change(link="wan-h1-h2", interface="wan-h1", method=CutMethod.SHUTDOWN)]
+    }
+    assert ("h2-rtr", "wan-h1") not in planned(plan)
+    for step in plan.steps:
+        if step.device == "h2-rtr":
+            assert "interface wan-h1" not in step.commands
+    # The other end of the same link is still cut, and the link is still targeted.
+    assert ("h1-rtr", "wan-h2") in planned(plan)
+    assert "wan-h1-h2" in plan.targeted_links
+
+
+def test_firewall_with_a_deny_already_in_place_is_already_done(lab_inventory: Inventory) -> None:
+    observed = lab_state(denied={"h1-fw": {"out0": ["forward/7"]}})
+    plan = plan_cut(lab_inventory, shipped("cut-internet"), {}, observed)
+    assert done(plan) == {("h1-fw", "out0")}
+    assert "h1-fw" not in {step.device for step in plan.steps}
+
+
+@pytest.mark.parametrize("name", ["cut-intersite", "cut-internet", "isolate-site"])
+def test_second_plan_after_the_cut_has_nothing_to_do(lab_inventory: Inventory, name: str) -> None:
+    book = shipped(name)
+    params = resolve_parameters(book, lab_inventory, {"site": "h1"})
+    before = lab_state(shut={"h2-rtr": {"wan-h1"}})
+    first = plan_cut(lab_inventory, book, params, before)
+    assert not first.nothing_to_do
+
+    second = plan_cut(lab_inventory, book, params, applied(before, first))
+    assert second.nothing_to_do
+    assert second.steps == []
+    assert done(second) == planned(first) | done(first)
+    assert second.targeted_links == first.targeted_links
+
+
+def test_offline_plan_assumes_every_endpoint_open(lab_inventory: Inventory) -> None:
+    offline = plan_cut(lab_inventory, shipped("cut-intersite"), {}, None)
+    live = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
+    assert offline.steps == live.steps
+    assert offline.already_done == {}
+
+
+def test_unreachable_device_is_planned_as_if_open(lab_inventory: Inventory) -> None:
+    observed = lab_state(shut={"h2-rtr": {"wan-h1"}})
+    del observed["h2-rtr"]
+    plan = plan_cut(lab_inventory, shipped("cut-intersite"), {}, observed)
+    assert ("h2-rtr", "wan-h1") in planned(plan)
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+def test_unknown_interface_on_the_device_is_refused(lab_inventory: Inventory) -> None:
+    observed = lab_state()
+    observed["dc-rtr"] = DeviceState(interfaces={"lo": True, "wan-h2": True, "eth9": True})
+    with pytest.raises(PlanRefused) as caught:
+        plan_cut(lab_inventory, shipped("cut-intersite"), {}, observed)
+    message = str(caught.value)
+    assert "dc-rtr" in message
+    assert "'wan-h1'" in message
+    assert "eth9" in message  # what the device does have
+    assert caught.value.field == "links.wan-dc-h1"
+    assert caught.value.source == str(lab_inventory.source)
+
+
+def test_method_the_platform_cannot_do_is_refused(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"link": "wan-dc-h1"}, "method": "deny"})
+    with pytest.raises(PlanRefused) as caught:
+        plan_cut(lab_inventory, book, {}, lab_state())
+    message = str(caught.value)
+    assert "link wan-dc-h1" in message
+    assert "dc-rtr" in message
+    assert "frr" in message
+    assert "it can: shutdown" in message
+    assert caught.value.field == "cut.0.method"
+
+
+def test_shutdown_on_the_linux_firewall_is_refused_listing_deny(lab_inventory: Inventory) -> None:
+    book = playbook({"select": {"kind": "internet"}, "method": "shutdown"})
+    with pytest.raises(PlanRefused, match="it can: deny"):
+        plan_cut(lab_inventory, book, {}, None)
+
+
+def test_missing_site_parameter_is_refused_listing_the_sites(lab_inventory: Inventory) -> None:
+    with pytest.raises(InputError) as caught:
+        resolve_parameters(shipped("isolate-site"), lab_inventory, {"site": None})
+    message = str(caught.value)
+    assert "--site" in message
+    assert ", ".join(sorted(lab_inventory.sites)) in message
+
+
+def test_unknown_site_parameter_is_refused_listing_the_sites(lab_inventory: Inventory) -> None:
+    with pytest.raises(InputError) as caught:
+        resolve_parameters(shipped("isolate-site"), lab_inventory, {"site": "h9"})
+    assert caught.value.source == "--site"
+    assert "'h9'" in str(caught.value)
+    assert ", ".join(sorted(lab_inventory.sites)) in str(caught.value)
+
+
+def test_playbook_without_parameters_ignores_site(lab_inventory: Inventory) -> None:
+    assert resolve_parameters(shipped("cut-internet"), lab_inventory, {"site": "h1"}) == {}
+
+
+def test_placeholder_that_is_not_a_declared_parameter_is_refused(
+    lab_inventory: Inventory,
+) -> None:
+    path = BAD_DATA / "playbook-undeclared-parameter.yaml"
+    with pytest.raises(InputError) as caught:
+        book = load_playbook(str(path), PLAYBOOKS)
+        params = resolve_parameters(book, lab_inventory, {"site": "h1"})
+        select_targets(lab_inventory, book, params)
+    assert caught.value.source == str(path)
+    assert caught.value.field == "cut.0.select.site.0"
+
+
+# --- the digest ------------------------------------------------------------------------------
+
+
+def test_plan_digest_is_stable_for_the_same_inputs(lab_inventory: Inventory) -> None:
+    one = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
+    two = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
+    assert one is not two
+    assert one.digest() == two.digest()
+    assert len(one.digest()) == 64
+    # Serialised and read back (a rehearsed plan kept as a file) it is still recognised.
+    assert Plan.model_validate_json(one.model_dump_json()).digest() == one.digest()
+
+
+def test_plan_digest_differs_when_a_command_differs(lab_inventory: Inventory) -> None:
+    base = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
+    step = base.steps[0]
+    changed_step = step.model_copy(update={"commands": [*step.commands[:-1], "end"]})
+    changed = base.model_copy(update={"steps": [changed_step, *base.steps[1:]]})
+    assert changed.steps[0].commands != base.steps[0].commands
+    assert changed.digest() != base.digest()
+
+    # And from the planner itself: a different observed state gives other commands.
+    other = plan_cut(
+        lab_inventory, shipped("cut-intersite"), {}, lab_state(shut={"h2-rtr": {"wan-h1"}})
+    )
+    assert [s.commands for s in other.steps] != [s.commands for s in base.steps]
+    assert other.digest() != base.digest()
+
+
+def test_plan_digest_differs_with_the_parameter(lab_inventory: Inventory) -> None:
+    book = shipped("isolate-site")
+    h1 = plan_cut(lab_inventory, book, {"site": "h1"}, lab_state())
+    h2 = plan_cut(lab_inventory, book, {"site": "h2"}, lab_state())
+    assert h1.digest() != h2.digest()
+
+
+# --- restore ---------------------------------------------------------------------------------
+
+
+def recorded_from(plan: Plan) -> list[Recorded]:
+    """What the journal holds after a cut: one record per change that was sent."""
+    return [Recorded(step.device, change) for step in plan.steps for change in step.changes]
+
+
+def test_restore_undoes_recorded_cuts_and_never_a_port_shut_before(
+    lab_inventory: Inventory,
+) -> None:
+    book = shipped("cut-intersite")
+    before = lab_state(shut={"h2-rtr": {"wan-h1"}})
+    cut = plan_cut(lab_inventory, book, {}, before)
+    after = applied(before, cut)
+    assert after["h2-rtr"].interfaces["wan-h1"] is False
+
+    restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), after)
+
+    assert restore.direction is Direction.RESTORE
+    assert planned(restore) == planned(cut)
+    assert ("h2-rtr", "wan-h1") not in planned(restore)
+    assert ("h2-rtr", "wan-h1") not in done(restore)
+    h1 = next(step for step in restore.steps if step.device == "h1-rtr")
+    assert h1.commands == [
+        "interface wan-dc",
+        "no shutdown",
+        "exit",
+        "interface wan-h2",
+        "no shutdown",
+        "exit",
+    ]
+    for step in restore.steps:
+        assert "shutdown" not in step.commands
+        assert step.commands.count("no shutdown") == len(step.changes)
+
+
+def test_restore_skips_a_recorded_cut_no_longer_in_place(lab_inventory: Inventory) -> None:
+    book = shipped("cut-intersite")
+    cut = plan_cut(lab_inventory, book, {}, lab_state())
+    after = applied(lab_state(), cut)
+    # Someone already brought dc-rtr wan-h1 back up by hand.
+    dc = after["dc-rtr"]
+    after["dc-rtr"] = DeviceState(interfaces={**dc.interfaces, "wan-h1": True})
+
+    restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), after)
+    assert done(restore) == {("dc-rtr", "wan-h1")}
+    assert ("dc-rtr", "wan-h1") not in planned(restore)
+    assert ("dc-rtr", "wan-h2") in planned(restore)
+
+
+def test_restore_after_restore_has_nothing_to_do(lab_inventory: Inventory) -> None:
+    book = shipped("cut-intersite")
+    cut = plan_cut(lab_inventory, book, {}, lab_state())
+    restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), lab_state())
+    assert restore.nothing_to_do
+    assert done(restore) == planned(cut)
+
+
+def test_restore_with_nothing_recorded_touches_nothing(lab_inventory: Inventory) -> None:
+    everything_shut = lab_state(shut={"h1-rtr": {"wan-dc", "wan-h2"}, "h2-rtr": {"wan-h1"}})
+    restore = plan_restore(lab_inventory, shipped("cut-intersite"), {}, [], everything_shut)
+    assert restore.nothing_to_do
+    assert restore.already_done == {}
+
+
+def test_restore_on_the_firewall_removes_isolements_table_when_all_restored(
+    lab_inventory: Inventory,
+) -> None:
+    book = shipped("cut-internet")
+    cut = plan_cut(lab_inventory, book, {}, lab_state())
+    handles = ["input/4", "forward/5", "forward/6", "output/7"]
+    after = lab_state(denied={d: {"out0": handles} for d in ("dc-fw", "h1-fw", "h2-fw")})
+
+    restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), after)
+    assert planned(restore) == planned(cut)
+    for step in restore.steps:
+        (command,) = step.commands
+        assert command.startswith("nft ")
+        assert "delete table inet isolement" in command
+
+
+def test_restore_on_the_firewall_keeps_rules_of_a_link_not_restored() -> None:
+    device = {
+        "site": "dc",
+        "role": "firewall",
+        "platform": "linux",
+        "host": "fw",
+        "credential": "k",
+    }
+    inventory = Inventory.model_validate(
+        {
+            "name": "two-exits",
+            "known_hosts": "/nonexistent",
+            "credentials": {"k": {"username": "u", "password_env": "PW"}},
+            "sites": {"dc": {}},
+            "devices": {"fw": device},
+            "links": {
+                "inet-a": {"kind": "internet", "endpoints": [{"device": "fw", "interface": "a0"}]},
+                "inet-b": {"kind": "internet", "endpoints": [{"device": "fw", "interface": "b0"}]},
+            },
+        }
+    )
+    book = playbook({"select": {"link": "inet-a"}})
+    after = {
+        "fw": DeviceState(
+            interfaces={"a0": True, "b0": True},
+            denies={"a0": ["input/4", "forward/5"], "b0": ["input/9", "forward/10"]},
+        )
+    }
+    change = Change(link="inet-a", interface="a0", method=CutMethod.DENY)
+    restore = plan_restore(inventory, book, {}, [Recorded("fw", change)], after)
+
+    (step,) = restore.steps
+    (command,) = step.commands
+    assert "delete rule inet isolement input handle 4" in command
+    assert "delete rule inet isolement forward handle 5" in command
+    assert "handle 9" not in command
+    assert "handle 10" not in command
+    assert "delete table" not in command
+
+
+def test_restore_refuses_a_recorded_interface_the_device_no_longer_has(
+    lab_inventory: Inventory,
+) -> None:
+    book = shipped("cut-intersite")
+    cut = plan_cut(lab_inventory, book, {}, lab_state())
+    after = applied(lab_state(), cut)
+    after["h1-rtr"] = DeviceState(interfaces={"lo": True})
+    with pytest.raises(PlanRefused, match="h1-rtr"):
+        plan_restore(lab_inventory, book, {}, recorded_from(cut), after)
+
+
+def test_restore_reopens_the_management_link_before_the_devices_behind_it(
+    lab_inventory: Inventory,
+) -> None:
+    book = shipped("cut-intersite")
+    cut = plan_cut(lab_inventory, book, {}, lab_state())
+    assert ("h2-rtr", "wan-h1") in planned(cut)
+    restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), applied(lab_state(), cut))
+    steps = {step.device: step for step in restore.steps}
+    # dc-rtr reopens wan-dc-h2, the link h2-rtr is managed through: it goes first.
+    assert steps["dc-rtr"].wave < steps["h2-rtr"].wave
+    assert steps["h2-rtr"].after == ["dc-rtr"]
