@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--journal", type=Path, help="journal file (default: in the state dir)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a device may take to answer one command (default 30)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("validate", help="check the inventory and every playbook")
@@ -158,7 +165,7 @@ class App:
         self.args = args
         self.inventory: Inventory = load_inventory(args.inventory)
         journal = args.journal or default_journal_path(paths.state_dir(), self.inventory.name)
-        self.runtime = Runtime(self.inventory, journal)
+        self.runtime = Runtime(self.inventory, journal, timeout=args.timeout)
 
     def playbook(self) -> tuple[Playbook, dict[str, str]]:
         playbook = load_playbook(self.args.playbook, self.args.playbooks)

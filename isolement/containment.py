@@ -41,7 +41,7 @@ from isolement.playbook import Playbook
 from isolement.probes import ProbeOutcome, ProbeResult, run_probes
 from isolement.state import DeviceState
 
-Connector = Callable[[Inventory, str, Driver], Session]
+Connector = Callable[[Inventory, str, Driver, float], Session]
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Runtime:
     journal_path: Path
     connect: Connector = sessions.connect
     workers: int = MAX_WORKERS
+    # Seconds a device may take to answer one command before it counts as hung.
+    timeout: float = sessions.COMMAND_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
     """Open a session and read the state: reachability, host key, authentication, privilege
     and readable state are all proven by the time this returns."""
     driver = driver_for(rt.inventory.devices[device].platform)
-    session = rt.connect(rt.inventory, device, driver)
+    session = rt.connect(rt.inventory, device, driver, rt.timeout)
     try:
         if not driver.has_privilege(session):
             raise DeviceError(device, "logged in without the privilege to change configuration")

@@ -76,11 +76,13 @@ class Driver:
         raise NotImplementedError
 
     def find_error(self, output: str) -> str | None:
-        for pattern in self.error_patterns:
-            match = pattern.search(output)
-            if match:
-                return match.group(0).strip()
-        return None
+        """Every error line of the device's answer, in order, or None if it has none."""
+        found = sorted(
+            (match.start(), match.group(0).strip())
+            for pattern in self.error_patterns
+            for match in pattern.finditer(output)
+        )
+        return "; ".join(dict.fromkeys(text for _, text in found)) or None
 
     def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
         """Send configuration commands; raise DeviceError if the device answered with an error,

@@ -41,14 +41,14 @@ def cli(
     cut: list[list[str]] = []
 
     def call(*args: str, inventory: Path | None = None) -> subprocess.CompletedProcess[str]:
-        words = [a for a in args if a != "--json"]
-        if words and words[0] == "cut":
+        if "cut" in args:
+            at = args.index("cut")
             site = (
-                words[words.index("--site") : words.index("--site") + 2]
-                if "--site" in words
+                list(args[args.index("--site") : args.index("--site") + 2])
+                if "--site" in args
                 else []
             )
-            cut.append([words[1], *site])
+            cut.append([args[at + 1], *site])
         return run_cli(*args, state_dir=state_dir, inventory=inventory)
 
     yield call

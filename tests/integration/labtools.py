@@ -135,3 +135,29 @@ def device_configs(handles: bool = False) -> dict[str, str]:
 def journal_records(state_dir: Path) -> list[dict[str, object]]:
     path = state_dir / "lab-hospital-group" / "journal.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def lab_pid(name: str) -> int:
+    """PID of a process the lab started (e.g. 'h1-rtr/zebra'), from the lab's manifest."""
+    manifest = json.loads((LAB_DIR / "manifest.json").read_text())
+    return int(next(p["pid"] for p in manifest["processes"] if p["name"] == name))
+
+
+def in_netns(node: str, *command: str) -> str:
+    return subprocess.run(
+        ["ip", "netns", "exec", f"iso-{node}", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def lab_inventory_copy(tmp_path: Path, change) -> Path:
+    """The lab inventory with `change(data)` applied, written next to the test's files."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "inventories" / "lab.yaml").read_text())
+    change(data)
+    path = tmp_path / "inventory.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
