@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import importlib
 import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from isolement import __version__, containment, paths, render
+from isolement import __version__, containment, paths, render, signing
+from isolement import report as reporting
 from isolement.containment import Outcome, Runtime
 from isolement.errors import InputError, IsolementError, LabError, LockedError
 from isolement.inventory import Inventory, load_inventory
@@ -47,6 +50,13 @@ def _safe(kind: str, check: Any) -> Any:
             raise argparse.ArgumentTypeError(f"{kind}: {exc}") from None
 
     return parse
+
+
+def _moment(value: str) -> datetime:
+    try:
+        return reporting.parse_moment(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,11 +126,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     journal = sub.add_parser("journal", help="the record of every decision and change")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
-    show = jsub.add_parser("show", help="timeline")
-    show.add_argument("--device")
-    show.add_argument("--playbook")
+
+    def journal_filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--device", help="this device's records, and the runs that concern it")
+        p.add_argument("--playbook")
+        p.add_argument("--since", type=_moment, metavar="TIME", help="UTC unless an offset")
+        p.add_argument("--until", type=_moment, metavar="TIME", help="UTC unless an offset")
+
+    show = jsub.add_parser("show", help="timeline (times are UTC unless an offset is given)")
+    journal_filters(show)
     jsub.add_parser("verify", help="check the hash chain; non-zero if altered")
-    jsub.add_parser("export", help="every record as one JSON document")
+    export = jsub.add_parser(
+        "export", help="a report for the crisis cell and investigators, or every record"
+    )
+    export.add_argument(
+        "--format",
+        choices=["records", *reporting.FORMATS],
+        default="records",
+        help="records: every record as one JSON document (default); md, html (one "
+        "self-contained page that prints on A4), json (structured report), csv (timeline)",
+    )
+    export.add_argument("--output", type=Path, help="write to this file (mode 0600)")
+    export.add_argument(
+        "--sign", type=Path, metavar="PRIVATE_KEY", help="also write OUTPUT.sig (Ed25519)"
+    )
+    export.add_argument(
+        "--passphrase", action="store_true", help="ask for the signing key's passphrase"
+    )
+    journal_filters(export)
+    keygen = jsub.add_parser("keygen", help="a new Ed25519 key pair to sign exported reports")
+    keygen.add_argument("--private", type=Path, required=True, help="private key (mode 0600)")
+    keygen.add_argument("--public", type=Path, required=True, help="public key, to hand out")
+    keygen.add_argument(
+        "--passphrase", action="store_true", help="ask for a passphrase to encrypt it"
+    )
+    check = jsub.add_parser("verify-report", help="check an exported report's FILE.sig")
+    check.add_argument("file", type=Path)
+    check.add_argument("--public-key", type=Path, required=True)
 
     lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
@@ -303,6 +345,35 @@ def cmd_verify(app: App) -> int:
     return EXIT_OK if report.contained else EXIT_PARTIAL
 
 
+def _journal_filters(args: argparse.Namespace) -> reporting.Filters:
+    return reporting.Filters(
+        device=args.device, playbook=args.playbook, since=args.since, until=args.until
+    )
+
+
+def _passphrase(args: argparse.Namespace, prompt: str) -> bytes | None:
+    if not args.passphrase:
+        return None
+    if not sys.stdin.isatty():
+        raise InputError("--passphrase needs a terminal to ask on")
+    return getpass.getpass(prompt).encode() or None
+
+
+def cmd_journal_keys(args: argparse.Namespace) -> int:
+    """keygen and verify-report: no inventory or journal needed (an investigator's machine)."""
+    if args.journal_command == "keygen":
+        passphrase = _passphrase(args, "Passphrase for the new private key: ")
+        if passphrase is not None and getpass.getpass("Again: ").encode() != passphrase:
+            raise InputError("the two passphrases differ; no key was written")
+        fingerprint = signing.generate_keypair(args.private, args.public, passphrase)
+        text = f"{args.private}: private key (keep it); {args.public}: public key (hand it out)"
+        _emit(args, f"{text}\nfingerprint {fingerprint}", {"fingerprint": fingerprint})
+        return EXIT_OK
+    ok, message = signing.verify_file(args.file, args.public_key)
+    _emit(args, message, {"file": str(args.file), "ok": ok, "message": message})
+    return EXIT_OK if ok else EXIT_JOURNAL
+
+
 def cmd_journal(app: App) -> int:
     path = app.runtime.journal_path
     sub = app.args.journal_command
@@ -316,36 +387,40 @@ def cmd_journal(app: App) -> int:
         _emit(app.args, text, {"path": str(path), "records": good, "problem": problem})
         return EXIT_OK if problem is None else EXIT_JOURNAL
     records = [r for r in read_records(path) if not isinstance(r, TornRecord)]
+    filters = _journal_filters(app.args)
     if sub == "export":
-        print(json.dumps(records, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    shown = [
-        r
-        for r in records
-        if (not app.args.device or r.get("device") == app.args.device)
-        and (not app.args.playbook or r.get("playbook") == app.args.playbook)
-    ]
+        return _export(app.args, path, records, filters)
+    shown = reporting.filter_records(records, filters)
     if app.args.json:
         print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        print("\n".join(_timeline_line(r) for r in shown) or f"{path}: no records")
+        print(reporting.timeline_text(shown) or f"{path}: no records")
     return EXIT_OK
 
 
-def _timeline_line(r: dict[str, Any]) -> str:
-    head = f"{r.get('ts', '?')}  {r.get('event', '?'):<15}"
-    event = r.get("event")
-    if event == "run.started":
-        who = f"by {r.get('operator')}" + (
-            f", approved by {r['approved_by']}" if r.get("approved_by") else ""
+def _export(
+    args: argparse.Namespace, path: Path, records: list[dict[str, Any]], filters: reporting.Filters
+) -> int:
+    if args.sign and not args.output:
+        raise InputError("--sign signs a file: give --output too")
+    if args.format == "records":
+        text = json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
+    else:
+        built = reporting.build_report(
+            records, chain=verify_chain(path), filters=filters, source=str(path)
         )
-        return f"{head} {r['direction']} {r['playbook']} {who}: {r.get('reason')}"
-    if event == "run.finished":
-        return f"{head} {r['direction']} {r['playbook']}: {r['outcome']} ({r['duration_s']} s)"
-    if event in ("change.intent", "change.applied"):
-        what = ", ".join(c["interface"] for c in r.get("changes", []))
-        return f"{head} {r.get('device')}: {r['direction']} {what}"
-    return f"{head} {r.get('device', '')}: {r.get('error', '')}"
+        text = reporting.FORMATS[args.format](built)
+    if not args.output:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return EXIT_OK
+    reporting.write_export(args.output, text)
+    lines = [f"{args.output}: {args.format} report of {path}"]
+    if args.sign:
+        passphrase = _passphrase(args, f"Passphrase for {args.sign}: ")
+        sig = signing.sign_file(args.output, args.sign, passphrase)
+        lines.append(f"{sig}: signature (check with 'isolement journal verify-report')")
+    print("\n".join(lines), file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -379,6 +454,14 @@ COMMANDS = {
 }
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "lab":
+        return cmd_lab(args)
+    if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
+        return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
+    return COMMANDS[args.command](App(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Operational logs go to stderr; the journal is written separately (see journal.py).
     # Piped into `head`, stop quietly like any other command-line tool.
@@ -388,9 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("paramiko").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "lab":
-            return cmd_lab(args)
-        return COMMANDS[args.command](App(args))
+        return _dispatch(args)
     except (InputError, LockedError) as exc:
         print(f"isolement: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

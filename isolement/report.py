@@ -1167,7 +1167,7 @@ tr { page-break-inside: avoid; break-inside: avoid; }
 th { background: var(--head); text-align: left; font-weight: 600; color: #344054;
   border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: bottom; }
 td { border-bottom: 1px solid var(--line); padding: 5px 8px; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 table.grouped tbody tr td { background: #fff; }
 tr.has-note td { border-bottom: none; }
@@ -1177,7 +1177,7 @@ td.time, th.time { white-space: nowrap; }
 tr.still-cut td { background: var(--cut-bg) !important; }
 td.nowrap, th.nowrap { white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.mono { white-space: nowrap; }
+.mono, .nb { white-space: nowrap; }
 code, .mono { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace;
   font-size: 11.5px; }
 .note { color: var(--muted); font-size: 12px; margin: 2px 0 0; }
@@ -1248,6 +1248,11 @@ def _outcome_badge(outcome: str | None) -> str:
 
 def _hms(ts: str | None) -> str:
     return h(human_time(ts))
+
+
+def _nb(value: object) -> str:
+    """A name kept on one line (a link name breaks badly at its hyphens)."""
+    return f'<span class="nb">{h(value)}</span>'
 
 
 def _mono(value: object) -> str:
@@ -1358,9 +1363,9 @@ def _cuts_html(report: IncidentReport) -> str:
         (
             "still-cut" if e.still_cut else "",
             [
-                h(e.device),
-                h(e.interface),
-                h(e.link),
+                _nb(e.device),
+                _nb(e.interface),
+                _nb(e.link),
                 h(e.method),
                 _hms(e.cut_at) if e.cut_at else "before these records",
                 _mono(e.cut_run or "-"),
@@ -1414,7 +1419,7 @@ def _reconnections_html(report: IncidentReport) -> str:
                 h(r.approved_by or "-"),
                 h(r.operator),
                 h(r.reason),
-                "<br>".join(h(x) for x in r.reopened) or "nothing (already open)",
+                "<br>".join(_nb(x) for x in r.reopened) or "nothing (already open)",
                 _outcome_badge(r.outcome)
                 + "".join(
                     f'<div class="note">still cut: {h(k)}: {h(v)}</div>'

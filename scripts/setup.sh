@@ -9,7 +9,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 2
 fi
 
-packages=(frr openssh-server openssh-client nftables iproute2 iputils-ping procps python3-venv)
+# chromium renders the HTML incident report in the tests (headless).
+packages=(frr openssh-server openssh-client nftables iproute2 iputils-ping procps python3-venv
+    chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
