@@ -28,7 +28,7 @@ from isolement.containment import Outcome, Runtime
 from isolement.errors import InputError, IsolementError, LabError, LockedError
 from isolement.inventory import Inventory, load_inventory
 from isolement.journal import TornRecord, default_journal_path, read_records, verify_chain
-from isolement.names import check_name, check_text
+from isolement.names import check_name, check_statement
 from isolement.planner import resolve_parameters, select_targets
 from isolement.playbook import Playbook, available_playbooks, load_playbook
 
@@ -94,10 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
     p.add_argument("--offline", action="store_true", help="do not read device state")
-    reason = {"type": _safe("--reason", check_text), "required": True}
+    reason = {"type": _safe("--reason", check_statement), "required": True}
     p = playbook_command("cut", "apply a playbook's cuts (idempotent)")
     p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_text))
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument(
         "--partial",
@@ -119,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every cut of this playbook")
     which.add_argument("--stage", type=_safe("--stage", check_name))
-    p.add_argument("--approved-by", type=_safe("--approved-by", check_text), required=True)
+    p.add_argument("--approved-by", type=_safe("--approved-by", check_statement), required=True)
     p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_text))
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     journal = sub.add_parser("journal", help="the record of every decision and change")

@@ -7,6 +7,7 @@ what the journal says isolement changed.
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
 import signal
@@ -24,10 +25,19 @@ from typing import Any
 
 from isolement import session as sessions
 from isolement.drivers import CutTarget, Driver, Session, driver_for
-from isolement.errors import DeviceError, InputError, IsolementError
+from isolement.errors import DeviceError, IsolementError, LockedError
 from isolement.executor import MAX_WORKERS, DeviceResult, run_per_device
 from isolement.inventory import Inventory, check_credentials
-from isolement.journal import Journal, last_read_back, outstanding_cuts
+from isolement.journal import (
+    Journal,
+    devices_cut_by_others,
+    last_read_back,
+    load_snapshot,
+    outstanding_cuts,
+    redact,
+    snapshots_before_cut,
+    store_snapshot,
+)
 from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Plan
 from isolement.planner import (
     Recorded,
@@ -82,6 +92,9 @@ class StepResult:
     output: str = ""
     duration_s: float = 0.0
     attempts: int = 0
+    # Restore only: how the configuration differs from the snapshot taken before the cut
+    # ([] when identical, None when there is no snapshot to compare with).
+    drift: list[str] | None = None
 
 
 @dataclass
@@ -375,8 +388,15 @@ def _execute(
                     return StepResult(step, output="already in the wanted state on retry")
                 todo = fresh
             changes = [c.model_dump(mode="json") for c in todo.changes]
+            # The configuration before a cut is evidence, and what a restore is checked against.
+            snapshot = (
+                store_snapshot(rt.journal_path, driver.snapshot(session))
+                if direction is Direction.CUT
+                else None
+            )
             journal.record(
                 "change.intent",
+                snapshot=snapshot,
                 **common,
                 device=device,
                 direction=direction,
@@ -402,6 +422,7 @@ def _execute(
                 raise
             want_cut = direction is Direction.CUT
             confirmed = [c for c in todo.changes if after.is_cut(c.interface, c.method) == want_cut]
+            drift = _drift(rt, driver, session, device) if direction is Direction.RESTORE else None
             journal.record(
                 "change.applied",
                 **common,
@@ -415,11 +436,39 @@ def _execute(
                 after=_journal_states(after, todo.changes),
                 confirmed=[c.model_dump(mode="json") for c in confirmed],
                 duration_s=round(time.monotonic() - t0, 3),
+                drift=drift,
             )
             if len(confirmed) != len(todo.changes):
                 missing = ", ".join(c.interface for c in todo.changes if c not in confirmed)
                 raise DeviceError(device, f"commands accepted but not in effect on: {missing}")
-            return StepResult(step, output=output, duration_s=time.monotonic() - t0)
+            return StepResult(step, output=output, duration_s=time.monotonic() - t0, drift=drift)
+
+        baselines = snapshots_before_cut(
+            rt.journal_path, the_plan.playbook, dict(the_plan.parameters)
+        )
+        for device in devices_cut_by_others(
+            rt.journal_path, the_plan.playbook, dict(the_plan.parameters)
+        ):
+            baselines.pop(device, None)
+
+        def _drift(rt: Runtime, driver: Driver, session: Session, device: str) -> list[str] | None:
+            """How the configuration differs from before the cut, once restored ([] if not)."""
+            before = (
+                load_snapshot(rt.journal_path, baselines[device]) if device in baselines else None
+            )
+            if before is None:
+                return None
+            after = redact(driver.snapshot(session))
+            return list(
+                difflib.unified_diff(
+                    before.splitlines(),
+                    after.splitlines(),
+                    "before the cut",
+                    "after restore",
+                    lineterm="",
+                    n=0,
+                )
+            )
 
         def apply_with_retries(device: str) -> StepResult:
             try:
@@ -709,6 +758,7 @@ class ProbeCheck:
 class VerifyReport:
     links: list[LinkStatus]
     probes: list[ProbeCheck]
+    journaled: bool = True
 
     @property
     def open_links(self) -> list[LinkStatus]:
@@ -738,10 +788,23 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
         crosses_cut = bool(targeted & set(outcome.probe.crosses))
         expected = ProbeResult.BLOCKED if crosses_cut else ProbeResult.PASSES
         checks.append(ProbeCheck(outcome, expected))
-    return VerifyReport(links, checks)
+    report = VerifyReport(links, checks)
+    # The verification is evidence too. A verify run while a cut holds the journal is still
+    # answered; it is then not journaled, and says so.
+    try:
+        with Journal(rt.journal_path) as journal:
+            journal.record(
+                "verify.result",
+                playbook=playbook.name,
+                parameters=dict(parameters),
+                contained=report.contained,
+                links={link.link: link.state for link in links},
+                probes={
+                    c.outcome.probe.name: {"result": c.outcome.result, "expected": c.expected}
+                    for c in checks
+                },
+            )
+    except LockedError:
+        report.journaled = False
+    return report
 
-
-def require_text(value: str | None, option: str) -> str:
-    if not value or not value.strip():
-        raise InputError(f"{option} is required and must not be empty")
-    return value

@@ -233,3 +233,73 @@ def last_read_back(path: Path) -> dict[tuple[str, str], tuple[dict[str, Any], st
         for interface, state in states.items():
             known[(record["device"], interface)] = (state, str(record.get("ts", "?")))
     return known
+
+
+def snapshot_dir(journal_path: Path) -> Path:
+    return journal_path.parent / "snapshots"
+
+
+def store_snapshot(journal_path: Path, text: str) -> str:
+    """Keep a device's configuration, redacted, beside the journal; return its sha256, which
+    the journal records reference. Content-addressed: the same configuration is stored once."""
+    redacted = redact(text)
+    digest = hashlib.sha256(redacted.encode()).hexdigest()
+    directory = snapshot_dir(journal_path)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / f"{digest}.txt"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return digest  # the same configuration, stored already (two identical firewalls)
+    try:
+        os.write(fd, redacted.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return digest
+
+
+def load_snapshot(journal_path: Path, digest: str) -> str | None:
+    path = snapshot_dir(journal_path) / f"{digest}.txt"
+    if not path.exists():
+        return None
+    text = path.read_text()
+    if hashlib.sha256(text.encode()).hexdigest() != digest:
+        raise JournalError(f"snapshot {path} does not match its hash: it was altered")
+    return text
+
+
+def snapshots_before_cut(path: Path, playbook: str, parameters: dict[str, str]) -> dict[str, str]:
+    """Device -> the snapshot taken before the first of this playbook's cuts still in place."""
+    pending: dict[str, set[tuple[str, str]]] = {}
+    baseline: dict[str, str] = {}
+    for record in read_records(path):
+        if isinstance(record, TornRecord):
+            continue
+        if record.get("playbook") != playbook or record.get("parameters") != parameters:
+            continue
+        device = str(record.get("device", ""))
+        keys = pending.setdefault(device, set())
+        if record.get("event") == "change.intent" and record.get("direction") == "cut":
+            if not keys and record.get("snapshot"):
+                baseline[device] = record["snapshot"]
+            keys |= {(c["interface"], c["method"]) for c in record["changes"]}
+        elif record.get("event") == "change.applied" and record.get("direction") == "restore":
+            keys -= {(c["interface"], c["method"]) for c in record["confirmed"]}
+    return baseline
+
+
+def devices_cut_by_others(path: Path, playbook: str, parameters: dict[str, str]) -> set[str]:
+    """Devices on which another playbook (or the same one with other parameters) still has cuts:
+    their configuration cannot be expected to match its state before this playbook's cut."""
+    runs = {
+        (str(r.get("playbook")), json.dumps(r.get("parameters"), sort_keys=True))
+        for r in read_records(path)
+        if isinstance(r, dict) and r.get("event") == "change.intent"
+    }
+    mine = (playbook, json.dumps(parameters, sort_keys=True))
+    return {
+        device
+        for name, params in runs - {mine}
+        for device, _ in outstanding_cuts(path, name, json.loads(params))
+    }

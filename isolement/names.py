@@ -30,6 +30,13 @@ def check_text(value: str) -> str:
     return value
 
 
+def check_statement(value: str) -> str:
+    """A reason or a person's name for the journal: one line, and not blank."""
+    if not value.strip():
+        raise ValueError("must not be empty: the journal needs it")
+    return check_text(value)
+
+
 # A name used in commands or as an identifier: device, site, link and interface names.
 Name = Annotated[str, AfterValidator(check_name)]
 # Free text that may be journaled or shown but must stay on one line.

@@ -83,6 +83,14 @@ def run_text(report: RunReport) -> str:
         lines.append(f"  {mark:<6} {result.step.device}: {what}{retried}")
         if result.error:
             lines.append(f"         {result.error}")
+        if result.drift:
+            lines.append(
+                "         DRIFT: the configuration differs from before the cut "
+                "(changed by hand since?); left as it is:"
+            )
+            lines += [f"           {line}" for line in result.drift[:12]]
+        elif result.drift == []:
+            lines.append("         configuration identical to before the cut")
     stepped = {s.step.device for s in report.steps}
     for device, why in sorted(report.unreachable.items()):
         if device not in stepped:
@@ -125,6 +133,8 @@ def verify_text(report: VerifyReport) -> str:
         )
     if not report.probes:
         lines.append("  none available (probes run in the lab's namespaces)")
+    if not report.journaled:
+        lines.append("(not journaled: another isolement run holds the journal)")
     verdict = "CONTAINED" if report.contained else "NOT CONTAINED"
     open_ = ", ".join(link.link for link in report.open_links)
     lines.append(f"{verdict}" + (f": still open: {open_}" if open_ else ""))

@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from secrets import token_urlsafe
 
 from isolement.errors import LabError
 
@@ -130,8 +131,10 @@ def _tcp_open(host: str, port: int) -> bool:
         return False
 
 
-def _frr_configs(topo: Topology, node: str, node_dir: Path) -> None:
-    lines = [f"hostname {node}", "!"]
+def _frr_configs(topo: Topology, node: str, node_dir: Path, secret: str) -> None:
+    # Real routers carry secrets in their configuration; the lab's do too, so the tests can
+    # prove that none reaches the journal, the snapshots or a report.
+    lines = [f"hostname {node}", f"password {secret}", f"enable password {secret}", "!"]
     shut = set(topo.shutdown.get(node, []))
     for port in topo.ports(node):
         lines.append(f"interface {port.ifname}")
@@ -268,13 +271,15 @@ def _build(topo: Topology, manifest: Manifest) -> None:
 
 
 def _start_frr(topo: Topology, manifest: Manifest) -> None:
+    secrets: dict[str, str] = {}
+    secrets_file = LAB_DIR / "secrets.json"
     for name, node in topo.nodes.items():
         if node.kind is not NodeKind.FRR:
             continue
         node_dir = LAB_DIR / name
         run_dir = node_dir / "run"
         run_dir.mkdir(parents=True)
-        _frr_configs(topo, name, node_dir)
+        _frr_configs(topo, name, node_dir, secrets.setdefault(name, token_urlsafe(12)))
         # The daemons run as the frr user (vty sockets need its frrvty group).
         for path in (node_dir, run_dir, *node_dir.glob("*.conf")):
             shutil.chown(path, "frr", "frr")
@@ -306,6 +311,8 @@ def _start_frr(topo: Topology, manifest: Manifest) -> None:
             # staticd needs zebra's socket; wait so it does not start against nothing.
             sock = run_dir / f"{daemon}.vty"
             _wait_for(f"{name} {daemon}", sock.exists)
+    secrets_file.touch(mode=0o600)
+    secrets_file.write_text(json.dumps(secrets))
 
 
 def _start_sshd(topo: Topology, manifest: Manifest) -> None:

@@ -128,8 +128,10 @@ class Topology(BaseModel):
                     raise ValueError(f"{port.node}:{port.ifname}: interface names are 15 chars")
         for route in self.controller_routes:
             if not route.prefix.subnet_of(LAB_RANGE) or route.via not in self.mgmt.subnet:  # type: ignore[arg-type]
-                raise ValueError(f"controller route {route.prefix} via {route.via} must stay in "
-                                 f"{LAB_RANGE} and go through the management network")
+                raise ValueError(
+                    f"controller route {route.prefix} via {route.via} must stay in "
+                    f"{LAB_RANGE} and go through the management network"
+                )
         for node, node_routes in self.routes.items():
             if node not in self.nodes:
                 raise ValueError(f"routes: unknown node {node}")

@@ -1,0 +1,1049 @@
+"""A stateful SSH emulator of Cisco IOS devices, for tests and benchmarks without any hardware.
+
+One process serves many emulated devices, each on its own port of 127.0.0.1 (chosen by the OS),
+each with its own interfaces and state. A device speaks enough IOS over an SSH shell (PTY) for
+netmiko's unchanged `cisco_ios` driver, and so isolement's own CiscoIosDriver, to log in, read
+state, change it and read it back:
+
+- public-key login against one authorized key; host keys generated at start (Ed25519), shared
+  or one per device, with `write_known_hosts` producing the `[127.0.0.1]:PORT` lines that
+  paramiko and netmiko look up for a port other than 22;
+- a prompt `NAME#` (`NAME>` after `disable`), `terminal length|width|monitor`, `configure
+  terminal` -> `NAME(config)#`, `interface X` -> `NAME(config-if)#`, `shutdown`, `no shutdown`,
+  `description`, `ip address`, `exit`, `end`, Ctrl-Z, `do ...`, `write memory`, `show ip
+  interface brief` and `show running-config [interface X]` in IOS's own layout;
+- IOS's abbreviations (`conf t`, `sh ip int br`, `int gi0/1`) and its error answers: the caret
+  line and `% Invalid input detected at '^' marker.`, `% Incomplete command.`,
+  `% Ambiguous command:  "..."`;
+- typed characters echoed back as a terminal does, typed-ahead lines echoed after the prompt
+  that follows the previous answer, as IOS does; `exit` ends the session and closes the
+  connection at once, as IOS does (a client still writing then meets a reset connection);
+- an optional latency per command, to behave like a slow device.
+
+Nothing here listens anywhere but 127.0.0.1. Read a device's state from Python with
+`Emulator.device(name)`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hmac
+import io
+import ipaddress
+import logging
+import os
+import re
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+
+import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
+
+# The only address the emulator ever binds: it must never be reachable from elsewhere.
+LISTEN_HOST = "127.0.0.1"
+# paramiko's server-side transports log here; a connection reset around `exit` is routine, so
+# nothing is printed unless the application configures logging.
+LOG_CHANNEL = "isolement.lab.emulator.ssh"
+logging.getLogger("isolement.lab.emulator").addHandler(logging.NullHandler())
+# Seconds a client has to authenticate and open its shell before the connection is dropped.
+LOGIN_TIMEOUT = 30.0
+
+CRLF = "\r\n"
+CONFIG_BANNER = "Enter configuration commands, one per line.  End with CNTL/Z."
+INVALID_INPUT = "% Invalid input detected at '^' marker."
+INCOMPLETE = "% Incomplete command."
+
+_HOSTNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+# IOS interface names: a type word, then a slot/port number (`GigabitEthernet0/0/1.10`).
+_INTERFACE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d[\d/.:]*)")
+# As typed on the command line: `gi0/1`, `GigabitEthernet 0/1`, `lo 0`.
+_TYPED_INTERFACE = re.compile(r"([A-Za-z][A-Za-z-]*?)\s*(\d[\d/.:]*)")
+# Interface types IOS knows even when the device has none of them.
+_PHYSICAL_TYPES = (
+    "Ethernet",
+    "FastEthernet",
+    "GigabitEthernet",
+    "TenGigabitEthernet",
+    "TwentyFiveGigE",
+    "FortyGigabitEthernet",
+    "HundredGigE",
+    "Serial",
+)
+# Interface types `interface X` creates when they do not exist yet.
+_VIRTUAL_TYPES = ("Loopback", "Tunnel", "Vlan", "Port-channel")
+
+
+# --- keys and known hosts ------------------------------------------------------------------
+
+
+def generate_key() -> paramiko.PKey:
+    """A new Ed25519 key pair, held in memory."""
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    return paramiko.Ed25519Key(file_obj=io.StringIO(pem.decode("ascii")))
+
+
+def generate_login_key(private_key_file: Path) -> paramiko.PKey:
+    """Write a new Ed25519 private key (OpenSSH format, mode 0600) for a client to log in with,
+    and return the key: pass it as the emulator's `authorized_key`."""
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    private_key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(private_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file already existed
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return paramiko.Ed25519Key(filename=str(private_key_file))
+
+
+def known_hosts_line(port: int, key: paramiko.PKey) -> str:
+    """One known_hosts line for 127.0.0.1:port, in the `[host]:port` form paramiko looks up for
+    any port other than 22."""
+    host = LISTEN_HOST if port == 22 else f"[{LISTEN_HOST}]:{port}"
+    return f"{host} {key.get_name()} {key.get_base64()}"
+
+
+def write_known_hosts(path: Path, entries: Iterable[tuple[int, paramiko.PKey]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(known_hosts_line(port, key) + "\n" for port, key in entries))
+    return path
+
+
+# --- device specifications and state -------------------------------------------------------
+
+
+def _interface_type(name: str) -> str:
+    match = _INTERFACE.fullmatch(name)
+    return match.group(1) if match else name
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One interface as the device starts: `address` in CIDR form or None (unassigned);
+    `link_up` False for a port with nothing plugged in (Status `down`, not shut)."""
+
+    name: str
+    shutdown: bool = False
+    address: str | None = None
+    link_up: bool = True
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not _INTERFACE.fullmatch(self.name):
+            raise ValueError(f"{self.name!r} is not an IOS interface name (GigabitEthernet0/1)")
+        if self.address is not None:
+            ipaddress.IPv4Interface(self.address)  # raises on a malformed address
+        if any(ch in self.description for ch in "\r\n"):
+            raise ValueError("an interface description must stay on one line")
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One emulated device. `host_key` overrides the emulator's; `latency` (seconds per command)
+    overrides the emulator's latency for this device only."""
+
+    name: str
+    interfaces: Sequence[InterfaceSpec | str]
+    host_key: paramiko.PKey | None = None
+    latency: float | None = None
+
+    def __post_init__(self) -> None:
+        if not _HOSTNAME.fullmatch(self.name):
+            raise ValueError(f"{self.name!r} is not a valid IOS hostname")
+        specs = tuple(
+            i if isinstance(i, InterfaceSpec) else InterfaceSpec(i) for i in self.interfaces
+        )
+        names = [i.name for i in specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate interface names in {names}")
+        object.__setattr__(self, "interfaces", specs)
+
+
+@dataclass
+class _Interface:
+    name: str
+    shutdown: bool
+    address: ipaddress.IPv4Interface | None
+    link_up: bool
+    description: str
+    method: str  # how the address was set, as `show ip interface brief` says it
+
+    @classmethod
+    def from_spec(cls, spec: InterfaceSpec) -> _Interface:
+        address = ipaddress.IPv4Interface(spec.address) if spec.address else None
+        return cls(
+            spec.name,
+            spec.shutdown,
+            address,
+            spec.link_up,
+            spec.description,
+            "NVRAM" if address else "unset",
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line a client sent, with the prompt it was typed at."""
+
+    prompt: str
+    line: str
+
+
+class EmulatedDevice:
+    """The live state of one emulated device; every method is thread-safe."""
+
+    def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
+        self.name = spec.name
+        self.host_key = host_key
+        self.latency = spec.latency
+        self.port = 0  # set when the emulator binds
+        self._lock = threading.Lock()
+        self._interfaces: dict[str, _Interface] = {
+            i.name: _Interface.from_spec(i) for i in spec.interfaces if isinstance(i, InterfaceSpec)
+        }
+        self._history: list[HistoryEntry] = []
+        self._logins = 0
+        self._active = 0
+        self._config_changes = 0
+
+    # Reading the state (for tests and benchmarks).
+
+    def admin_up(self) -> dict[str, bool]:
+        """Interface -> administratively up, the same meaning as isolement's DeviceState."""
+        with self._lock:
+            return {name: not i.shutdown for name, i in self._interfaces.items()}
+
+    def shutdown_interfaces(self) -> set[str]:
+        with self._lock:
+            return {name for name, i in self._interfaces.items() if i.shutdown}
+
+    def is_shutdown(self, interface: str) -> bool:
+        with self._lock:
+            return self._interfaces[interface].shutdown
+
+    def description(self, interface: str) -> str:
+        with self._lock:
+            return self._interfaces[interface].description
+
+    @property
+    def history(self) -> list[HistoryEntry]:
+        with self._lock:
+            return list(self._history)
+
+    @property
+    def logins(self) -> int:
+        with self._lock:
+            return self._logins
+
+    @property
+    def active_sessions(self) -> int:
+        with self._lock:
+            return self._active
+
+    @property
+    def config_changes(self) -> int:
+        """How many configuration lines changed something (a no-op `shutdown` counts too)."""
+        with self._lock:
+            return self._config_changes
+
+    def set_shutdown(self, interface: str, shutdown: bool) -> None:
+        """Change an interface behind the CLI's back (test set-up, a colleague on the console)."""
+        with self._lock:
+            self._interfaces[interface].shutdown = shutdown
+
+    # What the CLI prints.
+
+    def show_ip_interface_brief(self) -> list[str]:
+        # IOS's fixed layout: "%-22s %-15s %-3s %-6s %-21s %s"; a longer name pushes the row.
+        rows = ["Interface              IP-Address      OK? Method Status                Protocol"]
+        with self._lock:
+            for i in self._interfaces.values():
+                if i.shutdown:
+                    status, protocol = "administratively down", "down"
+                elif i.link_up:
+                    status, protocol = "up", "up"
+                else:
+                    status, protocol = "down", "down"
+                address = str(i.address.ip) if i.address else "unassigned"
+                rows.append(f"{i.name:<22} {address:<15} YES {i.method:<6} {status:<21} {protocol}")
+        return rows
+
+    def _interface_block(self, i: _Interface) -> list[str]:
+        lines = [f"interface {i.name}"]
+        if i.description:
+            lines.append(f" description {i.description}")
+        if i.address:
+            lines.append(f" ip address {i.address.ip} {i.address.netmask}")
+        else:
+            lines.append(" no ip address")
+        if i.shutdown:
+            lines.append(" shutdown")
+        if i.name.startswith(("GigabitEthernet", "FastEthernet", "Ethernet")) and "." not in i.name:
+            lines += [" duplex auto", " speed auto"]
+        return lines
+
+    def running_config(self, interface: str | None = None) -> list[str]:
+        with self._lock:
+            if interface is not None:
+                body = ["!", *self._interface_block(self._interfaces[interface]), "end"]
+            else:
+                body = [
+                    "!",
+                    "version 15.9",
+                    "service timestamps debug datetime msec",
+                    "service timestamps log datetime msec",
+                    "no service password-encryption",
+                    "!",
+                    f"hostname {self.name}",
+                    "!",
+                    "boot-start-marker",
+                    "boot-end-marker",
+                    "!",
+                    "no aaa new-model",
+                    "!",
+                    "ip cef",
+                    "no ipv6 cef",
+                    "!",
+                ]
+                for i in self._interfaces.values():
+                    body += [*self._interface_block(i), "!"]
+                body += [
+                    "ip forward-protocol nd",
+                    "!",
+                    "no ip http server",
+                    "no ip http secure-server",
+                    "ip ssh version 2",
+                    "!",
+                    "line con 0",
+                    "line aux 0",
+                    "line vty 0 4",
+                    " login local",
+                    " transport input ssh",
+                    "!",
+                    "end",
+                ]
+        size = sum(len(line) + 1 for line in body)
+        return ["Building configuration...", "", f"Current configuration : {size} bytes", *body]
+
+    # Used by the CLI.
+
+    def _record(self, prompt: str, line: str) -> None:
+        with self._lock:
+            self._history.append(HistoryEntry(prompt, line))
+
+    def _session_opened(self) -> None:
+        with self._lock:
+            self._logins += 1
+            self._active += 1
+
+    def _session_closed(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def _resolve(self, typed: str, *, create: bool) -> tuple[str | None, int]:
+        """The interface a typed name means, or None and the offset in `typed` IOS would put its
+        caret at. With `create`, a missing virtual interface (Loopback5) is created."""
+        match = _TYPED_INTERFACE.fullmatch(typed)
+        if not match:
+            return None, 0
+        kind, number = match.group(1).lower(), match.group(2)
+        with self._lock:
+            known = {_interface_type(n) for n in self._interfaces}
+            types = sorted(known | set(_PHYSICAL_TYPES) | set(_VIRTUAL_TYPES))
+            exact = [t for t in types if t.lower() == kind]
+            candidates = exact or [t for t in types if t.lower().startswith(kind)]
+            if len(candidates) != 1:
+                return None, 0
+            name = candidates[0] + number
+            if name in self._interfaces:
+                return name, 0
+            if create and candidates[0] in _VIRTUAL_TYPES and number.isdigit():
+                self._interfaces[name] = _Interface(name, False, None, True, "", "unset")
+                return name, 0
+            return None, match.start(2)
+
+    def _set(self, interface: str, **changes: object) -> None:
+        with self._lock:
+            target = self._interfaces[interface]
+            for attribute, value in changes.items():
+                setattr(target, attribute, value)
+            self._config_changes += 1
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+class Mode(Enum):
+    USER = "user"
+    EXEC = "exec"
+    CONFIG = "config"
+    CONFIG_IF = "config-if"
+
+
+class _CliError(Exception):
+    """The line is refused; `lines` is what IOS prints for it."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(lines[-1] if lines else "")
+        self.lines = lines
+
+
+@dataclass(frozen=True)
+class _Arg:
+    text: str
+    pos: int  # offset in the whole line typed, for the caret
+
+
+# Placeholders in a command's words: a number, an IPv4 address, and two that take the rest of
+# the line (so they come last): an interface name (`Gi0/1` or `GigabitEthernet 0/1`) and text.
+_NUM, _IP, _IF, _TEXT = "<num>", "<ip>", "<interface>", "<text>"
+_REST = (_IF, _TEXT)
+
+Handler = Callable[["IosCli", list[_Arg]], list[str]]
+
+
+@dataclass(frozen=True)
+class _Command:
+    words: tuple[str, ...]
+    run: Handler
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _invalid(prompt: str, pos: int) -> _CliError:
+    return _CliError([" " * (len(prompt) + pos) + "^", INVALID_INPUT, ""])
+
+
+def _parse(
+    prompt: str, line: str, commands: Sequence[_Command], offset: int = 0
+) -> tuple[_Command, list[_Arg]] | None:
+    """Match `line[offset:]` against `commands` the way IOS does: any unambiguous prefix of a
+    keyword. Returns None for an empty line; raises _CliError with IOS's answer."""
+    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", line[offset:])]
+    tokens = [(pos + offset, text) for pos, text in tokens]
+    if not tokens:
+        return None
+    alive = list(commands)
+    args: dict[int, list[_Arg]] = {id(c): [] for c in alive}
+    for index, (pos, token) in enumerate(tokens):
+        matched: list[_Command] = []
+        keywords: set[str] = set()
+        for command in alive:
+            if index >= len(command.words):
+                continue
+            word = command.words[index]
+            if (word == _NUM and token.isdigit()) or (word == _IP and _is_ip(token)):
+                matched.append(command)
+                args[id(command)].append(_Arg(token, pos))
+            elif not word.startswith("<") and word.startswith(token.lower()):
+                matched.append(command)
+                keywords.add(word)
+        exact = [c for c in matched if c.words[index] == token.lower()]
+        if exact:
+            matched = exact
+        elif len(keywords) > 1:
+            first = tokens[0][0]
+            raise _CliError([f'% Ambiguous command:  "{line[first : pos + len(token)]}"'])
+        if not matched:
+            # A placeholder taking the rest of the line (an interface, free text) ends the match.
+            for command in alive:
+                if index < len(command.words) and command.words[index] in _REST:
+                    return command, [*args[id(command)], _Arg(line[pos:].rstrip(), pos)]
+            raise _invalid(prompt, pos)
+        alive = matched
+    complete = [c for c in alive if len(c.words) == len(tokens)]
+    if not complete:
+        raise _CliError([INCOMPLETE, ""])
+    return complete[0], args[id(complete[0])]
+
+
+class IosCli:
+    """The command interpreter of one session: its mode, and what each line does to the device.
+    No I/O here: `execute` takes a line and returns what IOS prints for it."""
+
+    def __init__(self, device: EmulatedDevice):
+        self.device = device
+        self.mode = Mode.EXEC
+        self.interface: str | None = None
+        self.closed = False
+        self._line = ""  # the line being executed
+
+    def prompt(self) -> str:
+        name = self.device.name
+        return {
+            Mode.USER: f"{name}>",
+            Mode.EXEC: f"{name}#",
+            Mode.CONFIG: f"{name}(config)#",
+            Mode.CONFIG_IF: f"{name}(config-if)#",
+        }[self.mode]
+
+    def execute(self, line: str) -> list[str]:
+        """The lines IOS prints in answer to `line` (without the echo and the next prompt)."""
+        prompt = self.prompt()
+        if not line.strip():
+            return []
+        self._line = line
+        self.device._record(prompt, line)
+        if self.mode in (Mode.CONFIG, Mode.CONFIG_IF) and line.lstrip().startswith("!"):
+            return []  # a comment in configuration mode
+        try:
+            return self._run(prompt, line, _COMMANDS[self.mode])
+        except _CliError as error:
+            return error.lines
+
+    def ctrl_z(self) -> None:
+        if self.mode in (Mode.CONFIG, Mode.CONFIG_IF):
+            self._end([])
+
+    def _run(
+        self, prompt: str, line: str, commands: Sequence[_Command], offset: int = 0
+    ) -> list[str]:
+        parsed = _parse(prompt, line, commands, offset)
+        if parsed is None:
+            return []
+        command, args = parsed
+        return command.run(self, args)
+
+    def _interface(self, arg: _Arg, *, create: bool) -> str:
+        name, offset = self.device._resolve(arg.text, create=create)
+        if name is None:
+            raise _invalid(self.prompt(), arg.pos + offset)
+        return name
+
+    # Handlers: each returns the lines printed.
+
+    def _nothing(self, args: list[_Arg]) -> list[str]:
+        return []
+
+    def _close(self, args: list[_Arg]) -> list[str]:
+        self.closed = True
+        return []
+
+    def _enable(self, args: list[_Arg]) -> list[str]:
+        self.mode = Mode.EXEC
+        return []
+
+    def _disable(self, args: list[_Arg]) -> list[str]:
+        self.mode = Mode.USER
+        return []
+
+    def _configure(self, args: list[_Arg]) -> list[str]:
+        self.mode = Mode.CONFIG
+        return [CONFIG_BANNER]
+
+    def _show_brief(self, args: list[_Arg]) -> list[str]:
+        return self.device.show_ip_interface_brief()
+
+    def _show_running(self, args: list[_Arg]) -> list[str]:
+        return self.device.running_config()
+
+    def _show_running_interface(self, args: list[_Arg]) -> list[str]:
+        return self.device.running_config(self._interface(args[0], create=False))
+
+    def _write(self, args: list[_Arg]) -> list[str]:
+        return ["Building configuration...", "[OK]"]
+
+    def _enter_interface(self, args: list[_Arg]) -> list[str]:
+        self.interface = self._interface(args[0], create=True)
+        self.mode = Mode.CONFIG_IF
+        return []
+
+    def _exit_config(self, args: list[_Arg]) -> list[str]:
+        if self.mode is Mode.CONFIG_IF:
+            self.mode, self.interface = Mode.CONFIG, None
+        else:
+            self.mode = Mode.EXEC
+        return []
+
+    def _end(self, args: list[_Arg]) -> list[str]:
+        self.mode, self.interface = Mode.EXEC, None
+        return []
+
+    def _do(self, args: list[_Arg]) -> list[str]:
+        # An exec command run from configuration mode; the caret still counts this prompt.
+        return self._run(self.prompt(), self._line, _DO_COMMANDS, args[0].pos)
+
+    def _current(self) -> str:
+        assert self.interface is not None
+        return self.interface
+
+    def _shutdown(self, args: list[_Arg]) -> list[str]:
+        self.device._set(self._current(), shutdown=True)
+        return []
+
+    def _no_shutdown(self, args: list[_Arg]) -> list[str]:
+        self.device._set(self._current(), shutdown=False)
+        return []
+
+    def _description(self, args: list[_Arg]) -> list[str]:
+        self.device._set(self._current(), description=args[0].text[:240])
+        return []
+
+    def _no_description(self, args: list[_Arg]) -> list[str]:
+        self.device._set(self._current(), description="")
+        return []
+
+    def _ip_address(self, args: list[_Arg]) -> list[str]:
+        address, mask = args
+        try:
+            value = ipaddress.IPv4Interface(f"{address.text}/{mask.text}")
+        except ValueError:
+            raise _invalid(self.prompt(), mask.pos) from None
+        self.device._set(self._current(), address=value, method="manual")
+        return []
+
+    def _no_ip_address(self, args: list[_Arg]) -> list[str]:
+        self.device._set(self._current(), address=None, method="unset")
+        return []
+
+
+def _commands(table: Mapping[str, Handler]) -> tuple[_Command, ...]:
+    return tuple(_Command(tuple(words.split()), run) for words, run in table.items())
+
+
+_USER_COMMANDS: dict[str, Handler] = {
+    "enable": IosCli._enable,
+    "exit": IosCli._close,
+    "logout": IosCli._close,
+    "quit": IosCli._close,
+    f"terminal length {_NUM}": IosCli._nothing,
+    f"terminal width {_NUM}": IosCli._nothing,
+    "terminal monitor": IosCli._nothing,
+    "terminal no monitor": IosCli._nothing,
+    "show ip interface brief": IosCli._show_brief,
+}
+_EXEC_COMMANDS: dict[str, Handler] = {
+    **_USER_COMMANDS,
+    "disable": IosCli._disable,
+    "configure terminal": IosCli._configure,
+    "show running-config": IosCli._show_running,
+    f"show running-config interface {_IF}": IosCli._show_running_interface,
+    "write memory": IosCli._write,
+}
+_CONFIG_COMMANDS: dict[str, Handler] = {
+    f"interface {_IF}": IosCli._enter_interface,
+    "exit": IosCli._exit_config,
+    "end": IosCli._end,
+    f"do {_TEXT}": IosCli._do,
+}
+_CONFIG_IF_COMMANDS: dict[str, Handler] = {
+    **_CONFIG_COMMANDS,
+    "shutdown": IosCli._shutdown,
+    "no shutdown": IosCli._no_shutdown,
+    f"description {_TEXT}": IosCli._description,
+    "no description": IosCli._no_description,
+    f"ip address {_IP} {_IP}": IosCli._ip_address,
+    "no ip address": IosCli._no_ip_address,
+}
+# What `do` may run from configuration mode: the exec commands that do not change the mode.
+_DO_COMMANDS = _commands(
+    {
+        words: run
+        for words, run in _EXEC_COMMANDS.items()
+        if words.startswith(("show", "terminal", "write"))
+    }
+)
+_COMMANDS: dict[Mode, tuple[_Command, ...]] = {
+    Mode.USER: _commands(_USER_COMMANDS),
+    Mode.EXEC: _commands(_EXEC_COMMANDS),
+    Mode.CONFIG: _commands(_CONFIG_COMMANDS),
+    Mode.CONFIG_IF: _commands(_CONFIG_IF_COMMANDS),
+}
+
+
+# --- SSH -------------------------------------------------------------------------------------
+
+
+class _SshServer(paramiko.ServerInterface):
+    """One connection's SSH policy: public key only, a PTY and a shell, nothing else."""
+
+    def __init__(self, authorized_key: paramiko.PKey, username: str | None):
+        self._authorized = authorized_key.asbytes()
+        self._username = username
+        self.shell_requested = threading.Event()
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if self._username is not None and username != self._username:
+            return AUTH_FAILED
+        if hmac.compare_digest(key.asbytes(), self._authorized):
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_pty_request(
+        self,
+        channel: paramiko.Channel,
+        term: bytes,
+        width: int,
+        height: int,
+        pixelwidth: int,
+        pixelheight: int,
+        modes: bytes,
+    ) -> bool:
+        return True
+
+    def check_channel_window_change_request(
+        self, channel: paramiko.Channel, width: int, height: int, pixelwidth: int, pixelheight: int
+    ) -> bool:
+        return True
+
+    def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        self.shell_requested.set()
+        return True
+
+
+_SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
+# Seconds between checks while a client logs in, and in the accept loop: how fast `stop` is.
+_POLL_S = 0.1
+
+
+class Emulator:
+    """Many emulated IOS devices in this process, each listening on its own 127.0.0.1 port.
+
+        emulator = Emulator([DeviceSpec("r1", ["GigabitEthernet0/0", "GigabitEthernet0/1"])], key)
+        ports = emulator.start()          # {"r1": 40321}
+        emulator.write_known_hosts(path)
+        ...
+        emulator.device("r1").admin_up()  # {"GigabitEthernet0/0": True, ...}
+        emulator.stop()
+
+    One thread accepts for every device; each connection gets a thread for its shell (plus
+    paramiko's own transport thread). `latency` (seconds) is slept before answering each
+    non-empty command line; it may be changed while running.
+    """
+
+    def __init__(
+        self,
+        devices: Sequence[DeviceSpec],
+        authorized_key: paramiko.PKey,
+        *,
+        username: str | None = None,
+        host_key: paramiko.PKey | None = None,
+        host_key_per_device: bool = False,
+        latency: float = 0.0,
+    ):
+        names = [d.name for d in devices]
+        if len(set(names)) != len(names):
+            raise ValueError("emulated device names must be unique")
+        shared = host_key or generate_key()
+        self._devices = {
+            d.name: EmulatedDevice(
+                d, d.host_key or (generate_key() if host_key_per_device else shared)
+            )
+            for d in devices
+        }
+        self._authorized_key = authorized_key
+        self._username = username
+        self.latency = latency
+        self._lock = threading.Lock()
+        self._listeners: dict[socket.socket, EmulatedDevice] = {}
+        self._transports: set[paramiko.Transport] = set()
+        self._threads: set[threading.Thread] = set()
+        self._stopping = threading.Event()
+        self._accept_thread: threading.Thread | None = None
+        self._active = 0
+        self.max_concurrent_sessions = 0
+
+    # Lifecycle.
+
+    def start(self) -> dict[str, int]:
+        """Bind every device to a free port of 127.0.0.1 and start serving; name -> port."""
+        if self._accept_thread is not None:
+            raise RuntimeError("emulator already started")
+        selector = selectors.DefaultSelector()
+        try:
+            for device in self._devices.values():
+                listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                self._listeners[listener] = device
+                listener.bind((LISTEN_HOST, 0))
+                listener.listen(128)
+                listener.setblocking(False)
+                device.port = listener.getsockname()[1]
+                selector.register(listener, selectors.EVENT_READ, device)
+        except OSError:
+            selector.close()
+            self._close_listeners()
+            raise
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, args=(selector,), name="ios-emulator-accept", daemon=True
+        )
+        self._accept_thread.start()
+        return self.ports
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, close every session, and wait for the threads to end."""
+        self._stopping.set()
+        if self._accept_thread is not None:
+            self._accept_thread.join(timeout)
+        self._close_listeners()
+        with self._lock:
+            transports = list(self._transports)
+        for transport in transports:
+            transport.close()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # What tests and benchmarks read.
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {name: device.port for name, device in self._devices.items()}
+
+    @property
+    def devices(self) -> dict[str, EmulatedDevice]:
+        return dict(self._devices)
+
+    def device(self, name: str) -> EmulatedDevice:
+        return self._devices[name]
+
+    @property
+    def active_sessions(self) -> int:
+        with self._lock:
+            return self._active
+
+    def reset_session_peak(self) -> int:
+        """Return `max_concurrent_sessions` and start counting again from the sessions open now."""
+        with self._lock:
+            peak, self.max_concurrent_sessions = self.max_concurrent_sessions, self._active
+            return peak
+
+    def known_hosts_lines(self) -> list[str]:
+        return [known_hosts_line(d.port, d.host_key) for d in self._devices.values()]
+
+    def write_known_hosts(self, path: Path) -> Path:
+        return write_known_hosts(path, ((d.port, d.host_key) for d in self._devices.values()))
+
+    # Serving.
+
+    def _close_listeners(self) -> None:
+        for listener in list(self._listeners):
+            listener.close()
+
+    def _accept_loop(self, selector: selectors.BaseSelector) -> None:
+        try:
+            while not self._stopping.is_set():
+                for key, _ in selector.select(timeout=_POLL_S):
+                    listener = key.fileobj
+                    assert isinstance(listener, socket.socket)
+                    try:
+                        conn, _peer = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError:
+                        if self._stopping.is_set():
+                            return
+                        # Out of file descriptors, or the client gave up: keep serving the rest.
+                        self._stopping.wait(_POLL_S)
+                        continue
+                    conn.setblocking(True)
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    thread = threading.Thread(
+                        target=self._serve,
+                        args=(conn, key.data),
+                        name=f"ios-emulator-{key.data.name}",
+                        daemon=True,
+                    )
+                    with self._lock:
+                        self._threads.add(thread)
+                    thread.start()
+        finally:
+            selector.close()
+
+    def _serve(self, conn: socket.socket, device: EmulatedDevice) -> None:
+        transport = paramiko.Transport(conn)
+        transport.set_log_channel(LOG_CHANNEL)
+        with self._lock:
+            self._transports.add(transport)
+        channel: paramiko.Channel | None = None
+        try:
+            transport.add_server_key(device.host_key)
+            server = _SshServer(self._authorized_key, self._username)
+            negotiated = threading.Event()
+            try:
+                transport.start_server(negotiated, server=server)
+            except _SSH_ERRORS:
+                return
+            # Every wait is short, so `stop` never waits on a client that is slow to log in.
+            deadline = time.monotonic() + LOGIN_TIMEOUT
+            if not self._wait(negotiated, deadline) or not transport.is_active():
+                return
+            while channel is None:
+                if self._stopping.is_set() or time.monotonic() >= deadline:
+                    return
+                if not transport.is_active():
+                    return
+                channel = transport.accept(_POLL_S)
+            if not self._wait(server.shell_requested, deadline):
+                return
+            self._session(channel, device)
+        finally:
+            if channel is not None:
+                with contextlib.suppress(*_SSH_ERRORS):
+                    channel.close()
+            transport.close()
+            with self._lock:
+                self._transports.discard(transport)
+                self._threads.discard(threading.current_thread())
+
+    def _wait(self, event: threading.Event, deadline: float) -> bool:
+        """Wait for `event` (True), in short steps so that a stop or the deadline ends the wait
+        (False)."""
+        while not event.wait(_POLL_S):
+            if self._stopping.is_set() or time.monotonic() >= deadline:
+                return False
+        return not self._stopping.is_set()
+
+    def _session(self, channel: paramiko.Channel, device: EmulatedDevice) -> None:
+        device._session_opened()
+        with self._lock:
+            self._active += 1
+            self.max_concurrent_sessions = max(self.max_concurrent_sessions, self._active)
+        try:
+            _Terminal(channel, IosCli(device), lambda: self._latency_of(device)).run()
+        except _SSH_ERRORS:
+            pass  # the client went away
+        finally:
+            device._session_closed()
+            with self._lock:
+                self._active -= 1
+
+    def _latency_of(self, device: EmulatedDevice) -> float:
+        return self.latency if device.latency is None else device.latency
+
+
+class _Terminal:
+    """The line discipline of a vty: echo as typed, line editing, one line executed at a time.
+
+    Lines typed ahead while a command runs are echoed once the prompt after it is printed, as
+    IOS does."""
+
+    def __init__(self, channel: paramiko.Channel, cli: IosCli, latency: Callable[[], float]):
+        self._channel = channel
+        self._cli = cli
+        self._latency = latency
+        self._out: list[str] = []
+
+    def _flush(self) -> None:
+        if self._out:
+            self._channel.sendall("".join(self._out).encode("utf-8"))
+            self._out.clear()
+
+    def run(self) -> None:
+        cli = self._cli
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        line: list[str] = []
+        after_cr = False
+        self._out.append(CRLF + cli.prompt())
+        self._flush()
+        while not cli.closed:
+            data = self._channel.recv(4096)
+            if not data:
+                return
+            for char in decoder.decode(data):
+                if char == "\n" and after_cr:  # CR LF is one Enter
+                    after_cr = False
+                    continue
+                after_cr = char == "\r"
+                if char in "\r\n":
+                    self._out.append(CRLF)
+                    self._enter("".join(line))
+                    line.clear()
+                    if cli.closed:
+                        break
+                elif char in "\x7f\x08":
+                    if line:
+                        line.pop()
+                        self._out.append("\b \b")
+                elif char == "\x1a":  # Ctrl-Z: end of configuration
+                    self._out.append("^Z" + CRLF)
+                    cli.ctrl_z()
+                    line.clear()
+                    self._out.append(cli.prompt())
+                elif char == "\x03":  # Ctrl-C: the line is dropped
+                    self._out.append("^C" + CRLF + cli.prompt())
+                    line.clear()
+                elif char >= " ":
+                    line.append(char)
+                    self._out.append(char)
+            self._flush()
+        self._flush()
+        with contextlib.suppress(*_SSH_ERRORS):
+            self._channel.send_exit_status(0)
+
+    def _enter(self, line: str) -> None:
+        cli = self._cli
+        if line.strip():
+            delay = self._latency()
+            if delay > 0:
+                self._flush()  # the echo is immediate; the answer is what is slow
+                time.sleep(delay)
+        answer = cli.execute(line)
+        self._out.extend(text + CRLF for text in answer)
+        if not cli.closed:
+            self._out.append(cli.prompt())
+
+
+__all__ = [
+    "LISTEN_HOST",
+    "DeviceSpec",
+    "EmulatedDevice",
+    "Emulator",
+    "HistoryEntry",
+    "InterfaceSpec",
+    "IosCli",
+    "Mode",
+    "generate_key",
+    "generate_login_key",
+    "known_hosts_line",
+    "write_known_hosts",
+]
