@@ -13,7 +13,7 @@ import getpass
 import importlib
 import json
 import logging
-import signal
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from isolement import __version__, containment, paths, render, signing
+from isolement import __version__, containment, paths, reconnection, render, signing
 from isolement import report as reporting
 from isolement.containment import Outcome, Runtime
 from isolement.errors import InputError, IsolementError, LabError, LockedError
@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
     p.add_argument("--offline", action="store_true", help="do not read device state")
+    p.add_argument(
+        "--restore",
+        action="store_true",
+        help="the reconnection stages instead: commands and what becomes reachable",
+    )
     reason = {"type": _safe("--reason", check_statement), "required": True}
     p = playbook_command("cut", "apply a playbook's cuts (idempotent)")
     p.add_argument("--reason", **reason)
@@ -118,8 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = playbook_command("restore", "undo what a playbook cut, exactly")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every cut of this playbook")
-    which.add_argument("--stage", type=_safe("--stage", check_name))
-    p.add_argument("--approved-by", type=_safe("--approved-by", check_statement), required=True)
+    which.add_argument(
+        "--stage",
+        type=_safe("--stage", check_name),
+        help="open the next reconnection stage (the ones before must be open)",
+    )
+    which.add_argument(
+        "--close",
+        type=_safe("--close", check_name),
+        metavar="STAGE",
+        help="close this stage, and every later one, at once",
+    )
+    p.add_argument(
+        "--approved-by",
+        type=_safe("--approved-by", check_statement),
+        help="who lifted the doubt (required to open)",
+    )
     p.add_argument("--reason", **reason)
     p.add_argument("--operator", type=_safe("--operator", check_statement))
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -236,6 +255,25 @@ def cmd_validate(app: App) -> int:
 
 def cmd_plan(app: App) -> int:
     playbook, params = app.playbook()
+    if app.args.restore:
+        stages = reconnection.plan_stages(app.runtime, playbook, params)
+        _emit(
+            app.args,
+            render.stage_plans_text(playbook.name, stages),
+            {
+                "stages": [
+                    {
+                        "stage": s.stage.name,
+                        "open": s.state.open,
+                        "plans": s.plans,
+                        "reopens": s.reopened,
+                        "reachable": s.reachable,
+                    }
+                    for s in stages
+                ]
+            },
+        )
+        return EXIT_OK
     report = containment.plan(app.runtime, playbook, params, app.args.offline)
     _emit(
         app.args,
@@ -281,19 +319,47 @@ def cmd_cut(app: App) -> int:
 
 def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
-    if app.args.stage:
-        raise InputError(
-            f"playbook {playbook.name} declares no reconnection stages; use --all",
-            source=str(playbook.source),
+    operator = app.args.operator or containment.operator_name()
+    if app.args.close:
+        runs = reconnection.close_stage(
+            app.runtime, playbook, params, app.args.close, reason=app.args.reason, operator=operator
         )
+        for run in runs:
+            _emit(app.args, render.run_text(run), {"outcome": run.outcome, "run": run.run_id})
+        return max(_RUN_EXIT[run.outcome] for run in runs)
+    if not app.args.approved_by:
+        raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
+    if app.args.stage:
+        _confirm(app.args, f"open stage {app.args.stage} of {playbook.name}")
+        opened = reconnection.open_stage(
+            app.runtime,
+            playbook,
+            params,
+            app.args.stage,
+            approved_by=app.args.approved_by,
+            reason=app.args.reason,
+            operator=operator,
+        )
+        _emit(
+            app.args,
+            render.stage_text(opened),
+            {
+                "stage": opened.stage,
+                "opened": opened.opened,
+                "closed_again": opened.closed_again,
+                "why": opened.why,
+                "checks": {c.outcome.probe.name: c.outcome.result for c in opened.checks},
+            },
+        )
+        return EXIT_OK if opened.opened else EXIT_FAILED
     _confirm(app.args, f"restore {playbook.name}")
     report = containment.restore(
         app.runtime,
         playbook,
         params,
         reason=app.args.reason,
-        operator=app.args.operator or containment.operator_name(),
         approved_by=app.args.approved_by,
+        operator=operator,
     )
     return _run_exit(app, report)
 
@@ -312,12 +378,15 @@ def cmd_preflight(app: App) -> int:
 
 
 def cmd_status(app: App) -> int:
+    stages: dict[str, reconnection.StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
         links = containment.status(app.runtime, playbook, params)
+        stages = reconnection.stage_states(app.runtime, playbook, params)
     else:
         links = containment.status(app.runtime, None, {})
-    _emit(app.args, render.status_text(links), {"links": links})
+    text = render.status_text(links) + render.stages_text(list(stages.values()))
+    _emit(app.args, text, {"links": links, "stages": list(stages.values())})
     unknown = any(link.state is containment.PathState.UNKNOWN for link in links)
     return EXIT_FAILED if unknown else EXIT_OK
 
@@ -464,14 +533,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Operational logs go to stderr; the journal is written separately (see journal.py).
-    # Piped into `head`, stop quietly like any other command-line tool.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     # paramiko logs tracebacks for a port that is not an SSH server; the report already says it.
     logging.getLogger("paramiko").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # Output piped into `head`: stop quietly. (Not SIGPIPE's default, which would also kill
+        # the run when a device resets a connection netmiko is still writing to.)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (InputError, LockedError) as exc:
         print(f"isolement: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -44,6 +44,7 @@ from isolement.planner import (
     device_step,
     plan_cut,
     plan_restore,
+    reached,
     select_targets,
     spare_management_ends,
 )
@@ -180,7 +181,7 @@ def _inferred_state(journal_path: Path, device: str) -> tuple[DeviceState, str]:
 
 
 @contextmanager
-def _observe(
+def observe(
     rt: Runtime, targets: Mapping[str, Sequence[CutTarget]], infer: bool = True
 ) -> Iterator[Observation]:
     """Log in to every target device, and to the devices on their management paths, in
@@ -255,7 +256,7 @@ def cut_targets(
 def preflight(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> dict[str, str]:
     """Device -> problem, for every device the playbook targets ('' when ready)."""
     targets = cut_targets(rt.inventory, playbook, parameters)
-    with _observe(rt, targets) as seen:
+    with observe(rt, targets) as seen:
         plan_cut(rt.inventory, playbook, parameters, seen.states)  # interfaces exist, plan holds
     return {device: seen.unreachable.get(device, "") for device in sorted(targets)}
 
@@ -266,7 +267,7 @@ def plan(
     if offline:
         return PlanReport(plan_cut(rt.inventory, playbook, parameters, None), {}, True)
     targets = cut_targets(rt.inventory, playbook, parameters)
-    with _observe(rt, targets) as seen:
+    with observe(rt, targets) as seen:
         the_plan = plan_cut(rt.inventory, playbook, parameters, seen.states)
         return PlanReport(the_plan, seen.unreachable, False)
 
@@ -304,7 +305,7 @@ class _Interrupt:
             signal.signal(sig, handler)
 
 
-def _execute(
+def execute(
     rt: Runtime,
     journal: Journal,
     make_plan: Callable[[Mapping[str, DeviceState]], Plan],
@@ -317,7 +318,7 @@ def _execute(
     with retries, read back, and say exactly which paths are not in the wanted state."""
     started = time.monotonic()
     run_id = uuid.uuid4().hex[:12]
-    with _observe(rt, targets, infer) as seen, _Interrupt() as interrupt:
+    with observe(rt, targets, infer) as seen, _Interrupt() as interrupt:
         unreachable = seen.unreachable
         the_plan = make_plan(seen.states)  # a refusal here means nothing was sent
         direction = the_plan.direction
@@ -382,8 +383,7 @@ def _execute(
                 session, before = _login(rt, device)
                 sessions_[device] = session
                 # Re-plan this device from its state now: part of the change may have landed.
-                targets = [CutTarget(c.link, c.interface, c.method) for c in step.changes]
-                fresh, _ = device_step(rt.inventory, device, direction, targets, before)
+                fresh, _ = device_step(rt.inventory, device, direction, step.changes, before)
                 if fresh is None:
                     return StepResult(step, output="already in the wanted state on retry")
                 todo = fresh
@@ -420,8 +420,7 @@ def _execute(
                     error=str(exc),
                 )
                 raise
-            want_cut = direction is Direction.CUT
-            confirmed = [c for c in todo.changes if after.is_cut(c.interface, c.method) == want_cut]
+            confirmed = [c for c in todo.changes if reached(after, c, direction)]
             drift = _drift(rt, driver, session, device) if direction is Direction.RESTORE else None
             journal.record(
                 "change.applied",
@@ -446,7 +445,17 @@ def _execute(
         baselines = snapshots_before_cut(
             rt.journal_path, the_plan.playbook, dict(the_plan.parameters)
         )
-        for device in devices_cut_by_others(
+        # A device keeps cuts after this run (another playbook's, or a later stage's): its
+        # configuration cannot match the snapshot yet, so it is not compared.
+        undone = {(s.device, c.interface, c.method) for s in the_plan.steps for c in s.changes}
+        still_cut = {
+            device
+            for device, c in outstanding_cuts(
+                rt.journal_path, the_plan.playbook, dict(the_plan.parameters)
+            )
+            if (device, c["interface"], c["method"]) not in undone
+        }
+        for device in still_cut | devices_cut_by_others(
             rt.journal_path, the_plan.playbook, dict(the_plan.parameters)
         ):
             baselines.pop(device, None)
@@ -613,7 +622,7 @@ def cut(
 ) -> RunReport:
     targets = cut_targets(rt.inventory, playbook, parameters)
     with Journal(rt.journal_path) as journal:
-        return _execute(
+        return execute(
             rt,
             journal,
             lambda observed: plan_cut(rt.inventory, playbook, parameters, observed),
@@ -649,7 +658,7 @@ def restore(
                 CutTarget(r.change.link, r.change.interface, r.change.method)
             )
 
-        return _execute(
+        return execute(
             rt,
             journal,
             lambda observed: plan_restore(rt.inventory, playbook, parameters, recorded, observed),
@@ -719,7 +728,7 @@ def status(
                     CutTarget(name, endpoint.interface, driver.preferred_method)
                 )
     ends: dict[str, list[EndpointStatus]] = {}
-    with _observe(rt, targets) as seen:
+    with observe(rt, targets) as seen:
         for device in sorted(targets):
             state = seen.states.get(device)
             for t in targets[device]:
@@ -807,4 +816,3 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
     except LockedError:
         report.journaled = False
     return report
-

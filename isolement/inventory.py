@@ -113,6 +113,7 @@ class Probe(Strict):
     name: Name
     from_netns: Name
     to: ipaddress.IPv4Address
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # TCP connect; None: ping
     crosses: list[Name] = []
 
 

@@ -12,12 +12,14 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from isolement.playbook import FlowRule
 from isolement.state import CutMethod
 
 
 class Direction(StrEnum):
     CUT = "cut"
     RESTORE = "restore"
+    ALLOW = "allow"  # let a reconnection stage's flows through a cut (a bubble)
 
 
 class Change(BaseModel):
@@ -28,6 +30,9 @@ class Change(BaseModel):
     link: str
     interface: str
     method: CutMethod
+    # For a bubble (Direction.ALLOW): the stage that opens it and the flows it lets through.
+    stage: str | None = None
+    flows: list[FlowRule] = []
 
 
 class DeviceStep(BaseModel):

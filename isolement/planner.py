@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
 from isolement.drivers import CutTarget, driver_for
+from isolement.drivers.base import AllowTarget, Flow
 from isolement.errors import InputError, PlanRefused
-from isolement.inventory import Inventory
+from isolement.inventory import Inventory, Link
 from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Manageability, Plan
-from isolement.playbook import Playbook
+from isolement.playbook import Playbook, Selector, Stage
 from isolement.state import CutMethod, DeviceState
 
 
@@ -66,13 +67,9 @@ def select_targets(
                     f"unknown link {link_name!r}", source=where, field=f"cut.{i}.select.link.{j}"
                 )
         for link_name, link in inventory.links.items():
-            if link_name in playbook.keep:
-                continue
-            if select.kind is not None and link.kind not in select.kind:
-                continue
-            if select.link is not None and link_name not in select.link:
-                continue
-            if sites is not None and not link.sites(inventory) & set(sites):
+            if link_name in playbook.keep or not link_matches(
+                select, link_name, link, inventory, sites
+            ):
                 continue
             flows = inventory.protecting(link_name)
             if flows and select.link is not None:
@@ -107,6 +104,26 @@ def select_targets(
     if not chosen:
         raise PlanRefused(f"playbook {playbook.name} selects no link", source=where, field="cut")
     return by_device
+
+
+def link_matches(
+    select: Selector, name: str, link: Link, inventory: Inventory, sites: list[str] | None
+) -> bool:
+    """Whether a link meets every criterion of a selector (sites already resolved)."""
+    return (
+        (select.kind is None or link.kind in select.kind)
+        and (select.link is None or name in select.link)
+        and (sites is None or bool(link.sites(inventory) & set(sites)))
+    )
+
+
+def selected_links(
+    inventory: Inventory, select: Selector, parameters: Mapping[str, str]
+) -> set[str]:
+    sites = [s.format_map(parameters) for s in select.site] if select.site else None
+    return {
+        n for n, link in inventory.links.items() if link_matches(select, n, link, inventory, sites)
+    }
 
 
 def spare_management_ends(
@@ -155,7 +172,7 @@ def spare_management_ends(
 
 
 def _check_interface(
-    device: str, target: CutTarget, state: DeviceState, inventory: Inventory
+    device: str, target: CutTarget | Change, state: DeviceState, inventory: Inventory
 ) -> None:
     if target.interface not in state.interfaces:
         known = ", ".join(sorted(state.interfaces)) or "none"
@@ -171,45 +188,55 @@ def _change(target: CutTarget) -> Change:
     return Change(link=target.link, interface=target.interface, method=target.method)
 
 
+def reached(state: DeviceState, change: Change, direction: Direction) -> bool:
+    """Whether the device is already as the change wants it."""
+    if direction is Direction.ALLOW:
+        return bool(state.allows.get(change.interface, {}).get(change.stage or ""))
+    return state.reached(change.interface, change.method, cut=direction is Direction.CUT)
+
+
 def device_step(
     inventory: Inventory,
     device: str,
     direction: Direction,
-    targets: Sequence[CutTarget],
+    changes: Sequence[Change],
     state: DeviceState | None,
 ) -> tuple[DeviceStep | None, list[Change]]:
-    """One device's step for the targets not yet in the wanted state, and those already there.
+    """One device's step for the changes not yet in effect, and those already in effect.
 
-    With no state (offline plan), every target is assumed still to be changed; a restore always
+    With no state (offline plan), every change is assumed still to be made; a restore always
     has state, since its commands depend on what is on the device (rule handles).
     """
-    want_cut = direction is Direction.CUT
-    todo: list[CutTarget] = []
+    todo: list[Change] = []
     already: list[Change] = []
-    for target in targets:
+    for change in changes:
         if state is not None:
-            _check_interface(device, target, state, inventory)
-            if state.is_cut(target.interface, target.method) == want_cut:
-                already.append(_change(target))
+            _check_interface(device, change, state, inventory)
+            if reached(state, change, direction):
+                already.append(change)
                 continue
-        todo.append(target)
+        todo.append(change)
     if not todo:
         return None, already
     spec = inventory.devices[device]
     driver = driver_for(spec.platform)
-    if want_cut:
-        commands = driver.cut_commands(todo)
+    targets = [CutTarget(c.link, c.interface, c.method) for c in todo]
+    if direction is Direction.CUT:
+        commands = driver.cut_commands(targets, state)
+    elif direction is Direction.ALLOW:
+        commands = driver.allow_commands([_bubble(c) for c in todo])
     else:
         assert state is not None
-        commands = driver.restore_commands(todo, state)
+        commands = driver.restore_commands(targets, state)
     step = DeviceStep(
-        device=device,
-        site=spec.site,
-        platform=spec.platform,
-        changes=[_change(t) for t in todo],
-        commands=commands,
+        device=device, site=spec.site, platform=spec.platform, changes=todo, commands=commands
     )
     return step, already
+
+
+def _bubble(change: Change) -> AllowTarget:
+    flows = tuple(Flow(f.protocol, f.source, f.destination, f.port) for f in change.flows)
+    return AllowTarget(change.link, change.interface, change.stage or "", flows)
 
 
 def order_steps(
@@ -286,15 +313,24 @@ def plan_cut(
     playbook: Playbook,
     parameters: Mapping[str, str],
     observed: Mapping[str, DeviceState] | None,
+    only_links: set[str] | None = None,
 ) -> Plan:
-    """The cut plan. With `observed` None (offline) every endpoint is assumed still open."""
+    """The cut plan. With `observed` None (offline) every endpoint is assumed still open.
+    With `only_links`, only those of the playbook's links (closing a reconnection stage)."""
     selected = select_targets(inventory, playbook, parameters)
+    if only_links is not None:
+        selected = {
+            device: chosen
+            for device, targets in selected.items()
+            if (chosen := [t for t in targets if t.link in only_links])
+        }
     by_device, kept = spare_management_ends(inventory, selected)
     steps: list[DeviceStep] = []
     already: dict[str, list[Change]] = {}
     for device in sorted(by_device):
         state = observed.get(device) if observed is not None else None
-        step, done = device_step(inventory, device, Direction.CUT, by_device[device], state)
+        changes = [_change(t) for t in by_device[device]]
+        step, done = device_step(inventory, device, Direction.CUT, changes, state)
         if step:
             steps.append(step)
         if done:
@@ -331,12 +367,69 @@ def plan_restore(
                 )
             )
             continue
-        step, done = device_step(inventory, device, Direction.RESTORE, targets, observed[device])
+        changes = [_change(t) for t in targets]
+        step, done = device_step(inventory, device, Direction.RESTORE, changes, observed[device])
         if step:
             steps.append(step)
         if done:
             already[device] = done
     return _plan(Direction.RESTORE, inventory, playbook, parameters, by_device, steps, already, [])
+
+
+def plan_allow(
+    inventory: Inventory,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    stage: Stage,
+    observed: Mapping[str, DeviceState],
+) -> Plan:
+    """Open a stage's bubbles: its flows through the deny-cuts of the links it names."""
+    cut = spare_management_ends(inventory, select_targets(inventory, playbook, parameters))[0]
+    by_device: dict[str, list[Change]] = {}
+    for i, bubble in enumerate(stage.allow):
+        field = f"stages.{playbook.stages.index(stage)}.allow.{i}.via"
+        ends = [(d, t) for d, targets in cut.items() for t in targets if t.link == bubble.via]
+        if not ends:
+            raise PlanRefused(
+                f"stage {stage.name}: playbook {playbook.name} does not cut {bubble.via}",
+                source=str(playbook.source),
+                field=field,
+            )
+        for device, target in ends:
+            platform = inventory.devices[device].platform
+            if target.method is not CutMethod.DENY or not driver_for(platform).can_allow:
+                raise PlanRefused(
+                    f"stage {stage.name}: {bubble.via} is cut on {device} ({platform}) by "
+                    f"{target.method}, which cannot let chosen flows through; a bubble needs a "
+                    "filtering cut (deny on a firewall)",
+                    source=str(playbook.source),
+                    field=field,
+                )
+            by_device.setdefault(device, []).append(
+                Change(
+                    link=target.link,
+                    interface=target.interface,
+                    method=target.method,
+                    stage=stage.name,
+                    flows=bubble.flows,
+                )
+            )
+    steps: list[DeviceStep] = []
+    already: dict[str, list[Change]] = {}
+    for device in sorted(by_device):
+        if device not in observed:
+            raise PlanRefused(f"stage {stage.name}: {device} cannot be read now")
+        step, done = device_step(
+            inventory, device, Direction.ALLOW, by_device[device], observed[device]
+        )
+        if step:
+            steps.append(step)
+        if done:
+            already[device] = done
+    targets = {
+        d: [CutTarget(c.link, c.interface, c.method) for c in cs] for d, cs in by_device.items()
+    }
+    return _plan(Direction.ALLOW, inventory, playbook, parameters, targets, steps, already, [])
 
 
 def _plan(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -39,12 +40,56 @@ class CutRule(Strict):
     method: Literal["auto", "shutdown", "deny"] = "auto"
 
 
+class FlowRule(Strict):
+    """One flow a bubble lets through a cut, in both directions."""
+
+    protocol: Literal["tcp", "udp", "icmp"]
+    source: IPv4Network
+    destination: IPv4Network
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+
+class Bubble(Strict):
+    """Let some flows through the cut of one link (needs a platform that can filter)."""
+
+    via: Name
+    flows: Annotated[list[FlowRule], Field(min_length=1)]
+
+
+class StageChecks(Strict):
+    """Probes (by name, from the inventory) checked once the stage is open, and during hold."""
+
+    passes: list[Name] = []
+    blocked: list[Name] = []
+
+
+class Stage(Strict):
+    """One step of the reconnection, opened by a named approver once the doubt is lifted."""
+
+    name: Name
+    description: Text = ""
+    open: Selector | None = None  # whole links reopened
+    allow: list[Bubble] = []  # or only some flows through a cut
+    checks: StageChecks = StageChecks()
+    # Keep checking this long before the stage is reported open (a watch for relapse).
+    hold_s: Annotated[float, Field(ge=0, le=3600)] = 0
+    check_every_s: Annotated[float, Field(gt=0, le=600)] = 5
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Stage:
+        if self.open is None and not self.allow:
+            raise ValueError(f"stage {self.name} opens nothing: give 'open' or 'allow'")
+        return self
+
+
 class Playbook(Strict):
     name: Name
     description: Text = ""
     parameters: list[Literal["site"]] = []
     cut: Annotated[list[CutRule], Field(min_length=1)]
     keep: list[Name] = []
+    # Reconnection in clinical priority order, each stage approved and verified in turn.
+    stages: list[Stage] = []
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")
@@ -56,7 +101,18 @@ class Playbook(Strict):
                         f"cut.{i}.select.site.{j}",
                         f"{site} is not a declared parameter (add it to 'parameters')",
                     )
+        names = [stage.name for stage in self.stages]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise FieldError(f"stages.{i}.name", f"duplicate stage name {name!r}")
         return self
+
+    def stage(self, name: str) -> tuple[int, Stage]:
+        for index, stage in enumerate(self.stages):
+            if stage.name == name:
+                return index, stage
+        known = ", ".join(s.name for s in self.stages) or "none"
+        raise InputError(f"playbook {self.name} has no stage {name!r}; its stages: {known}")
 
 
 def available_playbooks(directory: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from isolement.containment import LinkStatus, PlanReport, RunReport, VerifyReport
 from isolement.plan import Direction, Plan
+from isolement.reconnection import StagePlan, StageReport, StageState
 
 
 def plan_text(report: PlanReport) -> str:
@@ -43,7 +44,12 @@ def _steps_text(plan: Plan) -> list[str]:
             after = f", after {', '.join(step.after)}" if step.after else ""
             lines.append(f"  - {step.device} (site {step.site}, {step.platform}{after})")
             for change in step.changes:
-                lines.append(f"      {change.method:<8} {change.interface}  (link {change.link})")
+                verb = {
+                    Direction.CUT: change.method,
+                    Direction.RESTORE: "reopen",
+                    Direction.ALLOW: "allow",
+                }[plan.direction]
+                lines.append(f"      {verb:<8} {change.interface}  (link {change.link})")
             if step.deferred:
                 lines.append("      commands: computed from its state once it is reachable again")
                 continue
@@ -148,4 +154,59 @@ def verify_text(report: VerifyReport) -> str:
             "Warning, paths meant to stay up do not pass: "
             + ", ".join(p.outcome.probe.name for p in report.collateral)
         )
+    return "\n".join(lines)
+
+
+def stages_text(stages: list[StageState]) -> str:
+    if not stages:
+        return ""
+    lines = ["", "Reconnection stages:"]
+    for n, s in enumerate(stages, 1):
+        state = f"OPEN since {s.at}, approved by {s.by}: {s.reason}" if s.open else "closed"
+        lines.append(f"  {n}. {s.name:<16} {state}")
+    return "\n".join(lines)
+
+
+def stage_text(report: StageReport) -> str:
+    lines = [run_text(run) for run in report.runs]
+    for check in report.checks:
+        mark = "ok" if check.ok else "WRONG"
+        lines.append(
+            f"  {mark:<5} check {check.outcome.probe.name}: {check.outcome.result} "
+            f"(expected {check.expected})"
+        )
+    if report.opened:
+        lines.append(f"Stage {report.stage}: OPEN and verified.")
+    else:
+        lines.append(
+            f"Stage {report.stage}: NOT OPENED: {report.why}. It was closed again "
+            "(the cut never fails open)."
+        )
+    return "\n".join(lines)
+
+
+def stage_plans_text(playbook: str, stages: list[StagePlan]) -> str:
+    lines = [f"Reconnection stages of {playbook}, in order (nothing is sent):"]
+    for n, sp in enumerate(stages, 1):
+        stage = sp.stage
+        state = f"open, approved by {sp.state.by}" if sp.state.open else "closed"
+        lines.append(f"{n}. {stage.name} [{state}]: {stage.description}".rstrip(": "))
+        if sp.reopened:
+            lines.append(f"   reopens: {', '.join(sp.reopened)}")
+        for bubble in stage.allow:
+            flows = ", ".join(
+                f"{f.protocol}{'/' + str(f.port) if f.port else ''} {f.source} -> {f.destination}"
+                for f in bubble.flows
+            )
+            lines.append(f"   lets through {bubble.via}: {flows} (everything else stays blocked)")
+        for plan in sp.plans:
+            lines += _steps_text(plan)
+        checks = stage.checks
+        if checks.passes or checks.blocked:
+            lines.append(
+                f"   checks: must pass {', '.join(checks.passes) or '-'}; "
+                f"must still fail {', '.join(checks.blocked) or '-'}"
+                + (f"; held {stage.hold_s:g} s" if stage.hold_s else "")
+            )
+        lines.append(f"   reachable after this stage: {', '.join(sp.reachable) or 'nothing new'}")
     return "\n".join(lines)

@@ -24,15 +24,24 @@ class DeviceState(BaseModel):
     interfaces: dict[str, bool]
     # interface -> device-side ids (rule handles, policy ids) of the deny rules isolement owns
     denies: dict[str, list[str]] = {}
+    # interface -> reconnection stage -> ids of the allow rules ("bubble") opened through a cut
+    allows: dict[str, dict[str, list[str]]] = {}
 
     def is_cut(self, interface: str, method: CutMethod) -> bool:
         if method is CutMethod.SHUTDOWN:
             return not self.interfaces.get(interface, True)
         return bool(self.denies.get(interface))
 
+    def reached(self, interface: str, method: CutMethod, *, cut: bool) -> bool:
+        """In the state a cut (fully: no bubble open through it) or a restore wants."""
+        if cut:
+            return self.is_cut(interface, method) and not self.allows.get(interface)
+        return not self.is_cut(interface, method) and not self.allows.get(interface)
+
     def describe(self, interface: str) -> dict[str, object]:
         """The part of the state that matters for one endpoint, as journaled."""
         return {
             "admin_up": self.interfaces.get(interface),
             "deny_rules": self.denies.get(interface, []),
+            "allow_rules": self.allows.get(interface, {}),
         }

@@ -14,8 +14,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from secrets import token_urlsafe
 
@@ -268,6 +270,7 @@ def _build(topo: Topology, manifest: Manifest) -> None:
 
     _start_frr(topo, manifest)
     _start_sshd(topo, manifest)
+    _start_services(topo, manifest)
 
 
 def _start_frr(topo: Topology, manifest: Manifest) -> None:
@@ -313,6 +316,44 @@ def _start_frr(topo: Topology, manifest: Manifest) -> None:
             _wait_for(f"{name} {daemon}", sock.exists)
     secrets_file.touch(mode=0o600)
     secrets_file.write_text(json.dumps(secrets))
+
+
+def _start_services(topo: Topology, manifest: Manifest) -> None:
+    for name, node in topo.nodes.items():
+        if node.serves is None:
+            continue
+        address = str(topo.ports(name)[0].address.ip)
+        root = LAB_DIR / name / "www"
+        root.mkdir(parents=True)
+        (root / "index.html").write_text(f"{name}\n")
+        python = os.path.realpath(sys.executable)
+        command = [
+            "ip",
+            "netns",
+            "exec",
+            ns(name),
+            python,
+            "-m",
+            "http.server",
+            "--bind",
+            address,
+            "--directory",
+            str(root),
+            str(node.serves),
+        ]
+        _start(manifest, f"{name}/http", command, LAB_DIR / name / "http.log")
+        port = node.serves
+        _wait_for(f"{name} web server", partial(_tcp_in, name, address, port))
+
+
+def _tcp_in(node: str, address: str, port: int) -> bool:
+    probe = f"exec 3<>/dev/tcp/{address}/{port}"
+    done = subprocess.run(
+        ["ip", "netns", "exec", ns(node), "timeout", "1", "bash", "-c", probe],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
 
 
 def _start_sshd(topo: Topology, manifest: Manifest) -> None:

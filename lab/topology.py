@@ -31,6 +31,8 @@ class Node(BaseModel):
     # node holds on a data interface or on its loopback.
     inband: bool = False
     loopback: ipaddress.IPv4Interface | None = None
+    # A TCP port this host serves (a small web server), for TCP probes and bubble stages.
+    serves: int | None = None
 
 
 class Port(BaseModel):

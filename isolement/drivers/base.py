@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from ipaddress import IPv4Network
+from typing import ClassVar, Literal, Protocol
 
 from isolement.errors import DeviceError
 from isolement.names import check_name
@@ -44,6 +45,31 @@ class CutTarget:
         check_name(self.interface)
 
 
+@dataclass(frozen=True)
+class Flow:
+    """Traffic let through a cut by a reconnection stage, in both directions."""
+
+    protocol: Literal["tcp", "udp", "icmp"]
+    source: IPv4Network
+    destination: IPv4Network
+    port: int | None = None  # destination port (tcp, udp); None for every port
+
+
+@dataclass(frozen=True)
+class AllowTarget:
+    """A bubble: these flows through the cut of one endpoint, for one reconnection stage."""
+
+    link: str
+    interface: str
+    stage: str
+    flows: tuple[Flow, ...]
+
+    def __post_init__(self) -> None:
+        check_name(self.link)
+        check_name(self.interface)
+        check_name(self.stage)
+
+
 class Driver:
     """Shared behaviour; a platform file overrides what differs (its syntax, its parsing)."""
 
@@ -57,6 +83,8 @@ class Driver:
     snapshot_command: ClassVar[str]
     # Output lines that mean the device refused a command.
     error_patterns: ClassVar[tuple[re.Pattern[str], ...]]
+    # Whether the platform can let chosen flows through a cut (reconnection "bubbles").
+    can_allow: ClassVar[bool] = False
     # Whether changes are sent inside the platform's configuration mode.
     uses_config_mode: ClassVar[bool] = True
     # Whether the device echoes a change command back verbatim (a shell wraps long lines).
@@ -69,11 +97,20 @@ class Driver:
     def read_state(self, session: Session) -> DeviceState:
         raise NotImplementedError
 
-    def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        """Cut the targets; with the state, also close any bubble open through them."""
         raise NotImplementedError
 
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         raise NotImplementedError
+
+    def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
+        raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
+
+    def disallow_commands(self, targets: Sequence[AllowTarget], state: DeviceState) -> list[str]:
+        raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
 
     def find_error(self, output: str) -> str | None:
         """Every error line of the device's answer, in order, or None if it has none."""

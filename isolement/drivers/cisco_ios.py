@@ -47,7 +47,9 @@ class CiscoIosDriver(Driver):
             interfaces={row["interface"]: row["status"] != "administratively down" for row in rows}
         )
 
-    def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
         return _interface_blocks(targets, "shutdown")
 
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:

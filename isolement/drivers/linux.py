@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from ipaddress import IPv4Network
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import AllowTarget, CutTarget, Driver, Session
 from isolement.errors import UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
 
 TABLE = "inet isolement"
+# Rule comments: `isolement <interface> <link>` for a cut, and
+# `isolement-allow <interface> <stage> <link>` for a flow a reconnection stage lets through.
+_DENY_TAG = "isolement"
+_ALLOW_TAG = "isolement-allow"
 _HOOKS = {"input": "iifname", "forward": None, "output": "oifname"}
 # The echo is a marker whose text differs from the command's own echo (`$?` vs the number).
 _FAILED = "isolement-failed: exit"
@@ -39,6 +44,7 @@ class LinuxDriver(Driver):
     preferred_method = CutMethod.DENY
     snapshot_command = "nft list ruleset"
     uses_config_mode = False
+    can_allow = True
     # bash redraws a line longer than the terminal, so the echo never matches the command; the
     # end of the answer is found by the prompt instead.
     verify_echo = False
@@ -68,22 +74,32 @@ class LinuxDriver(Driver):
             if not isinstance(links, list) or not isinstance(table, list):
                 raise TypeError("expected a JSON list")
             denies: dict[str, list[str]] = {}
+            allows: dict[str, dict[str, list[str]]] = {}
             for item in table:
                 rule = item.get("rule")
-                if not rule or not str(rule.get("comment", "")).startswith("isolement "):
-                    continue
-                interface = rule["comment"].split(" ")[1]
+                words = str(rule.get("comment", "")).split(" ") if rule else [""]
                 # A rule is deleted by chain and handle, so both make its id.
-                denies.setdefault(interface, []).append(f"{rule['chain']}/{rule['handle']}")
+                rule_id = f"{rule['chain']}/{rule['handle']}" if rule else ""
+                if words[0] == _DENY_TAG:
+                    denies.setdefault(words[1], []).append(rule_id)
+                elif words[0] == _ALLOW_TAG:
+                    allows.setdefault(words[1], {}).setdefault(words[2], []).append(rule_id)
             interfaces = {link["ifname"]: "UP" in link.get("flags", []) for link in links}
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise UnexpectedOutput(f"unrecognised JSON from ip/nft: {exc}") from None
-        return DeviceState(interfaces=interfaces, denies=denies)
+        return DeviceState(interfaces=interfaces, denies=denies, allows=allows)
 
-    def cut_commands(self, targets: Sequence[CutTarget]) -> list[str]:
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
         statements = [f"add table {TABLE}"] + [_chain(hook) for hook in _HOOKS]
         for target in targets:
-            comment = f'comment "isolement {target.interface} {target.link}"'
+            # A bubble opened by a reconnection stage closes with the cut.
+            for ids in (state.allows.get(target.interface, {}) if state else {}).values():
+                statements += _deletes(ids)
+            if state and state.denies.get(target.interface):
+                continue
+            comment = f'comment "{_DENY_TAG} {target.interface} {target.link}"'
             for hook, match in _HOOKS.items():
                 for key in [match] if match else ["iifname", "oifname"]:
                     statements.append(
@@ -95,13 +111,52 @@ class LinuxDriver(Driver):
         restored = {target.interface for target in targets}
         statements = []
         for interface in sorted(restored):
-            for rule_id in state.denies.get(interface, []):
-                chain, handle = rule_id.split("/")
-                statements.append(f"delete rule {TABLE} {chain} handle {handle}")
+            statements += _deletes(state.denies.get(interface, []))
+            for ids in state.allows.get(interface, {}).values():
+                statements += _deletes(ids)
         if not statements:
             return []
-        if restored >= set(state.denies):
+        if restored >= set(state.denies) | set(state.allows):
             # Nothing of isolement's would remain: remove the table too, leaving the ruleset
             # exactly as it was before the first cut.
             statements = [f"delete table {TABLE}"]
         return [_nft(statements)]
+
+    def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
+        statements = []
+        for target in targets:
+            comment = f'comment "{_ALLOW_TAG} {target.interface} {target.stage} {target.link}"'
+            for flow in target.flows:
+                # Inserted at the head of the chain, ahead of the drops; both directions.
+                out = _match(flow.protocol, flow.source, flow.destination, "dport", flow.port)
+                back = _match(flow.protocol, flow.destination, flow.source, "sport", flow.port)
+                statements += [
+                    f'insert rule {TABLE} forward oifname "{target.interface}" {out} accept '
+                    f"{comment}",
+                    f'insert rule {TABLE} forward iifname "{target.interface}" {back} accept '
+                    f"{comment}",
+                ]
+        return [_nft(statements)] if statements else []
+
+    def disallow_commands(self, targets: Sequence[AllowTarget], state: DeviceState) -> list[str]:
+        statements = []
+        for target in targets:
+            statements += _deletes(state.allows.get(target.interface, {}).get(target.stage, []))
+        return [_nft(statements)] if statements else []
+
+
+def _deletes(rule_ids: Sequence[str]) -> list[str]:
+    statements = []
+    for rule_id in rule_ids:
+        chain, handle = rule_id.split("/")
+        statements.append(f"delete rule {TABLE} {chain} handle {handle}")
+    return statements
+
+
+def _match(
+    protocol: str, source: IPv4Network, destination: IPv4Network, port_key: str, port: int | None
+) -> str:
+    words = f"ip saddr {source} ip daddr {destination}"
+    if protocol == "icmp":
+        return f"{words} ip protocol icmp"
+    return f"{words} {protocol} {port_key} {port}" if port else f"{words} meta l4proto {protocol}"
