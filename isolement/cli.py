@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     lsub.add_parser("down", help="remove everything 'lab up' created")
     lsub.add_parser("status", help="what the lab has running")
     drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
-    drill.add_argument("playbooks", nargs="*", default=["cut-intersite", "cut-internet"])
+    drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isolement import containment, paths, render
+from isolement import containment, paths, reconnection, render
 from isolement.inventory import load_inventory
 from isolement.journal import default_journal_path
 from isolement.planner import resolve_parameters
@@ -25,11 +25,19 @@ class DrillResult:
     contained: bool
     restore: containment.Outcome
     probes_back: bool
+    stages: str  # reconnection stages opened and verified, of those the playbook declares
 
     @property
     def ok(self) -> bool:
         good = (containment.Outcome.DONE, containment.Outcome.NOTHING_TO_DO)
-        return self.cut in good and self.contained and self.restore in good and self.probes_back
+        all_stages = self.stages == "-" or self.stages.split("/")[0] == self.stages.split("/")[1]
+        return (
+            self.cut in good
+            and self.contained
+            and self.restore in good
+            and self.probes_back
+            and all_stages
+        )
 
 
 def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
@@ -46,6 +54,23 @@ def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
     print(render.run_text(cut))
     check = containment.verify(rt, playbook, params)
     print(render.verify_text(check))
+    opened = 0
+    for stage in playbook.stages:
+        # Reconnection in the playbook's clinical order, each stage checked before the next.
+        report = reconnection.open_stage(
+            rt,
+            playbook,
+            params,
+            stage.name,
+            approved_by=OPERATOR,
+            reason="lab drill: staged reconnection",
+            operator=OPERATOR,
+        )
+        print(render.stage_text(report))
+        if not report.opened:
+            break
+        opened += 1
+    # Whatever the stages did not reopen (all of it, for a playbook without stages).
     restored = containment.restore(
         rt, playbook, params, reason="lab drill: restore", operator=OPERATOR, approved_by=OPERATOR
     )
@@ -56,8 +81,9 @@ def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
     missing = passing_before - passing_after
     if missing:
         print(f"NOT BACK after restore: {', '.join(sorted(missing))}")
+    stages = f"{opened}/{len(playbook.stages)}" if playbook.stages else "-"
     return DrillResult(
-        name, cut.duration_s, cut.outcome, check.contained, restored.outcome, not missing
+        name, cut.duration_s, cut.outcome, check.contained, restored.outcome, not missing, stages
     )
 
 
@@ -76,12 +102,12 @@ def drill(playbooks: list[str], keep: bool = False) -> int:
     print("\nDrill summary")
     print(
         f"  {'playbook':<16} {'time to contain':>15}  {'cut':<14} {'verified':<10} "
-        f"{'restore':<14} probes back"
+        f"{'stages':<7} {'restore':<14} probes back"
     )
     for r in results:
         print(
             f"  {r.playbook:<16} {r.time_to_contain_s:>13.1f} s  {r.cut:<14} "
-            f"{'contained' if r.contained else 'OPEN':<10} {r.restore:<14} "
+            f"{'contained' if r.contained else 'OPEN':<10} {r.stages:<7} {r.restore:<14} "
             f"{'yes' if r.probes_back else 'NO'}"
         )
     print(f"Journal: {journal}")

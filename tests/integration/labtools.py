@@ -40,13 +40,14 @@ def run_cli(*args: str, state_dir: Path, inventory: Path | None = None):
     )
 
 
-def ping(site: str, address: str) -> bool:
+def ping(site: str, address: str, host: str = "host") -> bool:
+    """Real packets from a lab host (`iso-<site>-<host>`): does the address answer?"""
     done = subprocess.run(
         [
             "ip",
             "netns",
             "exec",
-            f"iso-{site}-host",
+            f"iso-{site}-{host}",
             "ping",
             "-n",
             "-q",
@@ -64,32 +65,10 @@ def ping(site: str, address: str) -> bool:
     return done.returncode == 0
 
 
-def running_config(router: str) -> str:
+def vtysh(router: str, *commands: str) -> str:
+    """Run vtysh commands on a lab router directly (not through isolement)."""
+    args = [arg for command in commands for arg in ("-c", command)]
     return subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            f"iso-{router}",
-            "vtysh",
-            "--vty_socket",
-            str(LAB_DIR / router / "run"),
-            "--config_dir",
-            str(LAB_DIR / router),
-            "-c",
-            "show running-config",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
-def vtysh_config(router: str, *lines: str) -> None:
-    args = ["-c", "configure terminal"]
-    for line in lines:
-        args += ["-c", line]
-    subprocess.run(
         [
             "ip",
             "netns",
@@ -105,7 +84,15 @@ def vtysh_config(router: str, *lines: str) -> None:
         capture_output=True,
         text=True,
         check=True,
-    )
+    ).stdout
+
+
+def running_config(router: str) -> str:
+    return vtysh(router, "show running-config")
+
+
+def vtysh_config(router: str, *lines: str) -> None:
+    vtysh(router, "configure terminal", *lines)
 
 
 def ruleset(firewall: str, handles: bool = False) -> str:
