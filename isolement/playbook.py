@@ -48,6 +48,12 @@ class FlowRule(Strict):
     destination: IPv4Network
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
 
+    @model_validator(mode="after")
+    def _port_needs_tcp_or_udp(self) -> FlowRule:
+        if self.protocol == "icmp" and self.port is not None:
+            raise ValueError("icmp has no ports: remove 'port', or use tcp or udp")
+        return self
+
 
 class Bubble(Strict):
     """Let some flows through the cut of one link (needs a platform that can filter)."""

@@ -81,7 +81,7 @@ def stage_states(
         elif (
             event == "run.finished"
             and record.get("run") in full_cuts
-            and record.get("outcome") in ("done", "partial")
+            and record.get("outcome") in ("done", "partial", "nothing-to-do")
         ):
             states = {s: StageState(s) for s in states}  # a full cut closes every stage
     return states
@@ -294,7 +294,42 @@ def _close(
             reason=reason,
             outcome=runs[-1].outcome,
         )
+    # A cut on an interface removes every bubble through it: put back those of the stages
+    # that stay open (nothing is sent where a bubble is still there).
+    closing = {s.name for s in stages}
+    recut = {b.via for s in stages for b in s.allow}
+    for s in stages:
+        recut |= _links_opened(rt, playbook, parameters, s)
+    states = stage_states(rt, playbook, parameters)
+    for kept in playbook.stages:
+        vias = {b.via for b in kept.allow}
+        if kept.name in closing or not states[kept.name].open or not vias & recut:
+            continue
+        runs.append(
+            execute(
+                rt,
+                journal,
+                partial(_allow_plan, rt, playbook, parameters, kept),
+                {
+                    d: ts
+                    for d, ts in cut_targets(rt.inventory, playbook, parameters).items()
+                    if any(t.link in vias for t in ts)
+                },
+                {"operator": operator, "reason": reason, "stage": kept.name},
+                Options(partial=True),
+            )
+        )
     return runs
+
+
+def _allow_plan(
+    rt: Runtime,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    stage: Stage,
+    observed: Mapping[str, DeviceState],
+) -> Plan:
+    return plan_allow(rt.inventory, playbook, parameters, stage, observed)
 
 
 def _close_plan(

@@ -109,9 +109,6 @@ class Driver:
     def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
         raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
 
-    def disallow_commands(self, targets: Sequence[AllowTarget], state: DeviceState) -> list[str]:
-        raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
-
     def find_error(self, output: str) -> str | None:
         """Every error line of the device's answer, in order, or None if it has none."""
         found = sorted(

@@ -129,19 +129,15 @@ class LinuxDriver(Driver):
             for flow in target.flows:
                 # Inserted at the head of the chain, ahead of the drops; both directions.
                 out = _match(flow.protocol, flow.source, flow.destination, "dport", flow.port)
+                # Replies only: the far side cannot open connections of its own through it.
                 back = _match(flow.protocol, flow.destination, flow.source, "sport", flow.port)
+                back += " ct state established,related"
                 statements += [
                     f'insert rule {TABLE} forward oifname "{target.interface}" {out} accept '
                     f"{comment}",
                     f'insert rule {TABLE} forward iifname "{target.interface}" {back} accept '
                     f"{comment}",
                 ]
-        return [_nft(statements)] if statements else []
-
-    def disallow_commands(self, targets: Sequence[AllowTarget], state: DeviceState) -> list[str]:
-        statements = []
-        for target in targets:
-            statements += _deletes(state.allows.get(target.interface, {}).get(target.stage, []))
         return [_nft(statements)] if statements else []
 
 

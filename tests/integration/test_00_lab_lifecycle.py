@@ -5,6 +5,7 @@ Runs before the other integration modules (name order), while the session lab is
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def test_lab_down_removes_exactly_what_lab_up_created() -> None:
             [ISOLEMENT, "lab", "status"], capture_output=True, text=True, check=False
         )
         assert status.returncode == 0 and "DEAD" not in status.stdout
-        assert status.stdout.count("running") == 12  # zebra+staticd x3, sshd x6
+        manifest = json.loads((LAB_DIR / "manifest.json").read_text())
+        # zebra + staticd per router, sshd per managed device, the internet host's web server
+        assert len(manifest["processes"]) == 13
+        assert status.stdout.count("running") == len(manifest["processes"])
     finally:
         down = subprocess.run(
             [ISOLEMENT, "lab", "down"], capture_output=True, text=True, check=False

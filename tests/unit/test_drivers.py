@@ -1,7 +1,8 @@
 """What every registered driver must hold to: its contract, its golden rendering, one-line commands.
 
 Golden files: tests/golden/<platform>/cut.txt and restore.txt hold the commands rendered for the
-fixed targets below, one command per line. After a deliberate change of rendering, rewrite them
+fixed targets below, one command per line; allow.txt too, for a platform that can let chosen
+flows through a cut. After a deliberate change of rendering, rewrite them
 with `ISOLEMENT_UPDATE_GOLDEN=1 pytest tests/unit/test_drivers.py`, then read the diff.
 """
 
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from isolement.drivers import PLATFORMS, driver_for
-from isolement.drivers.base import CutTarget, Driver
+from isolement.drivers.base import AllowTarget, CutTarget, Driver, Flow
 from isolement.names import check_name
 from isolement.state import CutMethod, DeviceState
 
@@ -55,9 +57,37 @@ GOLDEN_STATES: dict[str, DeviceState] = {
 }
 
 
+# The bubbles rendered into allow.txt, for the platforms that can open one: every protocol, with
+# and without a port, on two interfaces.
+GOLDEN_ALLOWS: dict[str, list[AllowTarget]] = {
+    "linux": [
+        AllowTarget(
+            "inet-h1",
+            "out0",
+            "health-portal",
+            (
+                Flow("tcp", IPv4Network("198.18.20.0/24"), IPv4Network("198.18.250.10/32"), 80),
+                Flow("icmp", IPv4Network("198.18.20.0/24"), IPv4Network("198.18.250.10/32")),
+            ),
+        ),
+        AllowTarget(
+            "lan-h1",
+            "in0",
+            "lab-results",
+            (
+                Flow("udp", IPv4Network("198.18.10.0/24"), IPv4Network("198.18.20.5/32"), 514),
+                Flow("tcp", IPv4Network("198.18.10.0/24"), IPv4Network("198.18.20.5/32")),
+            ),
+        ),
+    ],
+}
+CAN_ALLOW = sorted(platform for platform, cls in PLATFORMS.items() if cls.can_allow)
+
+
 def test_golden_inputs_cover_every_platform() -> None:
     assert set(GOLDEN_TARGETS) == set(PLATFORMS)
     assert set(GOLDEN_STATES) == set(PLATFORMS)
+    assert set(GOLDEN_ALLOWS) == set(CAN_ALLOW)
 
 
 def _check_golden(path: Path, commands: list[str]) -> None:
@@ -84,6 +114,13 @@ def test_restore_commands_match_golden(platform: str) -> None:
     commands = driver.restore_commands(GOLDEN_TARGETS[platform], GOLDEN_STATES[platform])
 
     _check_golden(GOLDEN / platform / "restore.txt", commands)
+
+
+@pytest.mark.parametrize("platform", CAN_ALLOW)
+def test_allow_commands_match_golden(platform: str) -> None:
+    commands = driver_for(platform).allow_commands(GOLDEN_ALLOWS[platform])
+
+    _check_golden(GOLDEN / platform / "allow.txt", commands)
 
 
 # --- contract ------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
-from isolement.drivers.base import CutTarget
+from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.linux import LinuxDriver
 from isolement.errors import UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
@@ -170,3 +172,201 @@ def test_restore_of_an_interface_without_rules_sends_nothing() -> None:
     )
 
     assert commands == []
+
+
+# --- reconnection bubbles: allow rules ----------------------------------------------------------
+
+H1_LAN = IPv4Network("198.18.20.0/24")
+PORTAL = IPv4Network("198.18.250.10/32")
+_ALLOW_COMMENT = "isolement-allow out0 health-portal inet-h1"
+
+
+def _allow_rule(handle: int, key: str, comment: str = _ALLOW_COMMENT) -> dict[str, object]:
+    """An accept rule as `nft -j` lists it (the match expressions abridged: not parsed)."""
+    return {
+        "rule": {
+            "family": "inet",
+            "table": "isolement",
+            "chain": "forward",
+            "handle": handle,
+            "comment": comment,
+            "expr": [
+                {"match": {"op": "==", "left": {"meta": {"key": key}}, "right": "out0"}},
+                {"accept": None},
+            ],
+        }
+    }
+
+
+def _table_with_bubble() -> str:
+    """The recorded cut of out0, with the health-portal bubble inserted at the head of the
+    forward chain (handles 8 then 9, each inserted ahead of the one before)."""
+    items = json.loads(NFT_TABLE_CUT)["nftables"]
+    first_forward = next(
+        i for i, item in enumerate(items) if item.get("rule", {}).get("chain") == "forward"
+    )
+    items[first_forward:first_forward] = [
+        _allow_rule(9, "iifname"),
+        _allow_rule(8, "oifname"),
+    ]
+    return json.dumps({"nftables": items})
+
+
+def _bubble_state(**extra_allows: dict[str, list[str]]) -> DeviceState:
+    """The recorded cut of out0 with the health-portal bubble open through it."""
+    return DeviceState(
+        interfaces=_recorded_state().interfaces,
+        denies=_recorded_state().denies,
+        allows={"out0": {"health-portal": ["forward/9", "forward/8"]}, **extra_allows},
+    )
+
+
+def _allow(*flows: Flow, stage: str = "health-portal") -> AllowTarget:
+    return AllowTarget("inet-h1", "out0", stage, flows)
+
+
+def test_allow_of_icmp_matches_the_protocol_and_no_port() -> None:
+    [command] = LinuxDriver().allow_commands([_allow(Flow("icmp", H1_LAN, PORTAL))])
+
+    assert _statements(command) == [
+        'insert rule inet isolement forward oifname "out0" ip saddr 198.18.20.0/24 '
+        f'ip daddr 198.18.250.10/32 ip protocol icmp accept comment "{_ALLOW_COMMENT}"',
+        'insert rule inet isolement forward iifname "out0" ip saddr 198.18.250.10/32 '
+        "ip daddr 198.18.20.0/24 ip protocol icmp ct state established,related "
+        f'accept comment "{_ALLOW_COMMENT}"',
+    ]
+
+
+def test_allow_of_tcp_without_port_matches_every_tcp_port() -> None:
+    [command] = LinuxDriver().allow_commands([_allow(Flow("tcp", H1_LAN, PORTAL))])
+
+    assert _statements(command) == [
+        'insert rule inet isolement forward oifname "out0" ip saddr 198.18.20.0/24 '
+        f'ip daddr 198.18.250.10/32 meta l4proto tcp accept comment "{_ALLOW_COMMENT}"',
+        'insert rule inet isolement forward iifname "out0" ip saddr 198.18.250.10/32 '
+        "ip daddr 198.18.20.0/24 meta l4proto tcp ct state established,related "
+        f'accept comment "{_ALLOW_COMMENT}"',
+    ]
+
+
+def test_allow_of_udp_with_port_matches_dport_out_and_sport_back() -> None:
+    [command] = LinuxDriver().allow_commands([_allow(Flow("udp", H1_LAN, PORTAL, 53))])
+
+    out, back = _statements(command)
+    assert 'oifname "out0" ip saddr 198.18.20.0/24 ip daddr 198.18.250.10/32 udp dport 53 ' in out
+    assert 'iifname "out0" ip saddr 198.18.250.10/32 ip daddr 198.18.20.0/24 udp sport 53 ' in back
+
+
+def test_allow_rules_are_inserted_ahead_of_the_drops_never_appended() -> None:
+    flows = (Flow("tcp", H1_LAN, PORTAL, 80), Flow("icmp", H1_LAN, PORTAL))
+    [command] = LinuxDriver().allow_commands([_allow(*flows)])
+
+    statements = _statements(command)
+    assert len(statements) == 4  # two directions per flow
+    assert all(s.startswith("insert rule inet isolement forward ") for s in statements)
+
+
+def test_allow_with_no_flow_sends_nothing() -> None:
+    assert LinuxDriver().allow_commands([_allow()]) == []
+
+
+def test_allow_rules_are_read_back_per_interface_and_stage() -> None:
+    state = LinuxDriver.parse_state(IP_LINK, _table_with_bubble())
+
+    assert state.allows == {"out0": {"health-portal": ["forward/9", "forward/8"]}}
+
+
+def test_allow_rules_are_not_taken_for_denies() -> None:
+    state = LinuxDriver.parse_state(IP_LINK, _table_with_bubble())
+
+    assert state.denies == {"out0": ["input/4", "forward/5", "forward/6", "output/7"]}
+
+
+def test_allow_rules_of_two_stages_are_kept_apart() -> None:
+    items = json.loads(_table_with_bubble())["nftables"]
+    items.append(_allow_rule(10, "oifname", "isolement-allow out0 later inet-h1"))
+
+    state = LinuxDriver.parse_state(IP_LINK, json.dumps({"nftables": items}))
+
+    assert state.allows == {
+        "out0": {"health-portal": ["forward/9", "forward/8"], "later": ["forward/10"]}
+    }
+
+
+def test_cut_through_an_open_bubble_deletes_its_allows_and_adds_no_second_drop() -> None:
+    [command] = LinuxDriver().cut_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state()
+    )
+
+    statements = _statements(command)
+    assert [s for s in statements if s.startswith(("add rule", "delete "))] == [
+        "delete rule inet isolement forward handle 9",
+        "delete rule inet isolement forward handle 8",
+    ]
+
+
+def test_cut_with_a_state_and_no_bubble_adds_the_drops() -> None:
+    """The state alone changes nothing for an interface not yet cut."""
+    state = DeviceState(interfaces=_recorded_state().interfaces)
+
+    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)], state)
+
+    assert command == LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)])[0]
+
+
+def test_cut_leaves_a_bubble_through_another_interface_open() -> None:
+    state = _bubble_state(in0={"other": ["forward/20"]})
+
+    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)], state)
+
+    assert "handle 20" not in command
+
+
+def test_restore_through_an_open_bubble_deletes_denies_and_allows_of_the_interface() -> None:
+    state = DeviceState(
+        interfaces=_recorded_state().interfaces,
+        denies={**_bubble_state().denies, "in0": ["input/12", "forward/13"]},
+        allows=_bubble_state().allows,
+    )
+
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    )
+
+    assert _statements(command) == [
+        "delete rule inet isolement input handle 4",
+        "delete rule inet isolement forward handle 5",
+        "delete rule inet isolement forward handle 6",
+        "delete rule inet isolement output handle 7",
+        "delete rule inet isolement forward handle 9",
+        "delete rule inet isolement forward handle 8",
+    ]
+
+
+def test_restore_of_the_only_cut_with_its_bubble_deletes_the_whole_table() -> None:
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state()
+    )
+
+    assert _statements(command) == ["delete table inet isolement"]
+
+
+def test_restore_keeps_the_table_while_a_bubble_of_another_interface_remains() -> None:
+    state = _bubble_state(in0={"other": ["forward/20"]})
+
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    )
+
+    assert "delete table" not in command
+    assert "handle 20" not in command
+
+
+def test_restore_of_an_interface_holding_only_a_bubble_deletes_it() -> None:
+    state = DeviceState(interfaces=_recorded_state().interfaces, allows=_bubble_state().allows)
+
+    [command] = LinuxDriver().restore_commands(
+        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    )
+
+    assert _statements(command) == ["delete table inet isolement"]

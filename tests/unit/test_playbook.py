@@ -128,3 +128,100 @@ def test_only_site_is_a_known_parameter(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_playbook(str(path), PLAYBOOKS)
     assert caught.value.field == "parameters.0"
+
+
+# --- reconnection stages ---------------------------------------------------------------------
+
+# A playbook with one stage; `stage` is that stage's YAML, indented under `stages:`.
+_STAGED = "name: x\ncut:\n  - select: {kind: internet}\nstages:\n"
+_FLOW = "{protocol: tcp, source: 198.18.20.0/24, destination: 198.18.250.10/32, port: 80}"
+
+
+def test_shipped_cut_all_has_its_four_stages_in_clinical_order() -> None:
+    playbook = load_playbook("cut-all", PLAYBOOKS)
+
+    assert [stage.name for stage in playbook.stages] == [
+        "clinical-h1",
+        "clinical-h2",
+        "health-portal",
+        "internet",
+    ]
+
+
+def test_stage_opening_nothing_is_refused_naming_the_stage(tmp_path: Path) -> None:
+    path = write(tmp_path, _STAGED + "  - name: s1\n    checks: {passes: [dc-to-h1]}\n")
+
+    with pytest.raises(InputError) as caught:
+        load_playbook(str(path), PLAYBOOKS)
+
+    assert caught.value.field == "stages.0"
+    assert "'open' or 'allow'" in str(caught.value)
+
+
+def test_duplicate_stage_name_is_refused_at_the_second_one(tmp_path: Path) -> None:
+    stages = "".join(
+        f"  - name: {name}\n    open: {{kind: internet}}\n" for name in ("s1", "s2", "s1")
+    )
+    path = write(tmp_path, _STAGED + stages)
+
+    with pytest.raises(InputError) as caught:
+        load_playbook(str(path), PLAYBOOKS)
+
+    assert caught.value.field == "stages.2.name"
+    assert "'s1'" in str(caught.value)
+
+
+def test_unknown_stage_name_lists_the_playbooks_stages() -> None:
+    playbook = load_playbook("cut-all", PLAYBOOKS)
+
+    with pytest.raises(InputError) as caught:
+        playbook.stage("nope")
+
+    message = str(caught.value)
+    assert "'nope'" in message
+    assert "clinical-h1, clinical-h2, health-portal, internet" in message
+
+
+def test_stage_is_found_with_its_index() -> None:
+    playbook = load_playbook("cut-all", PLAYBOOKS)
+
+    index, stage = playbook.stage("health-portal")
+
+    assert index == 2
+    assert stage is playbook.stages[2]
+
+
+@pytest.mark.parametrize(
+    ("flow", "field"),
+    [
+        pytest.param(_FLOW.replace("tcp", "gre"), "protocol", id="protocol-gre"),
+        pytest.param(_FLOW.replace("port: 80", "port: 70000"), "port", id="port-70000"),
+        pytest.param(_FLOW.replace("port: 80", "port: 0"), "port", id="port-0"),
+        pytest.param(_FLOW.replace("198.18.20.0/24", "hospital"), "source", id="source-a-word"),
+        pytest.param(
+            _FLOW.replace("198.18.20.0/24", "198.18.20.1/24"), "source", id="source-host-bits"
+        ),
+    ],
+)
+def test_bad_flow_is_refused_naming_its_field(tmp_path: Path, flow: str, field: str) -> None:
+    stage = f"  - name: s1\n    allow:\n      - via: inet-h1\n        flows: [{flow}]\n"
+    path = write(tmp_path, _STAGED + stage)
+
+    with pytest.raises(InputError) as caught:
+        load_playbook(str(path), PLAYBOOKS)
+
+    assert caught.value.field == f"stages.0.allow.0.flows.0.{field}"
+
+
+def test_well_formed_flow_loads(tmp_path: Path) -> None:
+    """The baseline the bad-flow cases above differ from by one field."""
+    stage = f"  - name: s1\n    allow:\n      - via: inet-h1\n        flows: [{_FLOW}]\n"
+    playbook = load_playbook(str(write(tmp_path, _STAGED + stage)), PLAYBOOKS)
+
+    (flow,) = playbook.stages[0].allow[0].flows
+    assert (flow.protocol, str(flow.source), str(flow.destination), flow.port) == (
+        "tcp",
+        "198.18.20.0/24",
+        "198.18.250.10/32",
+        80,
+    )
