@@ -22,15 +22,25 @@ from typing import Any
 
 import structlog
 
-from isolement import __version__, containment, paths, reconnection, render, signing
+from isolement import (
+    __version__,
+    containment,
+    paths,
+    preflight,
+    reconnection,
+    render,
+    signing,
+    verify,
+)
 from isolement import report as reporting
-from isolement.containment import Outcome, Runtime
+from isolement.containment import Outcome
 from isolement.errors import InputError, IsolementError, LabError, LockedError
 from isolement.inventory import Inventory, load_inventory
 from isolement.journal import TornRecord, default_journal_path, read_records, verify_chain
 from isolement.names import check_name, check_statement
 from isolement.planner import resolve_parameters, select_targets
 from isolement.playbook import Playbook, available_playbooks, load_playbook
+from isolement.runtime import Runtime, operator_name
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL = 0, 2, 3, 4, 5
 _RUN_EXIT = {
@@ -311,7 +321,7 @@ def cmd_cut(app: App) -> int:
         playbook,
         params,
         reason=app.args.reason,
-        operator=app.args.operator or containment.operator_name(),
+        operator=app.args.operator or operator_name(),
         options=options,
     )
     return _run_exit(app, report)
@@ -319,7 +329,7 @@ def cmd_cut(app: App) -> int:
 
 def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
-    operator = app.args.operator or containment.operator_name()
+    operator = app.args.operator or operator_name()
     if app.args.close:
         runs = reconnection.close_stage(
             app.runtime, playbook, params, app.args.close, reason=app.args.reason, operator=operator
@@ -366,7 +376,7 @@ def cmd_restore(app: App) -> int:
 
 def cmd_preflight(app: App) -> int:
     playbook, params = app.playbook()
-    problems = containment.preflight(app.runtime, playbook, params)
+    problems = preflight.preflight(app.runtime, playbook, params)
     lines = [
         f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
         for device, why in problems.items()
@@ -381,19 +391,19 @@ def cmd_status(app: App) -> int:
     stages: dict[str, reconnection.StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
-        links = containment.status(app.runtime, playbook, params)
+        links = verify.status(app.runtime, playbook, params)
         stages = reconnection.stage_states(app.runtime, playbook, params)
     else:
-        links = containment.status(app.runtime, None, {})
+        links = verify.status(app.runtime, None, {})
     text = render.status_text(links) + render.stages_text(list(stages.values()))
     _emit(app.args, text, {"links": links, "stages": list(stages.values())})
-    unknown = any(link.state is containment.PathState.UNKNOWN for link in links)
+    unknown = any(link.state is verify.PathState.UNKNOWN for link in links)
     return EXIT_FAILED if unknown else EXIT_OK
 
 
 def cmd_verify(app: App) -> int:
     playbook, params = app.playbook()
-    report = containment.verify(app.runtime, playbook, params)
+    report = verify.verify(app.runtime, playbook, params)
     _emit(
         app.args,
         render.verify_text(report),

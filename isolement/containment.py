@@ -1,4 +1,4 @@
-"""The containment flows: plan, cut, restore, status and verify, end to end.
+"""The containment flows: plan, cut and restore, end to end.
 
 Data flows one way: inventory + playbook -> state read from the devices -> plan (pure) ->
 changes applied in parallel -> state read back -> journal. Restore is the same flow, driven by
@@ -8,63 +8,41 @@ what the journal says isolement changed.
 from __future__ import annotations
 
 import difflib
-import getpass
-import os
 import signal
 import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from isolement import session as sessions
 from isolement.drivers import CutTarget, Driver, Session, driver_for
-from isolement.errors import DeviceError, IsolementError, LockedError
-from isolement.executor import MAX_WORKERS, DeviceResult, run_per_device
-from isolement.inventory import Inventory, check_credentials
+from isolement.errors import DeviceError, IsolementError
+from isolement.executor import run_per_device
 from isolement.journal import (
     Journal,
     devices_cut_by_others,
-    last_read_back,
     load_snapshot,
     outstanding_cuts,
     redact,
     snapshots_before_cut,
     store_snapshot,
 )
-from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Plan
+from isolement.plan import Change, DeviceStep, Direction, Plan
 from isolement.planner import (
     Recorded,
     device_step,
     plan_cut,
     plan_restore,
     reached,
-    select_targets,
-    spare_management_ends,
 )
 from isolement.playbook import Playbook
-from isolement.probes import ProbeOutcome, ProbeResult, run_probes
+from isolement.preflight import cut_targets, login, observe
+from isolement.runtime import Runtime
 from isolement.state import DeviceState
-
-Connector = Callable[[Inventory, str, Driver, float], Session]
-
-
-@dataclass
-class Runtime:
-    """What every flow needs: the inventory, where the journal is, how to reach a device."""
-
-    inventory: Inventory
-    journal_path: Path
-    connect: Connector = sessions.connect
-    workers: int = MAX_WORKERS
-    # Seconds a device may take to answer one command before it counts as hung.
-    timeout: float = sessions.COMMAND_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -110,155 +88,12 @@ class RunReport:
     still_open: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
 
-    def failed(self) -> list[StepResult]:
-        return [s for s in self.steps if s.error]
-
 
 @dataclass
 class PlanReport:
     plan: Plan
     unreachable: dict[str, str]
     offline: bool
-
-
-def operator_name() -> str:
-    return os.environ.get("SUDO_USER") or getpass.getuser()
-
-
-def _login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
-    """Open a session and read the state: reachability, host key, authentication, privilege
-    and readable state are all proven by the time this returns."""
-    driver = driver_for(rt.inventory.devices[device].platform)
-    session = rt.connect(rt.inventory, device, driver, rt.timeout)
-    try:
-        if not driver.has_privilege(session):
-            raise DeviceError(device, "logged in without the privilege to change configuration")
-        return session, driver.read_state(session)
-    except Exception:
-        session.close()
-        raise
-
-
-@dataclass
-class Observation:
-    """What the pre-flight found: a session and state per reachable device, and why the others
-    could not be read."""
-
-    sessions: dict[str, Session]
-    states: dict[str, DeviceState]
-    unreachable: dict[str, str]
-    # Devices unreachable by design (their management link is cut), whose state is taken from
-    # what isolement last read back on them: device -> how we know.
-    inferred: dict[str, str]
-
-
-def _management_cut(
-    inventory: Inventory, device: str, states: Mapping[str, DeviceState]
-) -> list[str]:
-    """The links of this device's management path that are cut at a device we could read."""
-    lost = []
-    for link in inventory.devices[device].managed_via:
-        for end in inventory.links[link].endpoints:
-            state = states.get(end.device)
-            method = driver_for(inventory.devices[end.device].platform).preferred_method
-            if state is not None and state.is_cut(end.interface, method):
-                lost.append(link)
-                break
-    return lost
-
-
-def _inferred_state(journal_path: Path, device: str) -> tuple[DeviceState, str]:
-    interfaces: dict[str, bool] = {}
-    denies: dict[str, list[str]] = {}
-    latest = ""
-    for (name, interface), (seen, ts) in last_read_back(journal_path).items():
-        if name == device:
-            interfaces[interface] = seen.get("admin_up") is not False
-            if seen.get("deny_rules"):
-                denies[interface] = list(seen["deny_rules"])
-            latest = max(latest, ts)
-    return DeviceState(interfaces=interfaces, denies=denies), latest
-
-
-@contextmanager
-def observe(
-    rt: Runtime, targets: Mapping[str, Sequence[CutTarget]], infer: bool = True
-) -> Iterator[Observation]:
-    """Log in to every target device, and to the devices on their management paths, in
-    parallel (the pre-flight); close every session afterwards.
-
-    With `infer`, a target unreachable because its management link is cut takes its state from
-    the journal, provided that state shows every one of its targets already cut: there is then
-    nothing to do on it, and nothing to prove but what was read back before the link went down.
-    """
-    inventory = rt.inventory
-    devices = set(targets)
-    on_paths = {
-        end.device
-        for device in devices
-        for link in inventory.devices[device].managed_via
-        for end in inventory.links[link].endpoints
-    }
-    check_credentials(inventory, devices | on_paths)
-    waiting = {d for d in devices | on_paths if inventory.devices[d].managed_via}
-
-    def login_all(names: set[str]) -> dict[str, DeviceResult[tuple[Session, DeviceState]]]:
-        return run_per_device(sorted(names), lambda d: _login(rt, d), rt.workers)
-
-    # Out-of-band devices first; then, round by round, the in-band devices whose management
-    # path is seen up. One whose path is cut is not dialled: it could only time out.
-    results = login_all((devices | on_paths) - waiting)
-    while True:
-        states = {d: r.value[1] for d, r in results.items() if r.value is not None}
-        ready = {d for d in waiting if not _management_cut(inventory, d, states)}
-        if not ready:
-            break
-        waiting -= ready
-        results |= login_all(ready)
-    sessions = {d: r.value[0] for d, r in results.items() if r.value is not None}
-    states = {d: r.value[1] for d, r in results.items() if r.value is not None}
-    unreachable: dict[str, str] = {}
-    inferred: dict[str, str] = {}
-    for device in sorted(devices):
-        result = results.get(device)
-        if result is not None and result.error is None:
-            continue
-        error = (result.error if result is not None else None) or "not dialled"
-        lost = _management_cut(inventory, device, states)
-        if lost and infer:
-            state, seen_at = _inferred_state(rt.journal_path, device)
-            if all(state.is_cut(t.interface, t.method) for t in targets[device]):
-                states[device] = state
-                inferred[device] = (
-                    f"as read back at {seen_at}; unreachable since its management link "
-                    f"{', '.join(lost)} is cut"
-                )
-                continue
-        if lost:
-            error += (
-                f" (it is managed through {', '.join(lost)}, which is cut: reopen that first, "
-                "or change this device in the same run that cuts it)"
-            )
-        unreachable[device] = error
-    try:
-        yield Observation(sessions, states, unreachable, inferred)
-    finally:
-        run_per_device(list(sessions), lambda d: sessions[d].close(), rt.workers)
-
-
-def cut_targets(
-    inventory: Inventory, playbook: Playbook, parameters: Mapping[str, str]
-) -> dict[str, list[CutTarget]]:
-    """What a cut changes, per device: the selection, less each device's own management end."""
-    return spare_management_ends(inventory, select_targets(inventory, playbook, parameters))[0]
-
-
-def preflight(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> dict[str, str]:
-    """Device -> problem, for every device the playbook targets ('' when ready)."""
-    targets = cut_targets(rt.inventory, playbook, parameters)
-    with observe(rt, targets) as seen:
-        plan_cut(rt.inventory, playbook, parameters, seen.states)  # interfaces exist, plan holds
-    return {device: seen.unreachable.get(device, "") for device in sorted(targets)}
 
 
 def plan(
@@ -380,7 +215,7 @@ def execute(
                 session, before, todo = sessions_[device], seen.states[device], step
             else:
                 close(device)
-                session, before = _login(rt, device)
+                session, before = login(rt, device)
                 sessions_[device] = session
                 # Re-plan this device from its state now: part of the change may have landed.
                 fresh, _ = device_step(rt.inventory, device, direction, step.changes, before)
@@ -669,150 +504,3 @@ def restore(
             # management path is back (a deferred step), never from a remembered state.
             infer=False,
         )
-
-
-class PathState(StrEnum):
-    CUT = "cut"
-    PARTIAL = "partial"  # cut at some of its ends, not all: traffic is stopped all the same
-    OPEN = "open"
-    UNKNOWN = "unknown"
-    KEPT = "kept-open"  # an end deliberately left open (a device's own management path)
-
-
-@dataclass
-class EndpointStatus:
-    device: str
-    interface: str
-    method: str
-    state: PathState
-    reason: str = ""
-
-
-@dataclass
-class LinkStatus:
-    link: str
-    kind: str
-    state: PathState
-    endpoints: list[EndpointStatus] = field(default_factory=list)
-
-    @property
-    def stopped(self) -> bool:
-        return self.state in (PathState.CUT, PathState.PARTIAL)
-
-
-def _link_state(ends: list[EndpointStatus]) -> PathState:
-    states = {e.state for e in ends if e.state is not PathState.KEPT}
-    if states == {PathState.CUT}:
-        return PathState.CUT
-    if PathState.CUT in states:
-        return PathState.PARTIAL
-    return PathState.UNKNOWN if PathState.UNKNOWN in states else PathState.OPEN
-
-
-def status(
-    rt: Runtime, playbook: Playbook | None, parameters: Mapping[str, str]
-) -> list[LinkStatus]:
-    """Each targeted link (every link without a playbook) as cut, partial, open or unknown."""
-    inventory = rt.inventory
-    targets: dict[str, list[CutTarget]] = {}
-    kept: list[KeptEndpoint] = []
-    if playbook is not None:
-        targets, kept = spare_management_ends(
-            inventory, select_targets(inventory, playbook, parameters)
-        )
-    else:
-        for name, link in inventory.links.items():
-            for endpoint in link.endpoints:
-                driver = driver_for(inventory.devices[endpoint.device].platform)
-                targets.setdefault(endpoint.device, []).append(
-                    CutTarget(name, endpoint.interface, driver.preferred_method)
-                )
-    ends: dict[str, list[EndpointStatus]] = {}
-    with observe(rt, targets) as seen:
-        for device in sorted(targets):
-            state = seen.states.get(device)
-            for t in targets[device]:
-                if state is None:
-                    found, why = PathState.UNKNOWN, seen.unreachable[device]
-                elif t.interface not in state.interfaces:
-                    found, why = PathState.UNKNOWN, "interface not on device"
-                else:
-                    is_cut = state.is_cut(t.interface, t.method)
-                    found = PathState.CUT if is_cut else PathState.OPEN
-                    why = seen.inferred.get(device, "")
-                ends.setdefault(t.link, []).append(
-                    EndpointStatus(device, t.interface, t.method, found, why)
-                )
-    for k in kept:
-        ends.setdefault(k.link, []).append(
-            EndpointStatus(k.device, k.interface, "-", PathState.KEPT, k.why)
-        )
-    return [
-        LinkStatus(name, inventory.links[name].kind, _link_state(ends[name]), ends[name])
-        for name in sorted(ends)
-    ]
-
-
-@dataclass
-class ProbeCheck:
-    outcome: ProbeOutcome
-    expected: ProbeResult
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome.result is self.expected
-
-
-@dataclass
-class VerifyReport:
-    links: list[LinkStatus]
-    probes: list[ProbeCheck]
-    journaled: bool = True
-
-    @property
-    def open_links(self) -> list[LinkStatus]:
-        return [link for link in self.links if not link.stopped]
-
-    @property
-    def leaking_probes(self) -> list[ProbeCheck]:
-        return [p for p in self.probes if p.expected is ProbeResult.BLOCKED and not p.ok]
-
-    @property
-    def collateral(self) -> list[ProbeCheck]:
-        """Paths the playbook should have left up that no longer pass."""
-        return [p for p in self.probes if p.expected is ProbeResult.PASSES and not p.ok]
-
-    @property
-    def contained(self) -> bool:
-        return not self.open_links and not self.leaking_probes
-
-
-def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> VerifyReport:
-    links = status(rt, playbook, parameters)
-    targeted = {link.link for link in links}
-    checks = []
-    for outcome in run_probes(rt.inventory.probes):
-        if outcome.result is ProbeResult.UNAVAILABLE:
-            continue
-        crosses_cut = bool(targeted & set(outcome.probe.crosses))
-        expected = ProbeResult.BLOCKED if crosses_cut else ProbeResult.PASSES
-        checks.append(ProbeCheck(outcome, expected))
-    report = VerifyReport(links, checks)
-    # The verification is evidence too. A verify run while a cut holds the journal is still
-    # answered; it is then not journaled, and says so.
-    try:
-        with Journal(rt.journal_path) as journal:
-            journal.record(
-                "verify.result",
-                playbook=playbook.name,
-                parameters=dict(parameters),
-                contained=report.contained,
-                links={link.link: link.state for link in links},
-                probes={
-                    c.outcome.probe.name: {"result": c.outcome.result, "expected": c.expected}
-                    for c in checks
-                },
-            )
-    except LockedError:
-        report.journaled = False
-    return report

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isolement import containment, paths, reconnection, render
+from isolement import containment, paths, reconnection, render, verify
 from isolement.inventory import load_inventory
 from isolement.journal import default_journal_path
 from isolement.planner import resolve_parameters
 from isolement.playbook import load_playbook
 from isolement.probes import ProbeResult, run_probes
+from isolement.runtime import Runtime
 
 from .stand import Manifest, down, up
 
@@ -40,7 +41,7 @@ class DrillResult:
         )
 
 
-def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
+def _rehearse(rt: Runtime, name: str) -> DrillResult:
     inventory = rt.inventory
     playbook = load_playbook(name, paths.PLAYBOOKS)
     # A parameterised playbook (isolate-site) is rehearsed on the first site.
@@ -52,7 +53,7 @@ def _rehearse(rt: containment.Runtime, name: str) -> DrillResult:
     print(render.plan_text(containment.plan(rt, playbook, params, offline=False)))
     cut = containment.cut(rt, playbook, params, reason=f"lab drill: {name}", operator=OPERATOR)
     print(render.run_text(cut))
-    check = containment.verify(rt, playbook, params)
+    check = verify.verify(rt, playbook, params)
     print(render.verify_text(check))
     opened = 0
     for stage in playbook.stages:
@@ -94,7 +95,7 @@ def drill(playbooks: list[str], keep: bool = False) -> int:
     try:
         inventory = load_inventory(paths.DEFAULT_INVENTORY)
         journal = default_journal_path(paths.state_dir(), inventory.name)
-        rt = containment.Runtime(inventory, journal)
+        rt = Runtime(inventory, journal)
         results = [_rehearse(rt, name) for name in playbooks]
     finally:
         if brought_up and not keep:

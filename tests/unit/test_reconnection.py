@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import PLAYBOOKS, lab_state
 
-from isolement.containment import Runtime
+from isolement.runtime import Runtime
 from isolement.errors import PlanRefused
 from isolement.inventory import Inventory
 from isolement.journal import Journal, read_records

@@ -1,0 +1,32 @@
+"""What every flow needs: the inventory, where the journal is, how to reach a device."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from isolement import session as sessions
+from isolement.drivers import Driver, Session
+from isolement.executor import MAX_WORKERS
+from isolement.inventory import Inventory
+
+Connector = Callable[[Inventory, str, Driver, float], Session]
+
+
+@dataclass
+class Runtime:
+    """The inventory, the journal, and how devices are reached, for one invocation."""
+
+    inventory: Inventory
+    journal_path: Path
+    connect: Connector = sessions.connect
+    workers: int = MAX_WORKERS
+    # Seconds a device may take to answer one command before it counts as hung.
+    timeout: float = sessions.COMMAND_TIMEOUT
+
+
+def operator_name() -> str:
+    return os.environ.get("SUDO_USER") or getpass.getuser()
