@@ -14,6 +14,7 @@ import importlib
 import json
 import logging
 import os
+import resource
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -546,6 +547,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     # paramiko logs tracebacks for a port that is not an SSH server; the report already says it.
     logging.getLogger("paramiko").addHandler(logging.NullHandler())
+    # One SSH session per device stays open for a whole run: allow as many as the system does.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)

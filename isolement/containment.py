@@ -324,7 +324,10 @@ def execute(
             step = steps[device]
             delay = options.backoff_s
             last_error = unreachable.get(device, "")
-            for number in range(1, options.retries + 2):
+            # Pre-flight was the first attempt on a device it could not reach; a deferred step
+            # (behind a management path this run reopens) has not been tried yet.
+            first = 2 if device in unreachable and not step.deferred else 1
+            for number in range(first, options.retries + 2):
                 if interrupt.event.is_set():
                     raise DeviceError(
                         device,

@@ -18,7 +18,10 @@ state, change it and read it back:
 - typed characters echoed back as a terminal does, typed-ahead lines echoed after the prompt
   that follows the previous answer, as IOS does; `exit` ends the session and closes the
   connection at once, as IOS does (a client still writing then meets a reset connection);
-- an optional latency per command, to behave like a slow device.
+- an optional latency per command, to behave like a slow device;
+- faults, set per device while running (`EmulatedDevice.set_faults`, see `Faults`): the
+  connection dropped after the Nth configuration line, a session that logs in then never
+  answers, a command refused with IOS's `% Invalid input` answer.
 
 Nothing here listens anywhere but 127.0.0.1. Read a device's state from Python with
 `Emulator.device(name)`.
@@ -36,13 +39,14 @@ import os
 import re
 import selectors
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from types import TracebackType
+from types import EllipsisType, TracebackType
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -160,14 +164,51 @@ class InterfaceSpec:
 
 
 @dataclass(frozen=True)
+class Faults:
+    """What goes wrong on one device, for the tests of what isolement does then.
+
+    - `drop_after_config_lines=N`: in every session, once the Nth non-empty line typed in
+      configuration mode (`(config)#`, `(config-if)#`) has been applied, the connection is
+      dropped at once: no answer, no prompt, no SSH goodbye, a TCP reset. With N=1, the first
+      `interface X` is applied (the mode changes), then the connection dies.
+    - `hang_after_login`: a session that opens while this is set prints its prompt, then never
+      answers anything (it reads and discards what is typed until the client goes away).
+    - `error_on`: this command line (compared with spaces collapsed, case-insensitively) is
+      answered with IOS's caret line and `% Invalid input detected at '^' marker.`, and is not
+      applied, in whatever mode it is typed.
+    """
+
+    drop_after_config_lines: int | None = None
+    hang_after_login: bool = False
+    error_on: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.drop_after_config_lines is not None and self.drop_after_config_lines < 1:
+            raise ValueError("drop_after_config_lines counts lines: 1 or more")
+        if self.error_on is not None and (
+            not self.error_on.strip() or any(ch in self.error_on for ch in "\r\n")
+        ):
+            raise ValueError("error_on is one non-empty command line")
+
+    def refuses(self, line: str) -> bool:
+        return self.error_on is not None and _words(line) == _words(self.error_on)
+
+
+def _words(line: str) -> str:
+    return " ".join(line.split()).lower()
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     """One emulated device. `host_key` overrides the emulator's; `latency` (seconds per command)
-    overrides the emulator's latency for this device only."""
+    overrides the emulator's latency for this device only; `faults` are its faults at start
+    (see `EmulatedDevice.set_faults` to change them while running)."""
 
     name: str
     interfaces: Sequence[InterfaceSpec | str]
     host_key: paramiko.PKey | None = None
     latency: float | None = None
+    faults: Faults = Faults()
 
     def __post_init__(self) -> None:
         if not _HOSTNAME.fullmatch(self.name):
@@ -227,6 +268,7 @@ class EmulatedDevice:
         self._logins = 0
         self._active = 0
         self._config_changes = 0
+        self._faults = spec.faults
 
     # Reading the state (for tests and benchmarks).
 
@@ -267,6 +309,38 @@ class EmulatedDevice:
         """How many configuration lines changed something (a no-op `shutdown` counts too)."""
         with self._lock:
             return self._config_changes
+
+    @property
+    def faults(self) -> Faults:
+        with self._lock:
+            return self._faults
+
+    def set_faults(
+        self,
+        *,
+        drop_after_config_lines: int | EllipsisType | None = ...,
+        hang_after_login: bool | EllipsisType = ...,
+        error_on: str | EllipsisType | None = ...,
+    ) -> Faults:
+        """Change this device's faults while it runs (those not named are kept); returns them.
+        `drop_after_config_lines` and `error_on` apply from the next line typed in any session,
+        `hang_after_login` to the sessions opened from now on."""
+        with self._lock:
+            old = self._faults
+            self._faults = Faults(
+                old.drop_after_config_lines
+                if isinstance(drop_after_config_lines, EllipsisType)
+                else drop_after_config_lines,
+                old.hang_after_login
+                if isinstance(hang_after_login, EllipsisType)
+                else hang_after_login,
+                old.error_on if isinstance(error_on, EllipsisType) else error_on,
+            )
+            return self._faults
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = Faults()
 
     def set_shutdown(self, interface: str, shutdown: bool) -> None:
         """Change an interface behind the CLI's back (test set-up, a colleague on the console)."""
@@ -514,6 +588,8 @@ class IosCli:
         self.device._record(prompt, line)
         if self.mode in (Mode.CONFIG, Mode.CONFIG_IF) and line.lstrip().startswith("!"):
             return []  # a comment in configuration mode
+        if self.device.faults.refuses(line):
+            return _invalid(prompt, len(line) - len(line.lstrip())).lines
         try:
             return self._run(prompt, line, _COMMANDS[self.mode])
         except _CliError as error:
@@ -925,7 +1001,14 @@ class Emulator:
                 channel = transport.accept(_POLL_S)
             if not self._wait(server.shell_requested, deadline):
                 return
-            self._session(channel, device)
+            try:
+                self._session(channel, device)
+            except _Dropped:
+                # Abruptly: no channel close, no SSH disconnect; closing with a zero linger
+                # time sends the client a TCP reset.
+                channel = None
+                with contextlib.suppress(OSError):
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         finally:
             if channel is not None:
                 with contextlib.suppress(*_SSH_ERRORS):
@@ -949,7 +1032,10 @@ class Emulator:
             self._active += 1
             self.max_concurrent_sessions = max(self.max_concurrent_sessions, self._active)
         try:
-            _Terminal(channel, IosCli(device), lambda: self._latency_of(device)).run()
+            if device.faults.hang_after_login:
+                self._hang(channel, device)
+            else:
+                _Terminal(channel, IosCli(device), lambda: self._latency_of(device)).run()
         except _SSH_ERRORS:
             pass  # the client went away
         finally:
@@ -957,8 +1043,23 @@ class Emulator:
             with self._lock:
                 self._active -= 1
 
+    def _hang(self, channel: paramiko.Channel, device: EmulatedDevice) -> None:
+        """The `hang_after_login` fault: the prompt, then silence until the client leaves."""
+        channel.sendall((CRLF + IosCli(device).prompt()).encode("utf-8"))
+        channel.settimeout(_POLL_S)
+        while not self._stopping.is_set():
+            try:
+                if not channel.recv(4096):
+                    return
+            except TimeoutError:
+                continue
+
     def _latency_of(self, device: EmulatedDevice) -> float:
         return self.latency if device.latency is None else device.latency
+
+
+class _Dropped(Exception):
+    """The `drop_after_config_lines` fault: the connection is to be dropped at once."""
 
 
 class _Terminal:
@@ -972,6 +1073,7 @@ class _Terminal:
         self._cli = cli
         self._latency = latency
         self._out: list[str] = []
+        self._config_lines = 0  # non-empty lines typed in configuration mode, this session
 
     def _flush(self) -> None:
         if self._out:
@@ -1027,7 +1129,14 @@ class _Terminal:
             if delay > 0:
                 self._flush()  # the echo is immediate; the answer is what is slow
                 time.sleep(delay)
+        configuring = cli.mode in (Mode.CONFIG, Mode.CONFIG_IF) and bool(line.strip())
         answer = cli.execute(line)
+        if configuring:
+            self._config_lines += 1
+            limit = cli.device.faults.drop_after_config_lines
+            if limit is not None and self._config_lines >= limit:
+                self._flush()  # what was typed was echoed; the answer never comes
+                raise _Dropped
         self._out.extend(text + CRLF for text in answer)
         if not cli.closed:
             self._out.append(cli.prompt())
@@ -1038,6 +1147,7 @@ __all__ = [
     "DeviceSpec",
     "EmulatedDevice",
     "Emulator",
+    "Faults",
     "HistoryEntry",
     "InterfaceSpec",
     "IosCli",

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from conftest import PLAYBOOKS, lab_state
 
-from isolement.runtime import Runtime
 from isolement.errors import PlanRefused
 from isolement.inventory import Inventory
 from isolement.journal import Journal, read_records
@@ -19,6 +18,7 @@ from isolement.plan import Direction, Plan
 from isolement.planner import plan_allow, plan_cut
 from isolement.playbook import Playbook, load_playbook
 from isolement.reconnection import StageState, stage_states
+from isolement.runtime import Runtime
 from isolement.state import CutMethod, DeviceState
 
 # The four rules of a cut of out0, as `nft -j` reports them in the recorded lab table.
