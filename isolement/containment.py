@@ -192,21 +192,12 @@ def execute(
         # would otherwise outlive the cut of its own management path.
         idle = set(sessions_) - {s.device for s in the_plan.steps}
         run_per_device(idle, close, rt.workers)
-        if unreachable and not options.partial and the_plan.steps:
+        # By default a failed pre-flight stops the run before anything is changed.
+        stopped = bool(unreachable and not options.partial and the_plan.steps)
+        if stopped:
             for step in the_plan.steps:
                 why = unreachable.get(step.device, "not started: pre-flight failed elsewhere")
                 results[step.device] = StepResult(step, error=why)
-            return _finish(
-                rt,
-                journal,
-                the_plan,
-                results,
-                unreachable,
-                common,
-                started,
-                Outcome.STOPPED,
-                interrupt.event.is_set(),
-            )
 
         def attempt(step: DeviceStep, number: int) -> StepResult:
             device = step.device
@@ -347,7 +338,7 @@ def execute(
             raise DeviceError(device, last_error)
 
         steps = {s.device: s for s in the_plan.steps}
-        for wave in the_plan.waves():
+        for wave in [] if stopped else the_plan.waves():
             runnable = []
             for step in wave:
                 blocked = [d for d in step.after if results.get(d) and results[d].error]
@@ -375,7 +366,7 @@ def execute(
             unreachable,
             common,
             started,
-            None,
+            Outcome.STOPPED if stopped else None,
             interrupt.event.is_set(),
         )
 
