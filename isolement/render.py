@@ -102,6 +102,13 @@ def run_text(report: RunReport) -> str:
     for device, why in sorted(report.unreachable.items()):
         if device not in stepped:
             lines.append(f"  UNKNOWN {device}: {why}")
+    if plan.direction is Direction.RESTORE:
+        for device, changes in sorted(plan.already_done.items()):
+            for c in changes:
+                lines.append(
+                    f"  DRIFT  {device}: {c.interface} ({c.link}) was already open: "
+                    "reopened by hand since the cut; left as it is"
+                )
     if plan.nothing_to_do and not report.still_open:
         lines.append("  nothing to do: every targeted endpoint was already in the wanted state")
     if report.outcome == "stopped":

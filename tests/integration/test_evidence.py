@@ -110,3 +110,13 @@ def test_exported_report_holds_the_real_timeline(cli, state_dir, tmp_path) -> No
         assert run in text
     assert "alice" in text and "ransomware at h1" in text and "Dr Martin" in text
     assert records[-1]["hash"] in text
+
+
+def test_port_reopened_by_hand_since_the_cut_is_reported_as_drift(cli) -> None:
+    assert cli("cut", "cut-intersite", "--reason", "drift", "--yes").returncode == 0
+    vtysh_config("h1-rtr", "interface wan-dc", "no shutdown")  # someone, by hand
+    done = cli(
+        "restore", "cut-intersite", "--all", "--approved-by", "cell", "--reason", "r", "--yes"
+    )
+    assert done.returncode == 0, done.stdout
+    assert "DRIFT  h1-rtr: wan-dc (wan-dc-h1) was already open: reopened by hand" in done.stdout
