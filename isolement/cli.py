@@ -333,10 +333,24 @@ def cmd_restore(app: App) -> int:
     operator = app.args.operator or operator_name()
     if app.args.close:
         runs = reconnection.close_stage(
-            app.runtime, playbook, params, app.args.close, reason=app.args.reason, operator=operator
+            app.runtime,
+            playbook,
+            params,
+            app.args.close,
+            reason=app.args.reason,
+            operator=operator,
         )
-        for run in runs:
-            _emit(app.args, render.run_text(run), {"outcome": run.outcome, "run": run.run_id})
+        _emit(
+            app.args,
+            "\n".join(render.run_text(run) for run in runs),
+            {
+                "closed": app.args.close,
+                "runs": [
+                    {"outcome": r.outcome, "run": r.run_id, "still_open": r.still_open}
+                    for r in runs
+                ],
+            },
+        )
         return max(_RUN_EXIT[run.outcome] for run in runs)
     if not app.args.approved_by:
         raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
