@@ -163,31 +163,16 @@ def measure(args: argparse.Namespace) -> int:
 
 def write_inventory(work: Path, ports: dict[str, int]) -> None:
     names = sorted(ports)
-    inventory: dict[str, Any] = {
-        "name": "bench-emulated",
-        "description": "emulated IOS devices on 127.0.0.1 (bench/bench_executor.py)",
-        "known_hosts": "known_hosts",
-        "credentials": {"bench": {"username": USERNAME, "key_file": "id_ed25519"}},
-        "sites": {f"s{i:02d}": {} for i in range(SITES)},
-        "devices": {
-            name: {
-                "site": f"s{n % SITES:02d}",
-                "role": "router",
-                "platform": "cisco_ios",
-                "host": "127.0.0.1",
-                "port": ports[name],
-                "credential": "bench",
-            }
-            for n, name in enumerate(names)
-        },
-        "links": {
-            f"inet-{name}": {
-                "kind": "internet",
-                "endpoints": [{"device": name, "interface": TARGETED}],
-            }
-            for name in names
-        },
-    }
+    from isolement.lab.emulator import exit_links, inventory_for
+
+    inventory = inventory_for(
+        "bench-emulated",
+        ports,
+        username=USERNAME,
+        key_file="id_ed25519",
+        sites={name: f"s{n % SITES:02d}" for n, name in enumerate(names)},
+        links=exit_links(names, TARGETED),
+    )
     (work / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     (work / "playbook.yaml").write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
 

@@ -135,6 +135,52 @@ def write_known_hosts(path: Path, entries: Iterable[tuple[int, paramiko.PKey]]) 
     return path
 
 
+def inventory_for(
+    name: str,
+    ports: Mapping[str, int],
+    *,
+    username: str,
+    key_file: str,
+    links: Mapping[str, object],
+    sites: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """An isolement inventory (as YAML data) for emulated IOS devices on 127.0.0.1.
+
+    `sites` maps device -> site (one site, `dc`, when left out); the host keys are expected in
+    `known_hosts` beside the inventory, as `Emulator.write_known_hosts` writes them.
+    """
+    site_of = dict(sites) if sites else {device: "dc" for device in ports}
+    return {
+        "name": name,
+        "known_hosts": "known_hosts",
+        "credentials": {"ops": {"username": username, "key_file": key_file}},
+        "sites": {site: {} for site in sorted(set(site_of.values()))},
+        "devices": {
+            device: {
+                "site": site_of[device],
+                "role": "router",
+                "platform": "cisco_ios",
+                "host": "127.0.0.1",
+                "port": port,
+                "credential": "ops",
+            }
+            for device, port in ports.items()
+        },
+        "links": dict(links),
+    }
+
+
+def exit_links(devices: Iterable[str], interface: str) -> dict[str, object]:
+    """One internet exit per device, on the given interface: `inet-<device>`."""
+    return {
+        f"inet-{device}": {
+            "kind": "internet",
+            "endpoints": [{"device": device, "interface": interface}],
+        }
+        for device in devices
+    }
+
+
 # --- device specifications and state -------------------------------------------------------
 
 

@@ -30,8 +30,10 @@ from isolement.lab.emulator import (
     InterfaceSpec,
     IosCli,
     Mode,
+    exit_links,
     generate_key,
     generate_login_key,
+    inventory_for,
 )
 from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
@@ -465,30 +467,17 @@ def pipeline(
     ]
     with Emulator(specs, login_key[1], username="isolement") as emu:
         emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory: dict[str, Any] = {
-            "name": "emulated",
-            "known_hosts": "known_hosts",
-            "credentials": {"ops": {"username": "isolement", "key_file": str(login_key[0])}},
-            "sites": {"dc": {}, "h1": {}, "h2": {}},
-            "devices": {
-                name: {
-                    "site": site,
-                    "role": "router",
-                    "platform": "cisco_ios",
-                    "host": "127.0.0.1",
-                    "port": emu.ports[name],
-                    "credential": "ops",
-                }
-                for name, site, _ in PIPELINE
-            },
-            "links": {
-                name: {
-                    "kind": kind,
-                    "endpoints": [{"device": d, "interface": i} for d, i in ends],
-                }
+        inventory = inventory_for(
+            "emulated",
+            emu.ports,
+            username="isolement",
+            key_file=str(login_key[0]),
+            sites={name: site for name, site, _ in PIPELINE},
+            links={
+                name: {"kind": kind, "endpoints": [{"device": d, "interface": i} for d, i in ends]}
                 for name, (kind, ends) in LINKS.items()
             },
-        }
+        )
         (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
         playbook = {
             "name": "cut-everything",
@@ -565,27 +554,13 @@ def test_the_cli_survives_devices_closing_their_sessions(
     specs = [DeviceSpec(n, [GI0, GI1]) for n in names]
     with Emulator(specs, login_key[1], username="isolement") as emu:
         emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory: dict[str, Any] = {
-            "name": "emulated-cli",
-            "known_hosts": "known_hosts",
-            "credentials": {"ops": {"username": "isolement", "key_file": str(login_key[0])}},
-            "sites": {"dc": {}},
-            "devices": {
-                n: {
-                    "site": "dc",
-                    "role": "router",
-                    "platform": "cisco_ios",
-                    "host": "127.0.0.1",
-                    "port": emu.ports[n],
-                    "credential": "ops",
-                }
-                for n in names
-            },
-            "links": {
-                f"inet-{n}": {"kind": "internet", "endpoints": [{"device": n, "interface": GI0}]}
-                for n in names
-            },
-        }
+        inventory = inventory_for(
+            "emulated-cli",
+            emu.ports,
+            username="isolement",
+            key_file=str(login_key[0]),
+            links=exit_links(names, GI0),
+        )
         (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
         playbook = {"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]}
         (tmp_path / "cut-exits.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
@@ -680,27 +655,13 @@ def cli_estate(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterato
     specs = [DeviceSpec(n, [GI0, GI1]) for n in FAULT_NAMES]
     with Emulator(specs, login_key[1], username="isolement") as emu:
         emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory: dict[str, Any] = {
-            "name": "emulated-faults",
-            "known_hosts": "known_hosts",
-            "credentials": {"ops": {"username": "isolement", "key_file": str(login_key[0])}},
-            "sites": {"dc": {}},
-            "devices": {
-                n: {
-                    "site": "dc",
-                    "role": "router",
-                    "platform": "cisco_ios",
-                    "host": "127.0.0.1",
-                    "port": emu.ports[n],
-                    "credential": "ops",
-                }
-                for n in FAULT_NAMES
-            },
-            "links": {
-                f"inet-{n}": {"kind": "internet", "endpoints": [{"device": n, "interface": GI0}]}
-                for n in FAULT_NAMES
-            },
-        }
+        inventory = inventory_for(
+            "emulated-faults",
+            emu.ports,
+            username="isolement",
+            key_file=str(login_key[0]),
+            links=exit_links(FAULT_NAMES, GI0),
+        )
         (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
         playbook = {"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]}
         (tmp_path / "cut-exits.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))

@@ -14,7 +14,14 @@ from typing import Any
 import paramiko
 import pytest
 import yaml
-from isolement.lab.emulator import DeviceSpec, Emulator, generate_key, generate_login_key
+from isolement.lab.emulator import (
+    DeviceSpec,
+    Emulator,
+    exit_links,
+    generate_key,
+    generate_login_key,
+    inventory_for,
+)
 from paramiko.hostkeys import HostKeys
 
 from isolement import session as sessions
@@ -50,30 +57,13 @@ def estate(
     specs = [DeviceSpec(name, [GI0]) for name in NAMES]
     with Emulator(specs, login_key[1], username="isolement", host_key_per_device=True) as emu:
         emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory: dict[str, Any] = {
-            "name": "session-test",
-            "known_hosts": "known_hosts",
-            "credentials": {"ops": {"username": "isolement", "key_file": str(login_key[0])}},
-            "sites": {"dc": {}},
-            "devices": {
-                name: {
-                    "site": "dc",
-                    "role": "router",
-                    "platform": "cisco_ios",
-                    "host": "127.0.0.1",
-                    "port": emu.ports[name],
-                    "credential": "ops",
-                }
-                for name in NAMES
-            },
-            "links": {
-                f"inet-{name}": {
-                    "kind": "internet",
-                    "endpoints": [{"device": name, "interface": GI0}],
-                }
-                for name in NAMES
-            },
-        }
+        inventory = inventory_for(
+            "session-test",
+            emu.ports,
+            username="isolement",
+            key_file=str(login_key[0]),
+            links=exit_links(NAMES, GI0),
+        )
         (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
         yield emu, load_inventory(tmp_path / "inventory.yaml")
 
