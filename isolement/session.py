@@ -205,6 +205,17 @@ class NetmikoSession:
         with self._talking():
             return str(self._connection.send_config_set(list(commands), read_timeout=self._timeout))
 
+    def commit(self, *, confirm_minutes: int | None = None) -> str:
+        options: dict[str, Any] = {"read_timeout": self._timeout}
+        if confirm_minutes is not None:
+            options.update(confirm=True, confirm_delay=confirm_minutes)
+        with self._talking():
+            try:
+                return str(self._connection.commit(**options))
+            except ValueError as exc:
+                # netmiko's commit() raises ValueError with the device's answer when it fails.
+                raise DeviceError(self._device, f"commit refused: {exc}") from None
+
     def prompt(self) -> str:
         with self._talking():
             return str(self._connection.find_prompt())

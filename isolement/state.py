@@ -26,6 +26,10 @@ class DeviceState(BaseModel):
     denies: dict[str, list[str]] = {}
     # interface -> reconnection stage -> ids of the allow rules ("bubble") opened through a cut
     allows: dict[str, dict[str, list[str]]] = {}
+    # interface -> where the platform's rules for it live, or the name they know it by, on a
+    # platform where that is not the interface itself (a FortiGate VDOM, a PAN-OS zone, an ASA
+    # nameif). Read with the state, so cut commands can be rendered from it. Empty elsewhere.
+    contexts: dict[str, str] = {}
 
     def is_cut(self, interface: str, method: CutMethod) -> bool:
         if method is CutMethod.SHUTDOWN:

@@ -1,30 +1,27 @@
-"""A stateful SSH emulator of Cisco IOS devices, for tests and benchmarks without any hardware.
+"""A stateful SSH emulator of network devices, for tests, benchmarks and the lab, without hardware.
 
 One process serves many emulated devices, each on its own port of 127.0.0.1 (chosen by the OS),
-each with its own interfaces and state. A device speaks enough IOS over an SSH shell (PTY) for
-netmiko's unchanged `cisco_ios` driver, and so isolement's own CiscoIosDriver, to log in, read
-state, change it and read it back:
+each with its own interfaces and state. What a device says and does is its platform's profile
+(`lab/profiles/<platform>.py`, registered in `lab/profiles/__init__.py`): prompts, modes, the
+configuration and show commands isolement's driver uses, commit where the platform has one,
+its error answers. Each profile is good enough for netmiko's own driver for that platform to
+log in and work unchanged. This module is what every platform shares:
 
 - public-key login against one authorized key; host keys generated at start (Ed25519), shared
   or one per device, with `write_known_hosts` producing the `[127.0.0.1]:PORT` lines that
   paramiko and netmiko look up for a port other than 22;
-- a prompt `NAME#` (`NAME>` after `disable`), `terminal length|width|monitor`, `configure
-  terminal` -> `NAME(config)#`, `interface X` -> `NAME(config-if)#`, `shutdown`, `no shutdown`,
-  `description`, `ip address`, `exit`, `end`, Ctrl-Z, `do ...`, `write memory`, `show ip
-  interface brief` and `show running-config [interface X]` in IOS's own layout;
-- IOS's abbreviations (`conf t`, `sh ip int br`, `int gi0/1`) and its error answers: the caret
-  line and `% Invalid input detected at '^' marker.`, `% Incomplete command.`,
-  `% Ambiguous command:  "..."`;
-- typed characters echoed back as a terminal does, typed-ahead lines echoed after the prompt
-  that follows the previous answer, as IOS does; `exit` ends the session and closes the
-  connection at once, as IOS does (a client still writing then meets a reset connection);
+- a terminal: typed characters echoed back, line editing, Ctrl-Z and Ctrl-C, typed-ahead lines
+  echoed after the prompt that follows the previous answer, as a vty does; `exit` ending the
+  session closes the connection at once;
 - an optional latency per command, to behave like a slow device;
 - faults, set per device while running (`EmulatedDevice.set_faults`, see `Faults`): the
   connection dropped after the Nth configuration line, a session that logs in then never
-  answers, a command refused with IOS's `% Invalid input` answer.
+  answers, a command refused as the platform refuses an unknown one;
+- a data plane hook (`DataPlane`): in the lab, a device's state changes take its namespace's
+  real links down and up, and load its deny rules into nftables, so probes see real packets.
 
-Nothing here listens anywhere but 127.0.0.1. Read a device's state from Python with
-`Emulator.device(name)`.
+Nothing here listens anywhere but 127.0.0.1, or a lab address inside a lab namespace. Read a
+device's state from Python with `Emulator.device(name)`.
 """
 
 from __future__ import annotations
@@ -43,10 +40,10 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import EllipsisType, TracebackType
+from typing import ClassVar, Protocol
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -58,8 +55,10 @@ from paramiko.common import (
     OPEN_SUCCEEDED,
 )
 
-# The only address the emulator ever binds: it must never be reachable from elsewhere.
+# The only address the emulator binds outside the lab: it must never be reachable from elsewhere.
 LISTEN_HOST = "127.0.0.1"
+# The lab's range: a lab node binds its management address, inside its own namespace.
+LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 # paramiko's server-side transports log here; a connection reset around `exit` is routine, so
 # nothing is printed unless the application configures logging.
 LOG_CHANNEL = "isolement.lab.emulator.ssh"
@@ -68,31 +67,11 @@ logging.getLogger("isolement.lab.emulator").addHandler(logging.NullHandler())
 LOGIN_TIMEOUT = 30.0
 
 CRLF = "\r\n"
-CONFIG_BANNER = "Enter configuration commands, one per line.  End with CNTL/Z."
-INVALID_INPUT = "% Invalid input detected at '^' marker."
-INCOMPLETE = "% Incomplete command."
 
 _HOSTNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
-# IOS interface names: a type word, then a slot/port number (`GigabitEthernet0/0/1.10`).
-_INTERFACE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d[\d/.:]*)")
-# As typed on the command line: `gi0/1`, `GigabitEthernet 0/1`, `lo 0`.
-_TYPED_INTERFACE = re.compile(r"([A-Za-z][A-Za-z-]*?)\s*(\d[\d/.:]*)")
-# Interface types IOS knows even when the device has none of them.
-_PHYSICAL_TYPES = (
-    "Ethernet",
-    "FastEthernet",
-    "GigabitEthernet",
-    "TenGigabitEthernet",
-    "TwentyFiveGigE",
-    "FortyGigabitEthernet",
-    "HundredGigE",
-    "Serial",
-)
-# Interface types `interface X` creates when they do not exist yet.
-_VIRTUAL_TYPES = ("Loopback", "Tunnel", "Vlan", "Port-channel")
 
 
-# --- keys and known hosts ------------------------------------------------------------------
+# --- keys ------------------------------------------------------------------------------------
 
 
 def generate_key() -> paramiko.PKey:
@@ -143,11 +122,13 @@ def inventory_for(
     key_file: str,
     links: Mapping[str, object],
     sites: Mapping[str, str] | None = None,
+    platforms: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
-    """An isolement inventory (as YAML data) for emulated IOS devices on 127.0.0.1.
+    """An isolement inventory (as YAML data) for emulated devices on 127.0.0.1.
 
-    `sites` maps device -> site (one site, `dc`, when left out); the host keys are expected in
-    `known_hosts` beside the inventory, as `Emulator.write_known_hosts` writes them.
+    `sites` maps device -> site (one site, `dc`, when left out); `platforms` maps device ->
+    platform (`cisco_ios` when left out); the host keys are expected in `known_hosts` beside
+    the inventory, as `Emulator.write_known_hosts` writes them.
     """
     site_of = dict(sites) if sites else {device: "dc" for device in ports}
     return {
@@ -159,7 +140,7 @@ def inventory_for(
             device: {
                 "site": site_of[device],
                 "role": "router",
-                "platform": "cisco_ios",
+                "platform": (platforms or {}).get(device, "cisco_ios"),
                 "host": "127.0.0.1",
                 "port": port,
                 "credential": "ops",
@@ -184,11 +165,6 @@ def exit_links(devices: Iterable[str], interface: str) -> dict[str, object]:
 # --- device specifications and state -------------------------------------------------------
 
 
-def _interface_type(name: str) -> str:
-    match = _INTERFACE.fullmatch(name)
-    return match.group(1) if match else name
-
-
 @dataclass(frozen=True)
 class InterfaceSpec:
     """One interface as the device starts: `address` in CIDR form or None (unassigned);
@@ -201,8 +177,9 @@ class InterfaceSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not _INTERFACE.fullmatch(self.name):
-            raise ValueError(f"{self.name!r} is not an IOS interface name (GigabitEthernet0/1)")
+        # The platform's own naming rule is checked by its profile (`check_interface_name`).
+        if not self.name or any(ch.isspace() for ch in self.name):
+            raise ValueError(f"{self.name!r} is not an interface name")
         if self.address is not None:
             ipaddress.IPv4Interface(self.address)  # raises on a malformed address
         if any(ch in self.description for ch in "\r\n"):
@@ -214,14 +191,15 @@ class Faults:
     """What goes wrong on one device, for the tests of what isolement does then.
 
     - `drop_after_config_lines=N`: in every session, once the Nth non-empty line typed in
-      configuration mode (`(config)#`, `(config-if)#`) has been applied, the connection is
+      configuration mode (IOS: `(config)#`, `(config-if)#`) has been applied, the connection is
       dropped at once: no answer, no prompt, no SSH goodbye, a TCP reset. With N=1, the first
       `interface X` is applied (the mode changes), then the connection dies.
     - `hang_after_login`: a session that opens while this is set prints its prompt, then never
       answers anything (it reads and discards what is typed until the client goes away).
     - `error_on`: this command line (compared with spaces collapsed, case-insensitively) is
-      answered with IOS's caret line and `% Invalid input detected at '^' marker.`, and is not
-      applied, in whatever mode it is typed.
+      answered as the platform answers a command it does not know (IOS: the caret line and
+      `% Invalid input detected at '^' marker.`), and is not applied, in whatever mode it is
+      typed.
     """
 
     drop_after_config_lines: int | None = None
@@ -246,19 +224,24 @@ def _words(line: str) -> str:
 
 @dataclass(frozen=True)
 class DeviceSpec:
-    """One emulated device. `host_key` overrides the emulator's; `latency` (seconds per command)
-    overrides the emulator's latency for this device only; `faults` are its faults at start
-    (see `EmulatedDevice.set_faults` to change them while running)."""
+    """One emulated device. `platform` names its profile (`lab/profiles/`); `host_key` overrides
+    the emulator's; `latency` (seconds per command) overrides the emulator's latency for this
+    device only; `port` is the port it listens on (0: one the OS chooses); `faults` are its
+    faults at start (see `EmulatedDevice.set_faults` to change them while running); `options`
+    is what its profile reads at start (a VDOM, the policies already in place, ...)."""
 
     name: str
     interfaces: Sequence[InterfaceSpec | str]
+    platform: str = "cisco_ios"
     host_key: paramiko.PKey | None = None
     latency: float | None = None
+    port: int = 0
     faults: Faults = Faults()
+    options: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _HOSTNAME.fullmatch(self.name):
-            raise ValueError(f"{self.name!r} is not a valid IOS hostname")
+            raise ValueError(f"{self.name!r} is not a valid hostname")
         specs = tuple(
             i if isinstance(i, InterfaceSpec) else InterfaceSpec(i) for i in self.interfaces
         )
@@ -269,16 +252,18 @@ class DeviceSpec:
 
 
 @dataclass
-class _Interface:
+class Interface:
+    """One interface of a running device, as its profile changes it (under the device's lock)."""
+
     name: str
     shutdown: bool
     address: ipaddress.IPv4Interface | None
     link_up: bool
     description: str
-    method: str  # how the address was set, as `show ip interface brief` says it
+    method: str  # how the address was set, as IOS's `show ip interface brief` says it
 
     @classmethod
-    def from_spec(cls, spec: InterfaceSpec) -> _Interface:
+    def from_spec(cls, spec: InterfaceSpec) -> Interface:
         address = ipaddress.IPv4Interface(spec.address) if spec.address else None
         return cls(
             spec.name,
@@ -298,17 +283,56 @@ class HistoryEntry:
     line: str
 
 
+class Cli(Protocol):
+    """One session's command interpreter: its mode, and what each line does to the device.
+    No I/O: `execute` takes a line and returns what the device prints for it (without the echo
+    and the next prompt)."""
+
+    closed: bool  # the session ended (`exit`, `logout`)
+
+    @property
+    def configuring(self) -> bool:
+        """Whether a line typed now is a configuration line (counted by the drop fault)."""
+        ...
+
+    def prompt(self) -> str: ...
+
+    def execute(self, line: str) -> list[str]: ...
+
+    def invalid(self, line: str) -> list[str]:
+        """What the platform prints for a command it does not know (the `error_on` fault)."""
+        ...
+
+    def ctrl_z(self) -> None: ...
+
+
+class DataPlane(Protocol):
+    """What a device's state drives outside the emulator: in the lab, the namespace's real
+    links and packet filter. Called after every change, outside the device's lock."""
+
+    def apply(self, device: EmulatedDevice) -> None: ...
+
+
 class EmulatedDevice:
-    """The live state of one emulated device; every method is thread-safe."""
+    """The live state of one emulated device, shared by every platform; every method is
+    thread-safe. A profile (`lab/profiles/<platform>.py`) subclasses it with its own state
+    (policies, candidate configuration, ...), what its show commands print, and its `cli()`."""
+
+    platform: ClassVar[str]
 
     def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
+        for interface in spec.interfaces:
+            assert isinstance(interface, InterfaceSpec)
+            self.check_interface_name(interface.name)
         self.name = spec.name
         self.host_key = host_key
         self.latency = spec.latency
-        self.port = 0  # set when the emulator binds
-        self._lock = threading.Lock()
-        self._interfaces: dict[str, _Interface] = {
-            i.name: _Interface.from_spec(i) for i in spec.interfaces if isinstance(i, InterfaceSpec)
+        self.port = spec.port  # the bound port once the emulator listens
+        self.dataplane: DataPlane | None = None
+        self._lock = threading.RLock()
+        self._dataplane_lock = threading.Lock()
+        self._interfaces: dict[str, Interface] = {
+            i.name: Interface.from_spec(i) for i in spec.interfaces if isinstance(i, InterfaceSpec)
         }
         self._history: list[HistoryEntry] = []
         self._logins = 0
@@ -316,7 +340,41 @@ class EmulatedDevice:
         self._config_changes = 0
         self._faults = spec.faults
 
-    # Reading the state (for tests and benchmarks).
+    # What a profile defines.
+
+    @classmethod
+    def check_interface_name(cls, name: str) -> None:
+        """Raise ValueError for a name this platform would never give an interface."""
+
+    @classmethod
+    def sample(cls, name: str) -> DeviceSpec:
+        """A typical device of this platform, for the driver contract tests: interfaces named
+        as the platform names them, the first two administratively up, and the options a
+        real one of its kind has (policies in place, a VDOM, ...)."""
+        raise NotImplementedError
+
+    def cli(self) -> Cli:
+        raise NotImplementedError
+
+    def blocked_interfaces(self) -> frozenset[str]:
+        """Interfaces whose traffic the device's (running) policy drops: a deny rule placed
+        where it wins. None on a platform without a packet filter."""
+        return frozenset()
+
+    def extra_state(self) -> dict[str, object]:
+        """Platform state worth showing in `state()` (policies, pending commits, ...)."""
+        return {}
+
+    # Reading the state (for tests, benchmarks and the lab's data plane).
+
+    def state(self) -> dict[str, object]:
+        """The running state as data: what the lab writes to disk and its tests read."""
+        return {
+            "platform": self.platform,
+            "admin_up": self.admin_up(),
+            "blocked": sorted(self.blocked_interfaces()),
+            **self.extra_state(),
+        }
 
     def admin_up(self) -> dict[str, bool]:
         """Interface -> administratively up, the same meaning as isolement's DeviceState."""
@@ -392,80 +450,7 @@ class EmulatedDevice:
         """Change an interface behind the CLI's back (test set-up, a colleague on the console)."""
         with self._lock:
             self._interfaces[interface].shutdown = shutdown
-
-    # What the CLI prints.
-
-    def show_ip_interface_brief(self) -> list[str]:
-        # IOS's fixed layout: "%-22s %-15s %-3s %-6s %-21s %s"; a longer name pushes the row.
-        rows = ["Interface              IP-Address      OK? Method Status                Protocol"]
-        with self._lock:
-            for i in self._interfaces.values():
-                if i.shutdown:
-                    status, protocol = "administratively down", "down"
-                elif i.link_up:
-                    status, protocol = "up", "up"
-                else:
-                    status, protocol = "down", "down"
-                address = str(i.address.ip) if i.address else "unassigned"
-                rows.append(f"{i.name:<22} {address:<15} YES {i.method:<6} {status:<21} {protocol}")
-        return rows
-
-    def _interface_block(self, i: _Interface) -> list[str]:
-        lines = [f"interface {i.name}"]
-        if i.description:
-            lines.append(f" description {i.description}")
-        if i.address:
-            lines.append(f" ip address {i.address.ip} {i.address.netmask}")
-        else:
-            lines.append(" no ip address")
-        if i.shutdown:
-            lines.append(" shutdown")
-        if i.name.startswith(("GigabitEthernet", "FastEthernet", "Ethernet")) and "." not in i.name:
-            lines += [" duplex auto", " speed auto"]
-        return lines
-
-    def running_config(self, interface: str | None = None) -> list[str]:
-        with self._lock:
-            if interface is not None:
-                body = ["!", *self._interface_block(self._interfaces[interface]), "end"]
-            else:
-                body = [
-                    "!",
-                    "version 15.9",
-                    "service timestamps debug datetime msec",
-                    "service timestamps log datetime msec",
-                    "no service password-encryption",
-                    "!",
-                    f"hostname {self.name}",
-                    "!",
-                    "boot-start-marker",
-                    "boot-end-marker",
-                    "!",
-                    "no aaa new-model",
-                    "!",
-                    "ip cef",
-                    "no ipv6 cef",
-                    "!",
-                ]
-                for i in self._interfaces.values():
-                    body += [*self._interface_block(i), "!"]
-                body += [
-                    "ip forward-protocol nd",
-                    "!",
-                    "no ip http server",
-                    "no ip http secure-server",
-                    "ip ssh version 2",
-                    "!",
-                    "line con 0",
-                    "line aux 0",
-                    "line vty 0 4",
-                    " login local",
-                    " transport input ssh",
-                    "!",
-                    "end",
-                ]
-        size = sum(len(line) + 1 for line in body)
-        return ["Building configuration...", "", f"Current configuration : {size} bytes", *body]
+        self._changed()
 
     # Used by the CLI.
 
@@ -482,323 +467,31 @@ class EmulatedDevice:
         with self._lock:
             self._active -= 1
 
-    def _resolve(self, typed: str, *, create: bool) -> tuple[str | None, int]:
-        """The interface a typed name means, or None and the offset in `typed` IOS would put its
-        caret at. With `create`, a missing virtual interface (Loopback5) is created."""
-        match = _TYPED_INTERFACE.fullmatch(typed)
-        if not match:
-            return None, 0
-        kind, number = match.group(1).lower(), match.group(2)
-        with self._lock:
-            known = {_interface_type(n) for n in self._interfaces}
-            types = sorted(known | set(_PHYSICAL_TYPES) | set(_VIRTUAL_TYPES))
-            exact = [t for t in types if t.lower() == kind]
-            candidates = exact or [t for t in types if t.lower().startswith(kind)]
-            if len(candidates) != 1:
-                return None, 0
-            name = candidates[0] + number
-            if name in self._interfaces:
-                return name, 0
-            if create and candidates[0] in _VIRTUAL_TYPES and number.isdigit():
-                self._interfaces[name] = _Interface(name, False, None, True, "", "unset")
-                return name, 0
-            return None, match.start(2)
-
     def _set(self, interface: str, **changes: object) -> None:
         with self._lock:
             target = self._interfaces[interface]
             for attribute, value in changes.items():
                 setattr(target, attribute, value)
             self._config_changes += 1
+        self._changed()
+
+    def _changed(self) -> None:
+        """Hand the new state to the data plane, one change at a time, in order."""
+        if self.dataplane is not None:
+            with self._dataplane_lock:
+                self.dataplane.apply(self)
 
 
-# --- the CLI ---------------------------------------------------------------------------------
+def profile_for(platform: str) -> type[EmulatedDevice]:
+    """The device class of a platform's profile; ValueError names the known ones."""
+    from .profiles import PROFILES  # the profiles import this module
 
-
-class Mode(Enum):
-    USER = "user"
-    EXEC = "exec"
-    CONFIG = "config"
-    CONFIG_IF = "config-if"
-
-
-class _CliError(Exception):
-    """The line is refused; `lines` is what IOS prints for it."""
-
-    def __init__(self, lines: list[str]):
-        super().__init__(lines[-1] if lines else "")
-        self.lines = lines
-
-
-@dataclass(frozen=True)
-class _Arg:
-    text: str
-    pos: int  # offset in the whole line typed, for the caret
-
-
-# Placeholders in a command's words: a number, an IPv4 address, and two that take the rest of
-# the line (so they come last): an interface name (`Gi0/1` or `GigabitEthernet 0/1`) and text.
-_NUM, _IP, _IF, _TEXT = "<num>", "<ip>", "<interface>", "<text>"
-_REST = (_IF, _TEXT)
-
-Handler = Callable[["IosCli", list[_Arg]], list[str]]
-
-
-@dataclass(frozen=True)
-class _Command:
-    words: tuple[str, ...]
-    run: Handler
-
-
-def _is_ip(text: str) -> bool:
     try:
-        ipaddress.IPv4Address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _invalid(prompt: str, pos: int) -> _CliError:
-    return _CliError([" " * (len(prompt) + pos) + "^", INVALID_INPUT, ""])
-
-
-def _parse(
-    prompt: str, line: str, commands: Sequence[_Command], offset: int = 0
-) -> tuple[_Command, list[_Arg]] | None:
-    """Match `line[offset:]` against `commands` the way IOS does: any unambiguous prefix of a
-    keyword. Returns None for an empty line; raises _CliError with IOS's answer."""
-    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", line[offset:])]
-    tokens = [(pos + offset, text) for pos, text in tokens]
-    if not tokens:
-        return None
-    alive = list(commands)
-    args: dict[int, list[_Arg]] = {id(c): [] for c in alive}
-    for index, (pos, token) in enumerate(tokens):
-        matched: list[_Command] = []
-        keywords: set[str] = set()
-        for command in alive:
-            if index >= len(command.words):
-                continue
-            word = command.words[index]
-            if (word == _NUM and token.isdigit()) or (word == _IP and _is_ip(token)):
-                matched.append(command)
-                args[id(command)].append(_Arg(token, pos))
-            elif not word.startswith("<") and word.startswith(token.lower()):
-                matched.append(command)
-                keywords.add(word)
-        exact = [c for c in matched if c.words[index] == token.lower()]
-        if exact:
-            matched = exact
-        elif len(keywords) > 1:
-            first = tokens[0][0]
-            raise _CliError([f'% Ambiguous command:  "{line[first : pos + len(token)]}"'])
-        if not matched:
-            # A placeholder taking the rest of the line (an interface, free text) ends the match.
-            for command in alive:
-                if index < len(command.words) and command.words[index] in _REST:
-                    return command, [*args[id(command)], _Arg(line[pos:].rstrip(), pos)]
-            raise _invalid(prompt, pos)
-        alive = matched
-    complete = [c for c in alive if len(c.words) == len(tokens)]
-    if not complete:
-        raise _CliError([INCOMPLETE, ""])
-    return complete[0], args[id(complete[0])]
-
-
-class IosCli:
-    """The command interpreter of one session: its mode, and what each line does to the device.
-    No I/O here: `execute` takes a line and returns what IOS prints for it."""
-
-    def __init__(self, device: EmulatedDevice):
-        self.device = device
-        self.mode = Mode.EXEC
-        self.interface: str | None = None
-        self.closed = False
-        self._line = ""  # the line being executed
-
-    def prompt(self) -> str:
-        name = self.device.name
-        return {
-            Mode.USER: f"{name}>",
-            Mode.EXEC: f"{name}#",
-            Mode.CONFIG: f"{name}(config)#",
-            Mode.CONFIG_IF: f"{name}(config-if)#",
-        }[self.mode]
-
-    def execute(self, line: str) -> list[str]:
-        """The lines IOS prints in answer to `line` (without the echo and the next prompt)."""
-        prompt = self.prompt()
-        if not line.strip():
-            return []
-        self._line = line
-        self.device._record(prompt, line)
-        if self.mode in (Mode.CONFIG, Mode.CONFIG_IF) and line.lstrip().startswith("!"):
-            return []  # a comment in configuration mode
-        if self.device.faults.refuses(line):
-            return _invalid(prompt, len(line) - len(line.lstrip())).lines
-        try:
-            return self._run(prompt, line, _COMMANDS[self.mode])
-        except _CliError as error:
-            return error.lines
-
-    def ctrl_z(self) -> None:
-        if self.mode in (Mode.CONFIG, Mode.CONFIG_IF):
-            self._end([])
-
-    def _run(
-        self, prompt: str, line: str, commands: Sequence[_Command], offset: int = 0
-    ) -> list[str]:
-        parsed = _parse(prompt, line, commands, offset)
-        if parsed is None:
-            return []
-        command, args = parsed
-        return command.run(self, args)
-
-    def _interface(self, arg: _Arg, *, create: bool) -> str:
-        name, offset = self.device._resolve(arg.text, create=create)
-        if name is None:
-            raise _invalid(self.prompt(), arg.pos + offset)
-        return name
-
-    # Handlers: each returns the lines printed.
-
-    def _nothing(self, args: list[_Arg]) -> list[str]:
-        return []
-
-    def _close(self, args: list[_Arg]) -> list[str]:
-        self.closed = True
-        return []
-
-    def _enable(self, args: list[_Arg]) -> list[str]:
-        self.mode = Mode.EXEC
-        return []
-
-    def _disable(self, args: list[_Arg]) -> list[str]:
-        self.mode = Mode.USER
-        return []
-
-    def _configure(self, args: list[_Arg]) -> list[str]:
-        self.mode = Mode.CONFIG
-        return [CONFIG_BANNER]
-
-    def _show_brief(self, args: list[_Arg]) -> list[str]:
-        return self.device.show_ip_interface_brief()
-
-    def _show_running(self, args: list[_Arg]) -> list[str]:
-        return self.device.running_config()
-
-    def _show_running_interface(self, args: list[_Arg]) -> list[str]:
-        return self.device.running_config(self._interface(args[0], create=False))
-
-    def _write(self, args: list[_Arg]) -> list[str]:
-        return ["Building configuration...", "[OK]"]
-
-    def _enter_interface(self, args: list[_Arg]) -> list[str]:
-        self.interface = self._interface(args[0], create=True)
-        self.mode = Mode.CONFIG_IF
-        return []
-
-    def _exit_config(self, args: list[_Arg]) -> list[str]:
-        if self.mode is Mode.CONFIG_IF:
-            self.mode, self.interface = Mode.CONFIG, None
-        else:
-            self.mode = Mode.EXEC
-        return []
-
-    def _end(self, args: list[_Arg]) -> list[str]:
-        self.mode, self.interface = Mode.EXEC, None
-        return []
-
-    def _do(self, args: list[_Arg]) -> list[str]:
-        # An exec command run from configuration mode; the caret still counts this prompt.
-        return self._run(self.prompt(), self._line, _DO_COMMANDS, args[0].pos)
-
-    def _current(self) -> str:
-        assert self.interface is not None
-        return self.interface
-
-    def _shutdown(self, args: list[_Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=True)
-        return []
-
-    def _no_shutdown(self, args: list[_Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=False)
-        return []
-
-    def _description(self, args: list[_Arg]) -> list[str]:
-        self.device._set(self._current(), description=args[0].text[:240])
-        return []
-
-    def _no_description(self, args: list[_Arg]) -> list[str]:
-        self.device._set(self._current(), description="")
-        return []
-
-    def _ip_address(self, args: list[_Arg]) -> list[str]:
-        address, mask = args
-        try:
-            value = ipaddress.IPv4Interface(f"{address.text}/{mask.text}")
-        except ValueError:
-            raise _invalid(self.prompt(), mask.pos) from None
-        self.device._set(self._current(), address=value, method="manual")
-        return []
-
-    def _no_ip_address(self, args: list[_Arg]) -> list[str]:
-        self.device._set(self._current(), address=None, method="unset")
-        return []
-
-
-def _commands(table: Mapping[str, Handler]) -> tuple[_Command, ...]:
-    return tuple(_Command(tuple(words.split()), run) for words, run in table.items())
-
-
-_USER_COMMANDS: dict[str, Handler] = {
-    "enable": IosCli._enable,
-    "exit": IosCli._close,
-    "logout": IosCli._close,
-    "quit": IosCli._close,
-    f"terminal length {_NUM}": IosCli._nothing,
-    f"terminal width {_NUM}": IosCli._nothing,
-    "terminal monitor": IosCli._nothing,
-    "terminal no monitor": IosCli._nothing,
-    "show ip interface brief": IosCli._show_brief,
-}
-_EXEC_COMMANDS: dict[str, Handler] = {
-    **_USER_COMMANDS,
-    "disable": IosCli._disable,
-    "configure terminal": IosCli._configure,
-    "show running-config": IosCli._show_running,
-    f"show running-config interface {_IF}": IosCli._show_running_interface,
-    "write memory": IosCli._write,
-}
-_CONFIG_COMMANDS: dict[str, Handler] = {
-    f"interface {_IF}": IosCli._enter_interface,
-    "exit": IosCli._exit_config,
-    "end": IosCli._end,
-    f"do {_TEXT}": IosCli._do,
-}
-_CONFIG_IF_COMMANDS: dict[str, Handler] = {
-    **_CONFIG_COMMANDS,
-    "shutdown": IosCli._shutdown,
-    "no shutdown": IosCli._no_shutdown,
-    f"description {_TEXT}": IosCli._description,
-    "no description": IosCli._no_description,
-    f"ip address {_IP} {_IP}": IosCli._ip_address,
-    "no ip address": IosCli._no_ip_address,
-}
-# What `do` may run from configuration mode: the exec commands that do not change the mode.
-_DO_COMMANDS = _commands(
-    {
-        words: run
-        for words, run in _EXEC_COMMANDS.items()
-        if words.startswith(("show", "terminal", "write"))
-    }
-)
-_COMMANDS: dict[Mode, tuple[_Command, ...]] = {
-    Mode.USER: _commands(_USER_COMMANDS),
-    Mode.EXEC: _commands(_EXEC_COMMANDS),
-    Mode.CONFIG: _commands(_CONFIG_COMMANDS),
-    Mode.CONFIG_IF: _commands(_CONFIG_IF_COMMANDS),
-}
+        return PROFILES[platform]
+    except KeyError:
+        raise ValueError(
+            f"no emulator profile for platform {platform!r}; known: {', '.join(sorted(PROFILES))}"
+        ) from None
 
 
 # --- SSH -------------------------------------------------------------------------------------
@@ -855,7 +548,8 @@ _POLL_S = 0.1
 
 
 class Emulator:
-    """Many emulated IOS devices in this process, each listening on its own 127.0.0.1 port.
+    """Many emulated devices in this process, each listening on its own 127.0.0.1 port (or, for
+    a lab node inside its namespace, on its management address in the lab's range).
 
         emulator = Emulator([DeviceSpec("r1", ["GigabitEthernet0/0", "GigabitEthernet0/1"])], key)
         ports = emulator.start()          # {"r1": 40321}
@@ -878,13 +572,18 @@ class Emulator:
         host_key: paramiko.PKey | None = None,
         host_key_per_device: bool = False,
         latency: float = 0.0,
+        listen: str = LISTEN_HOST,
     ):
+        address = ipaddress.IPv4Address(listen)
+        if not (address.is_loopback or address in LAB_RANGE):
+            raise ValueError(f"the emulator listens on 127.0.0.0/8 or in {LAB_RANGE} only")
+        self._listen = listen
         names = [d.name for d in devices]
         if len(set(names)) != len(names):
             raise ValueError("emulated device names must be unique")
         shared = host_key or generate_key()
         self._devices = {
-            d.name: EmulatedDevice(
+            d.name: profile_for(d.platform)(
                 d, d.host_key or (generate_key() if host_key_per_device else shared)
             )
             for d in devices
@@ -912,7 +611,7 @@ class Emulator:
             for device in self._devices.values():
                 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 self._listeners[listener] = device
-                listener.bind((LISTEN_HOST, 0))
+                listener.bind((self._listen, device.port))
                 listener.listen(128)
                 listener.setblocking(False)
                 device.port = listener.getsockname()[1]
@@ -1081,7 +780,7 @@ class Emulator:
             if device.faults.hang_after_login:
                 self._hang(channel, device)
             else:
-                _Terminal(channel, IosCli(device), lambda: self._latency_of(device)).run()
+                _Terminal(channel, device, lambda: self._latency_of(device)).run()
         except _SSH_ERRORS:
             pass  # the client went away
         finally:
@@ -1091,7 +790,7 @@ class Emulator:
 
     def _hang(self, channel: paramiko.Channel, device: EmulatedDevice) -> None:
         """The `hang_after_login` fault: the prompt, then silence until the client leaves."""
-        channel.sendall((CRLF + IosCli(device).prompt()).encode("utf-8"))
+        channel.sendall((CRLF + device.cli().prompt()).encode("utf-8"))
         channel.settimeout(_POLL_S)
         while not self._stopping.is_set():
             try:
@@ -1114,9 +813,12 @@ class _Terminal:
     Lines typed ahead while a command runs are echoed once the prompt after it is printed, as
     IOS does."""
 
-    def __init__(self, channel: paramiko.Channel, cli: IosCli, latency: Callable[[], float]):
+    def __init__(
+        self, channel: paramiko.Channel, device: EmulatedDevice, latency: Callable[[], float]
+    ):
         self._channel = channel
-        self._cli = cli
+        self._device = device
+        self._cli = device.cli()
         self._latency = latency
         self._out: list[str] = []
         self._config_lines = 0  # non-empty lines typed in configuration mode, this session
@@ -1175,11 +877,15 @@ class _Terminal:
             if delay > 0:
                 self._flush()  # the echo is immediate; the answer is what is slow
                 time.sleep(delay)
-        configuring = cli.mode in (Mode.CONFIG, Mode.CONFIG_IF) and bool(line.strip())
-        answer = cli.execute(line)
+        configuring = cli.configuring and bool(line.strip())
+        if not line.strip():
+            answer: list[str] = []
+        else:
+            self._device._record(cli.prompt(), line)
+            answer = cli.invalid(line) if self._device.faults.refuses(line) else cli.execute(line)
         if configuring:
             self._config_lines += 1
-            limit = cli.device.faults.drop_after_config_lines
+            limit = self._device.faults.drop_after_config_lines
             if limit is not None and self._config_lines >= limit:
                 self._flush()  # what was typed was echoed; the answer never comes
                 raise _Dropped
@@ -1190,14 +896,15 @@ class _Terminal:
 
 __all__ = [
     "LISTEN_HOST",
+    "Cli",
+    "DataPlane",
     "DeviceSpec",
     "EmulatedDevice",
     "Emulator",
     "Faults",
     "HistoryEntry",
+    "Interface",
     "InterfaceSpec",
-    "IosCli",
-    "Mode",
     "generate_key",
     "generate_login_key",
     "known_hosts_line",

@@ -25,6 +25,11 @@ class Session(Protocol):
 
     def send_config(self, commands: Sequence[str]) -> str: ...
 
+    def commit(self, *, confirm_minutes: int | None = None) -> str:
+        """Commit the candidate configuration (platforms that have one); with `confirm_minutes`,
+        a commit the device rolls back unless confirmed by a second commit in time (Junos)."""
+        ...
+
     def prompt(self) -> str: ...
 
     def close(self) -> None: ...
@@ -89,6 +94,10 @@ class Driver:
     uses_config_mode: ClassVar[bool] = True
     # Whether the device echoes a change command back verbatim (a shell wraps long lines).
     verify_echo: ClassVar[bool] = True
+    # Whether changes go to a candidate configuration that only a commit puts in effect.
+    commits: ClassVar[bool] = False
+    # The last command of a change on a platform that `commits`.
+    commit_command: ClassVar[str] = "commit"
 
     def has_privilege(self, session: Session) -> bool:
         """Whether the session may change the configuration (IOS-like: the `#` prompt)."""
@@ -120,17 +129,30 @@ class Driver:
 
     def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
         """Send configuration commands; raise DeviceError if the device answered with an error,
-        so an error is never reported as success."""
+        so an error is never reported as success. On a platform that `commits`, the commands
+        end with the commit, which netmiko's own commit() runs (it knows how long a commit
+        takes and how it fails); nothing is committed after a refused line."""
+        lines = list(commands)
+        commit = bool(lines) and self.commits and lines[-1] == self.commit_command
+        if commit:
+            lines.pop()
         if self.uses_config_mode:
-            output = session.send_config(commands)
+            output = session.send_config(lines) if lines else ""
         else:
             output = "\n".join(
-                session.send_command(command, verify_echo=self.verify_echo) for command in commands
+                session.send_command(command, verify_echo=self.verify_echo) for command in lines
             )
+        self._check(device, output)
+        if commit:
+            committed = session.commit()
+            self._check(device, committed)
+            output += "\n" + committed
+        return output
+
+    def _check(self, device: str, output: str) -> None:
         error = self.find_error(output)
         if error:
             raise DeviceError(device, f"device answered with an error: {error}")
-        return output
 
     def snapshot(self, session: Session) -> str:
         return session.send_command(self.snapshot_command)

@@ -1,9 +1,10 @@
 """What every registered driver must hold to: its contract, its golden rendering, one-line commands.
 
 Golden files: tests/golden/<platform>/cut.txt and restore.txt hold the commands rendered for the
-fixed targets below, one command per line; allow.txt too, for a platform that can let chosen
-flows through a cut. After a deliberate change of rendering, rewrite them
-with `ISOLEMENT_UPDATE_GOLDEN=1 pytest tests/unit/test_drivers.py`, then read the diff.
+fixed inputs in tests/golden/<platform>/inputs.yaml, one command per line; allow.txt too, for a
+platform that can let chosen flows through a cut. After a deliberate change of rendering,
+rewrite them with `ISOLEMENT_UPDATE_GOLDEN=1 pytest tests/unit/test_drivers.py`, then read the
+diff.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import os
 import re
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from isolement.drivers import PLATFORMS, driver_for
@@ -24,70 +27,54 @@ from isolement.state import CutMethod, DeviceState
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE_GOLDEN = os.environ.get("ISOLEMENT_UPDATE_GOLDEN") == "1"
 
-# The fixed targets rendered into the golden files, per platform.
-GOLDEN_TARGETS: dict[str, list[CutTarget]] = {
-    "cisco_ios": [
-        CutTarget("wan-a", "GigabitEthernet0/0/1", CutMethod.SHUTDOWN),
-        CutTarget("vpn-b", "Tunnel0", CutMethod.SHUTDOWN),
-    ],
-    "frr": [
-        CutTarget("dc-h1", "wan-h1", CutMethod.SHUTDOWN),
-        CutTarget("dc-h2", "wan-dc", CutMethod.SHUTDOWN),
-    ],
-    "linux": [
-        CutTarget("inet-h1", "out0", CutMethod.DENY),
-        CutTarget("lan-h1", "in0", CutMethod.DENY),
-    ],
-}
 
-# The state the restore is rendered against. For linux: the recorded cut of out0 (rules 4-7), a
-# cut of in0 (8-11), and a cut of dmz0 by another run (12-15) that must stay, so the restore
-# deletes rules by handle rather than the whole table.
-GOLDEN_STATES: dict[str, DeviceState] = {
-    "cisco_ios": DeviceState(interfaces={"GigabitEthernet0/0/1": False, "Tunnel0": False}),
-    "frr": DeviceState(interfaces={"wan-h1": False, "wan-dc": False}),
-    "linux": DeviceState(
-        interfaces={"out0": True, "in0": True, "dmz0": True},
-        denies={
-            "out0": ["input/4", "forward/5", "forward/6", "output/7"],
-            "in0": ["input/8", "forward/9", "forward/10", "output/11"],
-            "dmz0": ["input/12", "forward/13", "forward/14", "output/15"],
-        },
-    ),
-}
+def _inputs(platform: str) -> dict[str, Any]:
+    """The fixed inputs rendered into a platform's golden files: tests/golden/<platform>/
+    inputs.yaml, with `targets` ([link, interface, method] each), the `state` the restore is
+    rendered against, and `allows` (the bubbles) for a platform that can open one."""
+    path = GOLDEN / platform / "inputs.yaml"
+    assert path.exists(), f"{path} is missing: every registered platform has golden inputs"
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
 
 
-# The bubbles rendered into allow.txt, for the platforms that can open one: every protocol, with
-# and without a port, on two interfaces.
-GOLDEN_ALLOWS: dict[str, list[AllowTarget]] = {
-    "linux": [
+def golden_targets(platform: str) -> list[CutTarget]:
+    return [CutTarget(link, i, CutMethod(m)) for link, i, m in _inputs(platform)["targets"]]
+
+
+def golden_state(platform: str) -> DeviceState:
+    return DeviceState.model_validate(_inputs(platform)["state"])
+
+
+def golden_allows(platform: str) -> list[AllowTarget]:
+    return [
         AllowTarget(
-            "inet-h1",
-            "out0",
-            "health-portal",
-            (
-                Flow("tcp", IPv4Network("198.18.20.0/24"), IPv4Network("198.18.250.10/32"), 80),
-                Flow("icmp", IPv4Network("198.18.20.0/24"), IPv4Network("198.18.250.10/32")),
+            a["link"],
+            a["interface"],
+            a["stage"],
+            tuple(
+                Flow(
+                    f["protocol"],
+                    IPv4Network(f["source"]),
+                    IPv4Network(f["destination"]),
+                    f.get("port"),
+                )
+                for f in a["flows"]
             ),
-        ),
-        AllowTarget(
-            "lan-h1",
-            "in0",
-            "lab-results",
-            (
-                Flow("udp", IPv4Network("198.18.10.0/24"), IPv4Network("198.18.20.5/32"), 514),
-                Flow("tcp", IPv4Network("198.18.10.0/24"), IPv4Network("198.18.20.5/32")),
-            ),
-        ),
-    ],
-}
+        )
+        for a in _inputs(platform)["allows"]
+    ]
+
+
 CAN_ALLOW = sorted(platform for platform, cls in PLATFORMS.items() if cls.can_allow)
 
 
-def test_golden_inputs_cover_every_platform() -> None:
-    assert set(GOLDEN_TARGETS) == set(PLATFORMS)
-    assert set(GOLDEN_STATES) == set(PLATFORMS)
-    assert set(GOLDEN_ALLOWS) == set(CAN_ALLOW)
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_golden_inputs_exist_for_every_platform(platform: str) -> None:
+    inputs = _inputs(platform)
+    assert golden_targets(platform)
+    assert isinstance(golden_state(platform), DeviceState)
+    assert ("allows" in inputs) == PLATFORMS[platform].can_allow
 
 
 def _check_golden(path: Path, commands: list[str]) -> None:
@@ -103,7 +90,7 @@ def _check_golden(path: Path, commands: list[str]) -> None:
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_cut_commands_match_golden(platform: str) -> None:
-    commands = driver_for(platform).cut_commands(GOLDEN_TARGETS[platform])
+    commands = driver_for(platform).cut_commands(golden_targets(platform))
 
     _check_golden(GOLDEN / platform / "cut.txt", commands)
 
@@ -111,14 +98,14 @@ def test_cut_commands_match_golden(platform: str) -> None:
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_restore_commands_match_golden(platform: str) -> None:
     driver = driver_for(platform)
-    commands = driver.restore_commands(GOLDEN_TARGETS[platform], GOLDEN_STATES[platform])
+    commands = driver.restore_commands(golden_targets(platform), golden_state(platform))
 
     _check_golden(GOLDEN / platform / "restore.txt", commands)
 
 
 @pytest.mark.parametrize("platform", CAN_ALLOW)
 def test_allow_commands_match_golden(platform: str) -> None:
-    commands = driver_for(platform).allow_commands(GOLDEN_ALLOWS[platform])
+    commands = driver_for(platform).allow_commands(golden_allows(platform))
 
     _check_golden(GOLDEN / platform / "allow.txt", commands)
 

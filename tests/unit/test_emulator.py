@@ -23,18 +23,16 @@ import pytest
 import yaml
 from isolement.lab.emulator import (
     DeviceSpec,
-    EmulatedDevice,
     Emulator,
     Faults,
     HistoryEntry,
     InterfaceSpec,
-    IosCli,
-    Mode,
     exit_links,
     generate_key,
     generate_login_key,
     inventory_for,
 )
+from isolement.lab.profiles.cisco_ios import IosCli, IosDevice, Mode
 from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
 
@@ -135,7 +133,7 @@ class Session:
 
 
 def cli() -> IosCli:
-    return IosCli(EmulatedDevice(R1, generate_key()))
+    return IosCli(IosDevice(R1, generate_key()))
 
 
 def test_prompts_follow_the_mode() -> None:

@@ -1,0 +1,176 @@
+"""The contract every driver is held to on its platform's emulator: a cut, read back, restored,
+read back again, leaves the device exactly as it was.
+
+Each emulated platform (lab/profiles/) is stood up from its profile's `sample()` device, on
+127.0.0.1, and driven through isolement's own session (netmiko's driver for the platform,
+unchanged, with host keys checked) and the platform's driver, for every cut method the driver
+declares. The emulator's own state is read alongside, so a driver cannot pass by reading back
+what it wished it had written. frr and linux have no emulator: the same round trip runs against
+the real lab (tests/integration).
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import paramiko
+import pytest
+import yaml
+from isolement.lab.emulator import Emulator, generate_login_key, inventory_for
+from isolement.lab.profiles import PROFILES
+
+from isolement.drivers import PLATFORMS, driver_for
+from isolement.drivers.base import CutTarget, Driver
+from isolement.errors import DeviceError
+from isolement.inventory import Inventory, load_inventory
+from isolement.session import NetmikoSession, connect
+from isolement.state import CutMethod, DeviceState
+
+EMULATED = sorted(platform for platform in PLATFORMS if platform in PROFILES)
+# Platforms whose round trip runs on the real lab's FRR and nftables instead.
+LAB_PROVEN = {"frr", "linux"}
+DEVICE = "contract1"
+CASES = [
+    (platform, method)
+    for platform in EMULATED
+    for method in sorted(PLATFORMS[platform].methods, key=str)
+]
+
+
+def test_every_platform_has_an_emulator_profile_or_runs_on_the_real_lab() -> None:
+    assert set(PLATFORMS) == set(EMULATED) | LAB_PROVEN
+    assert set(PROFILES) <= set(PLATFORMS), "an emulator profile without a driver"
+
+
+@pytest.fixture(autouse=True)
+def sigpipe_ignored() -> Iterator[None]:
+    """See tests/unit/test_emulator.py: a write racing the emulator's close must raise."""
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+@pytest.fixture(scope="module")
+def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
+    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    return path, generate_login_key(path)
+
+
+def _stand(
+    platform: str, login_key: tuple[Path, paramiko.PKey], directory: Path
+) -> tuple[Emulator, Inventory]:
+    spec = PROFILES[platform].sample(DEVICE)
+    emu = Emulator([spec], login_key[1], username="isolement")
+    emu.start()
+    emu.write_known_hosts(directory / "known_hosts")
+    data = inventory_for(
+        f"contract-{platform}".replace("_", "-"),
+        emu.ports,
+        username="isolement",
+        key_file=str(login_key[0]),
+        links={},
+        platforms={DEVICE: platform},
+    )
+    (directory / "inventory.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return emu, load_inventory(directory / "inventory.yaml")
+
+
+class Bench:
+    def __init__(self, emu: Emulator, inventory: Inventory, platform: str):
+        self.emu = emu
+        self.driver: Driver = driver_for(platform)
+        self.session: NetmikoSession = connect(inventory, DEVICE, self.driver, 20.0)
+
+    def read(self) -> DeviceState:
+        return self.driver.read_state(self.session)
+
+    def apply(self, commands: list[str]) -> str:
+        return self.driver.apply(self.session, DEVICE, commands)
+
+
+@pytest.fixture
+def bench(
+    request: pytest.FixtureRequest, login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+) -> Iterator[Bench]:
+    platform = request.param
+    emu, inventory = _stand(platform, login_key, tmp_path)
+    try:
+        b = Bench(emu, inventory, platform)
+        try:
+            yield b
+        finally:
+            b.session.close()
+    finally:
+        emu.stop()
+
+
+def _first_open(state: DeviceState, method: CutMethod) -> str:
+    open_ = [name for name, up in state.interfaces.items() if up and not state.is_cut(name, method)]
+    assert open_, "the sample device has no interface to cut"
+    return open_[0]
+
+
+@pytest.mark.parametrize(("bench", "method"), CASES, indirect=["bench"])
+def test_cut_read_restore_read_leaves_the_device_as_it_was(bench: Bench, method: CutMethod) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    snapshot_before = bench.driver.snapshot(bench.session)
+    emulated_before = emulated.state()
+    interface = _first_open(before, method)
+    target = CutTarget("contract-link", interface, method)
+
+    bench.apply(bench.driver.cut_commands([target], before))
+    cut = bench.read()
+
+    assert cut.reached(interface, method, cut=True)
+    # The device itself, not only the driver's reading of it.
+    if method is CutMethod.SHUTDOWN:
+        assert emulated.admin_up()[interface] is False
+    else:
+        assert interface in emulated.blocked_interfaces()
+    others = {name: up for name, up in before.interfaces.items() if name != interface}
+    assert {name: cut.interfaces[name] for name in others} == others
+
+    bench.apply(bench.driver.restore_commands([target], cut))
+    after = bench.read()
+
+    assert after.reached(interface, method, cut=False)
+    assert after == before
+    assert emulated.state() == emulated_before
+    assert bench.driver.snapshot(bench.session) == snapshot_before
+
+
+@pytest.mark.parametrize(("bench", "method"), CASES, indirect=["bench"])
+def test_a_second_cut_finds_the_interface_cut(bench: Bench, method: CutMethod) -> None:
+    before = bench.read()
+    interface = _first_open(before, method)
+    target = CutTarget("contract-link", interface, method)
+    bench.apply(bench.driver.cut_commands([target], before))
+
+    again = bench.read()
+
+    # What the planner relies on to send nothing the second time.
+    assert again.is_cut(interface, method)
+    assert again.reached(interface, method, cut=True)
+
+
+@pytest.mark.parametrize("bench", EMULATED, indirect=True)
+def test_the_session_has_the_privilege_to_change_the_configuration(bench: Bench) -> None:
+    assert bench.driver.has_privilege(bench.session)
+
+
+@pytest.mark.parametrize("bench", EMULATED, indirect=True)
+def test_an_unknown_interface_is_a_device_error_and_changes_nothing(bench: Bench) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = emulated.state()
+    driver = bench.driver
+    target = CutTarget("contract-link", "nosuch99", driver.preferred_method)
+
+    with pytest.raises(DeviceError, match="error"):
+        bench.apply(driver.cut_commands([target], bench.read()))
+
+    assert emulated.state() == before
