@@ -193,13 +193,14 @@ class NetmikoSession:
         except Exception:  # noqa: BLE001 - only a better message is at stake
             return False
 
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
+    def send_command(
+        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+    ) -> str:
+        options: dict[str, Any] = {"read_timeout": self._timeout, "cmd_verify": verify_echo}
+        if expect is not None:
+            options["expect_string"] = expect
         with self._talking():
-            return str(
-                self._connection.send_command(
-                    command, read_timeout=self._timeout, cmd_verify=verify_echo
-                )
-            )
+            return str(self._connection.send_command(command, **options))
 
     def send_config(self, commands: Sequence[str]) -> str:
         with self._talking():

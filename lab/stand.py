@@ -23,7 +23,7 @@ from secrets import token_urlsafe
 
 from isolement.errors import LabError
 
-from .topology import LAB_RANGE, NodeKind, Topology, load_topology
+from .topology import LAB_RANGE, Node, NodeKind, Topology, load_topology
 
 # Fixed, because inventories/lab.yaml names the key and known-hosts files inside it.
 LAB_DIR = Path("/run/isolement-lab")
@@ -116,13 +116,27 @@ def _start(manifest: Manifest, name: str, command: list[str], log: Path) -> int:
     return proc.pid
 
 
-def _wait_for(what: str, ready: object, timeout: float = 15.0) -> None:
+def _wait_for(
+    what: str, ready: object, timeout: float = 15.0, process: tuple[int, Path] | None = None
+) -> None:
+    """Wait until `ready()`; with `process` (pid, log), stop early if it has died, and say why."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready():  # type: ignore[operator]
             return
+        if process is not None and _exited(process[0]):
+            tail = process[1].read_text(errors="replace").strip().splitlines()[-5:]
+            raise LabError(f"{what}: the process ended at start: " + " | ".join(tail))
         time.sleep(0.05)
     raise LabError(f"timed out waiting for {what}")
+
+
+def _exited(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return not Path(f"/proc/{pid}").exists()
+    return finished == pid
 
 
 def _tcp_open(host: str, port: int) -> bool:
@@ -265,11 +279,11 @@ def _build(topo: Topology, manifest: Manifest) -> None:
         if node.kind is not NodeKind.FRR:
             for route in topo.routes.get(name, []):
                 _in(ns(name), "ip", "route", "add", str(route.prefix), "via", str(route.via))
-        if node.kind is NodeKind.NFTABLES:
+        if node.kind is NodeKind.NFTABLES or node.firewall:
             _in(ns(name), "nft", "-f", "-", input_text=topo.firewall_ruleset)
 
     _start_frr(topo, manifest)
-    _start_sshd(topo, manifest)
+    _start_management(topo, manifest)
     _start_services(topo, manifest)
 
 
@@ -356,7 +370,9 @@ def _tcp_in(node: str, address: str, port: int) -> bool:
     return done.returncode == 0
 
 
-def _start_sshd(topo: Topology, manifest: Manifest) -> None:
+def _start_management(topo: Topology, manifest: Manifest) -> None:
+    """What isolement logs in to: sshd in front of vtysh or a root shell, or a vendor emulator.
+    Each node gets its own host key, and its public half goes in the lab's known_hosts."""
     if not PRIVSEP_DIR.exists():
         PRIVSEP_DIR.mkdir(mode=0o755)
         manifest.created_dirs.append(str(PRIVSEP_DIR))
@@ -367,6 +383,7 @@ def _start_sshd(topo: Topology, manifest: Manifest) -> None:
     authorized.write_text(login_key.with_suffix(".pub").read_text())
     authorized.chmod(0o600)
     known_hosts = []
+    waiting: list[tuple[str, str, tuple[int, Path]]] = []
     for name, node in topo.managed().items():
         node_dir = LAB_DIR / name
         node_dir.mkdir(exist_ok=True)
@@ -374,50 +391,91 @@ def _start_sshd(topo: Topology, manifest: Manifest) -> None:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(host_key))
         public = host_key.with_suffix(".pub").read_text().split()
         known_hosts.append(f"{node.mgmt} {public[0]} {public[1]}")
-        if node.kind is NodeKind.FRR:
-            shell = f"/usr/bin/vtysh --vty_socket {node_dir / 'run'} --config_dir {node_dir}"
+        if node.kind is NodeKind.EMULATED:
+            started = _start_emulated(topo, manifest, name, host_key, login_key.with_suffix(".pub"))
         else:
-            rc = node_dir / "bashrc"
-            rc.write_text(f"PS1='{name}# '\nHISTFILE=/dev/null\n")
-            shell = f"/bin/bash --noprofile --rcfile {rc} -i"
-        config = node_dir / "sshd_config"
-        config.write_text(
-            "\n".join(
-                [
-                    f"ListenAddress {node.mgmt}:22",
-                    f"HostKey {host_key}",
-                    f"PidFile {node_dir / 'sshd.pid'}",
-                    f"AuthorizedKeysFile {authorized}",
-                    "PermitRootLogin prohibit-password",
-                    "PasswordAuthentication no",
-                    "KbdInteractiveAuthentication no",
-                    "UsePAM no",
-                    "PrintMotd no",
-                    "PrintLastLog no",
-                    f"ForceCommand {shell}",
-                ]
-            )
-            + "\n"
-        )
-        _start(
-            manifest,
-            f"{name}/sshd",
-            [
-                "ip",
-                "netns",
-                "exec",
-                ns(name),
-                "/usr/sbin/sshd",
-                "-D",
-                "-f",
-                str(config),
-                "-E",
-                str(node_dir / "sshd.log"),
-            ],
-            node_dir / "sshd.out",
-        )
-        _wait_for(f"{name} sshd", lambda host=str(node.mgmt): _tcp_open(host, 22))
+            started = _start_sshd(manifest, name, node, host_key, authorized)
+        waiting.append((name, str(node.mgmt), started))
+    # All started first, then waited for: the emulators take a second each to import.
+    for name, address, started in waiting:
+        _wait_for(f"{name} ssh", partial(_tcp_open, address, 22), process=started)
     (LAB_DIR / "known_hosts").write_text("\n".join(known_hosts) + "\n")
+
+
+def _start_sshd(
+    manifest: Manifest, name: str, node: Node, host_key: Path, authorized: Path
+) -> tuple[int, Path]:
+    node_dir = host_key.parent
+    if node.kind is NodeKind.FRR:
+        shell = f"/usr/bin/vtysh --vty_socket {node_dir / 'run'} --config_dir {node_dir}"
+    else:
+        rc = node_dir / "bashrc"
+        rc.write_text(f"PS1='{name}# '\nHISTFILE=/dev/null\n")
+        shell = f"/bin/bash --noprofile --rcfile {rc} -i"
+    config = node_dir / "sshd_config"
+    config.write_text(
+        "\n".join(
+            [
+                f"ListenAddress {node.mgmt}:22",
+                f"HostKey {host_key}",
+                f"PidFile {node_dir / 'sshd.pid'}",
+                f"AuthorizedKeysFile {authorized}",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "PrintMotd no",
+                "PrintLastLog no",
+                f"ForceCommand {shell}",
+            ]
+        )
+        + "\n"
+    )
+    log = node_dir / "sshd.log"
+    command = ["ip", "netns", "exec", ns(name), "/usr/sbin/sshd", "-D", "-f", str(config)]
+    return _start(manifest, f"{name}/sshd", [*command, "-E", str(log)], node_dir / "sshd.out"), log
+
+
+def _start_emulated(
+    topo: Topology, manifest: Manifest, name: str, host_key: Path, login_public_key: Path
+) -> tuple[int, Path]:
+    """The node's vendor emulator (lab/node.py), in the node's namespace, on its mgmt address."""
+    node = topo.nodes[name]
+    node_dir = host_key.parent
+    shut = set(topo.shutdown.get(name, []))
+    config = {
+        "name": name,
+        "platform": node.platform,
+        "listen": str(node.mgmt),
+        "port": 22,
+        "username": "root",
+        "host_key": str(host_key),
+        "authorized_key": str(login_public_key),
+        "state_file": str(node_dir / "state.json"),
+        "options": node.options,
+        "routes": [f"{r.prefix} via {r.via}" for r in topo.routes.get(name, [])],
+        "interfaces": [
+            {
+                "name": node.vendor_name(port.ifname),
+                "kernel": port.ifname,
+                "address": str(port.address),
+                "shutdown": port.ifname in shut,
+            }
+            for port in topo.ports(name)
+        ],
+    }
+    config_file = node_dir / "node.json"
+    config_file.write_text(json.dumps(config, indent=1))
+    # The venv's interpreter by its venv path (not its real path), so isolement is importable.
+    command = ["ip", "netns", "exec", ns(name), sys.executable, "-m", "isolement.lab.node"]
+    log = node_dir / "node.log"
+    return _start(manifest, f"{name}/{node.platform}", [*command, str(config_file)], log), log
+
+
+def emulated_state(name: str) -> dict[str, object]:
+    """An emulated node's running state, as its process last wrote it."""
+    state: dict[str, object] = json.loads((LAB_DIR / name / "state.json").read_text())
+    return state
 
 
 def _process_is_ours(pid: int, exe: str) -> bool:

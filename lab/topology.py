@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from isolement.names import Name
 from isolement.yamlfile import load_model
 
+from .emulator import profile_for
+
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 TOPOLOGIES = Path(__file__).resolve().parent
 DEFAULT_TOPOLOGY = TOPOLOGIES / "hospital-group.yaml"
@@ -20,6 +22,10 @@ class NodeKind(StrEnum):
     FRR = "frr"  # FRRouting (zebra + staticd), vtysh behind sshd
     NFTABLES = "nftables"  # a Linux firewall, bash + nft behind sshd
     HOST = "host"  # an end host: probes start or end here
+    # A vendor platform's SSH emulator (lab/profiles/) running in the node's namespace: what its
+    # CLI changes (an interface shut, a deny policy in effect) is applied to the namespace's real
+    # links and packet filter by lab/node.py.
+    EMULATED = "emulated"
 
 
 class Node(BaseModel):
@@ -33,6 +39,27 @@ class Node(BaseModel):
     loopback: ipaddress.IPv4Interface | None = None
     # A TCP port this host serves (a small web server), for TCP probes and bubble stages.
     serves: int | None = None
+    # Emulated nodes: the platform (a profile in lab/profiles/), each kernel interface's name on
+    # that platform (`out0: port1`), and the profile's start options (policies, VDOMs, ...).
+    platform: str | None = None
+    interfaces: dict[Name, str] = {}
+    options: dict[str, object] = {}
+    # Load the lab's base firewall ruleset (outbound only, NAT): always for nftables nodes.
+    firewall: bool = False
+
+    @model_validator(mode="after")
+    def _emulated_has_a_platform(self) -> Node:
+        if (self.kind is NodeKind.EMULATED) != (self.platform is not None):
+            raise ValueError("an emulated node, and only one, names its platform")
+        if self.kind is NodeKind.EMULATED and self.mgmt is None:
+            raise ValueError("an emulated node needs its management address")
+        if self.platform is not None:
+            profile_for(self.platform)  # ValueError naming the platforms the emulator knows
+        return self
+
+    def vendor_name(self, ifname: str) -> str:
+        """The interface's name on the node's platform (its kernel name if not emulated)."""
+        return self.interfaces.get(ifname, ifname)
 
 
 class Port(BaseModel):
@@ -128,6 +155,10 @@ class Topology(BaseModel):
                     )
                 if len(port.ifname) > 15:
                     raise ValueError(f"{port.node}:{port.ifname}: interface names are 15 chars")
+        for name, spec in self.nodes.items():
+            unknown = set(spec.interfaces) - {p.ifname for p in self.ports(name)}
+            if unknown:
+                raise ValueError(f"{name}: interfaces {sorted(unknown)} are on no link")
         for route in self.controller_routes:
             if not route.prefix.subnet_of(LAB_RANGE) or route.via not in self.mgmt.subnet:  # type: ignore[arg-type]
                 raise ValueError(

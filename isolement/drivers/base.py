@@ -21,7 +21,12 @@ from isolement.state import CutMethod, DeviceState
 class Session(Protocol):
     """One open CLI session on one device."""
 
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str: ...
+    def send_command(
+        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+    ) -> str:
+        """Run one command; the answer ends at the prompt, or at the regular expression
+        `expect` (a prompt that changes with the command: entering configuration mode)."""
+        ...
 
     def send_config(self, commands: Sequence[str]) -> str: ...
 

@@ -7,8 +7,22 @@ Adding a platform is one profile file here and one line in this table.
 from __future__ import annotations
 
 from ..emulator import EmulatedDevice
+from .alcatel_aos import AlcatelAosDevice
+from .aruba_aoscx import AoscxDevice
+from .cisco_asa import AsaDevice
 from .cisco_ios import IosDevice
+from .cisco_nxos import NxosDevice
+from .fortinet import FortinetDevice
+from .juniper_junos import JunosDevice
+from .paloalto_panos import PanosDevice
 
 PROFILES: dict[str, type[EmulatedDevice]] = {
+    "alcatel_aos": AlcatelAosDevice,
+    "aruba_aoscx": AoscxDevice,
+    "cisco_asa": AsaDevice,
     "cisco_ios": IosDevice,
+    "cisco_nxos": NxosDevice,
+    "fortinet": FortinetDevice,
+    "juniper_junos": JunosDevice,
+    "paloalto_panos": PanosDevice,
 }

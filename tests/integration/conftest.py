@@ -38,7 +38,7 @@ def cli(
 ) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
     """Run the real command line; afterwards put the lab back as it was for the next test."""
 
-    cut: list[list[str]] = []
+    cut: list[tuple[list[str], list[str]]] = []  # (global options, playbook [--site S])
 
     def call(*args: str, inventory: Path | None = None) -> subprocess.CompletedProcess[str]:
         if "cut" in args:
@@ -48,12 +48,21 @@ def cli(
                 if "--site" in args
                 else []
             )
-            cut.append([args[at + 1], *site])
+            options = [a for a in args[:at] if a != "--json"]  # --playbooks DIR, ...
+            cut.append((options, [args[at + 1], *site]))
         return run_cli(*args, state_dir=state_dir, inventory=inventory)
 
     yield call
-    for playbook in cut:
+    for options, playbook in cut:
         call(
-            "restore", *playbook, "--all", "--approved-by", "pytest", "--reason", "cleanup", "--yes"
+            *options,
+            "restore",
+            *playbook,
+            "--all",
+            "--approved-by",
+            "pytest",
+            "--reason",
+            "cleanup",
+            "--yes",
         )
     assert device_configs() == lab, "a test left the lab changed"

@@ -18,7 +18,24 @@ ISOLEMENT = str(REPO / ".venv" / "bin" / "isolement")
 LAB_DIR = Path("/run/isolement-lab")
 ROUTERS = ["dc-rtr", "h1-rtr", "h2-rtr"]
 FIREWALLS = ["dc-fw", "h1-fw", "h2-fw"]
-HOSTS = {"dc": "198.18.10.10", "h1": "198.18.20.10", "h2": "198.18.30.10"}
+# Vendor platforms' emulators (lab/profiles/), node -> platform.
+EMULATED = {
+    "dc-core": "cisco_nxos",
+    "h3-sw": "aruba_aoscx",
+    "h3-fw": "fortinet",
+    "h4-sw": "alcatel_aos",
+    "h4-fw": "paloalto_panos",
+    "h5-sw": "juniper_junos",
+    "h5-fw": "cisco_asa",
+}
+HOSTS = {
+    "dc": "198.18.10.10",
+    "h1": "198.18.20.10",
+    "h2": "198.18.30.10",
+    "h3": "198.18.40.10",
+    "h4": "198.18.50.10",
+    "h5": "198.18.60.10",
+}
 INTERNET_HOST = "198.18.250.10"
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
@@ -113,9 +130,25 @@ def ruleset(firewall: str, handles: bool = False) -> str:
     ).stdout
 
 
+def emulated_state(node: str) -> dict[str, object]:
+    """An emulated device's running state, as its lab process wrote it after the last change
+    it put in effect (interfaces' admin state, interfaces its policy blocks, its policies)."""
+    state: dict[str, object] = json.loads((LAB_DIR / node / "state.json").read_text())
+    return state
+
+
+def kernel_link_up(node: str, ifname: str) -> bool:
+    """Whether the namespace's real link is administratively up (what the emulator drove)."""
+    line = in_netns(node, "ip", "-o", "link", "show", "dev", ifname)
+    flags = line[line.index("<") + 1 : line.index(">")].split(",")
+    return "UP" in flags
+
+
 def device_configs(handles: bool = False) -> dict[str, str]:
     configs = {r: running_config(r) for r in ROUTERS}
     configs |= {f: ruleset(f, handles) for f in FIREWALLS}
+    configs |= {e: json.dumps(emulated_state(e), sort_keys=True) for e in EMULATED}
+    configs |= {f"{e} nft": ruleset(e) for e in EMULATED}
     return configs
 
 

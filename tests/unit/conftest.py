@@ -30,6 +30,13 @@ LAB_INTERFACES: dict[str, list[str]] = {
     "dc-fw": ["lo", "mgmt0", "in0", "out0"],
     "h1-fw": ["lo", "mgmt0", "in0", "out0"],
     "h2-fw": ["lo", "in0", "out0"],
+    "dc-core": ["Ethernet1/1", "Ethernet1/3", "Ethernet1/4", "Ethernet1/5"],
+    "h3-sw": ["1/1/1", "1/1/2", "1/1/3"],
+    "h3-fw": ["port1", "port2"],
+    "h4-sw": ["1/1/1", "1/1/2", "1/1/3"],
+    "h4-fw": ["ethernet1/1", "ethernet1/2"],
+    "h5-sw": ["ge-0/0/0", "ge-0/0/1", "ge-0/0/2"],
+    "h5-fw": ["GigabitEthernet0/0", "GigabitEthernet0/1"],
 }
 
 

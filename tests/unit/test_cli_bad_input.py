@@ -197,7 +197,7 @@ def test_unknown_platform(
     state_dir: Path,
 ) -> None:
     data = inventory_at(listener)
-    data["devices"]["h1-rtr"]["platform"] = "fortinet"
+    data["devices"]["h1-rtr"]["platform"] = "fortigate"  # FortiOS is `fortinet`, as in netmiko
     path = write_inventory(data)
     code, _, err = run(capsys, "--inventory", str(path), "plan", "cut-intersite")
     assert_refused_before_sending(
@@ -207,7 +207,8 @@ def test_unknown_platform(
         state_dir,
         str(path),
         "field devices.h1-rtr.platform",
-        "supported platforms: cisco_ios, frr, linux",
+        "unknown platform 'fortigate'; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, "
+        "cisco_ios, cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos",
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ntc_templates.parse import parse_output
 
-from isolement.drivers import cisco_ios
+from isolement.drivers import cisco_ios, ntc
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.errors import UnexpectedOutput
 
@@ -87,16 +87,16 @@ def test_cached_template_parses_as_ntc_templates_does(recording: str) -> None:
     output = (IOS / recording).read_text()
     expected = parse_output(platform="cisco_ios", command="show ip interface brief", data=output)
 
-    assert cisco_ios._parse_textfsm(cisco_ios._BRIEF_TEMPLATE, output) == expected
+    assert ntc.parse(cisco_ios._BRIEF_TEMPLATE, output) == expected
 
 
 def test_template_is_read_once_and_parsing_keeps_no_state() -> None:
-    cisco_ios._template_text.cache_clear()
+    ntc._template_text.cache_clear()
     first = CiscoIosDriver.parse_interface_brief(ROUTER)
     second = CiscoIosDriver.parse_interface_brief(ROUTER)
 
     assert first == second  # a TextFSM is stateful: a shared one would carry rows over
-    assert cisco_ios._template_text.cache_info().misses == 1
+    assert ntc._template_text.cache_info().misses == 1
 
 
 def test_parsed_state_has_no_deny_rules() -> None:

@@ -77,10 +77,18 @@ def test_cut_internet_uses_the_firewalls_deny_method(lab_inventory: Inventory) -
     wanted = links_of_kind(lab_inventory, LinkKind.INTERNET)
 
     assert plan.targeted_links == wanted
-    assert {step.device for step in plan.steps} == {"dc-fw", "h1-fw", "h2-fw"}
+    assert {step.device for step in plan.steps} == {
+        "dc-fw",
+        "h1-fw",
+        "h2-fw",
+        "h3-fw",  # fortinet
+        "h4-fw",  # paloalto_panos
+        "h5-fw",  # cisco_asa
+    }
     for step in plan.steps:
         assert [c.method for c in step.changes] == [CutMethod.DENY]
-        assert any('"out0" drop' in command for command in step.commands)
+        if step.platform == "linux":
+            assert any('"out0" drop' in command for command in step.commands)
 
 
 def test_selection_by_link_name(lab_inventory: Inventory) -> None:
@@ -411,7 +419,7 @@ def test_restore_undoes_recorded_cuts_and_never_a_port_shut_before(
         "no shutdown",
         "exit",
     ]
-    for step in restore.steps:
+    for step in (s for s in restore.steps if s.platform == "frr"):
         assert "shutdown" not in step.commands
         assert step.commands.count("no shutdown") == len(step.changes)
 
@@ -451,10 +459,12 @@ def test_restore_on_the_firewall_removes_isolements_table_when_all_restored(
     book = shipped("cut-internet")
     cut = plan_cut(lab_inventory, book, {}, lab_state())
     handles = ["input/4", "forward/5", "forward/6", "output/7"]
-    after = lab_state(denied={d: {"out0": handles} for d in ("dc-fw", "h1-fw", "h2-fw")})
+    linux = ("dc-fw", "h1-fw", "h2-fw")
+    # The other platforms' firewalls were put back by hand meanwhile: nothing to do there.
+    after = lab_state(denied={d: {"out0": handles} for d in linux})
 
     restore = plan_restore(lab_inventory, book, {}, recorded_from(cut), after)
-    assert planned(restore) == planned(cut)
+    assert planned(restore) == {(d, "out0") for d in linux}
     for step in restore.steps:
         (command,) = step.commands
         assert command.startswith("nft ")

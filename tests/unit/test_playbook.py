@@ -137,12 +137,13 @@ _STAGED = "name: x\ncut:\n  - select: {kind: internet}\nstages:\n"
 _FLOW = "{protocol: tcp, source: 198.18.20.0/24, destination: 198.18.250.10/32, port: 80}"
 
 
-def test_shipped_cut_all_has_its_four_stages_in_clinical_order() -> None:
+def test_shipped_cut_all_has_its_five_stages_in_clinical_order() -> None:
     playbook = load_playbook("cut-all", PLAYBOOKS)
 
     assert [stage.name for stage in playbook.stages] == [
         "clinical-h1",
         "clinical-h2",
+        "clinical-h3-h5",
         "health-portal",
         "internet",
     ]
@@ -179,7 +180,7 @@ def test_unknown_stage_name_lists_the_playbooks_stages() -> None:
 
     message = str(caught.value)
     assert "'nope'" in message
-    assert "clinical-h1, clinical-h2, health-portal, internet" in message
+    assert "clinical-h1, clinical-h2, clinical-h3-h5, health-portal, internet" in message
 
 
 def test_stage_is_found_with_its_index() -> None:
@@ -187,8 +188,8 @@ def test_stage_is_found_with_its_index() -> None:
 
     index, stage = playbook.stage("health-portal")
 
-    assert index == 2
-    assert stage is playbook.stages[2]
+    assert index == 3
+    assert stage is playbook.stages[3]
 
 
 @pytest.mark.parametrize(

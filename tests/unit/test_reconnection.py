@@ -286,7 +286,13 @@ def open_names(states: Mapping[str, StageState]) -> list[str]:
 def test_every_stage_is_closed_with_an_empty_journal(runtime: Runtime) -> None:
     states = stage_states(runtime, cut_all(), {})
 
-    assert list(states) == ["clinical-h1", "clinical-h2", "health-portal", "internet"]
+    assert list(states) == [
+        "clinical-h1",
+        "clinical-h2",
+        "clinical-h3-h5",
+        "health-portal",
+        "internet",
+    ]
     assert open_names(states) == []
 
 

@@ -1,0 +1,290 @@
+"""Cisco ASA (Adaptive Security Appliance): a stateful firewall whose interfaces are known to
+its policy by their `nameif`, and whose traffic is filtered by ACLs bound to a nameif with
+`access-group ACL in|out interface NAMEIF` (one ACL per direction and interface).
+
+Cut (`deny`, preferred): a remark naming isolement, the interface and the link, then
+`extended deny ip any any`, inserted at lines 1 and 2 of the ACL bound to the interface's nameif,
+in BOTH directions. The ASA is stateful: an `in` ACL alone stops what enters through the
+interface, not connections opened from the other side and leaving through it, so the `out`
+direction is cut too. Inserting at line 1 puts the deny ahead of every permit already there
+(first match wins). Where no ACL is bound in a direction, isolement creates its own,
+`isolement-<in|out>-<nameif>`, holding only its remark and deny, and binds it. Cut
+(`shutdown`): `shutdown` in the interface; restore: `no shutdown`.
+
+Restore removes exactly what the cut added, found back by the remark: the remark and the deny
+ACE in an ACL that was already there (`no access-list ...`), or the binding and the whole ACL
+isolement created (`no access-group ...`, `clear configure access-list ...`). Nothing else of the
+ACLs is touched, so `show running-config` reads the same as before the cut. The ASA has no
+candidate configuration: each line is in effect once typed (no commit).
+
+State: `show interface ip brief` (admin state), `show nameif` (interface -> nameif, kept in
+`DeviceState.contexts` with the ACLs bound to it), `show running-config access-group` and
+`show running-config access-list` (isolement's remarks and denies). An interface counts as cut
+only when both directions begin with isolement's remark and deny: a half-done cut (a session
+lost between the two directions) reads as open, so a re-run completes it rather than leaving one
+direction open.
+
+Limits, known: a single-context ASA (no `changeto`); `access-group ... global` is left alone
+(an interface's own ACL is checked before it, so the cut still wins); an ACL that already holds
+an identical `extended deny ip any any` elsewhere was not tried on a real ASA, which may refuse
+the duplicate: any `WARNING:` is reported as an error, never as a cut; like the IOS driver, the
+change is not saved (`write memory`), so a reload of the ASA brings the path back.
+
+NAPALM brings nothing here. NAPALM itself has no ASA driver; the community `napalm-asa` talks
+to the ASA REST API over HTTPS (an agent that must be installed and enabled on the ASA, not
+SSH) and implements getters only (facts, interfaces, ARP, config), no configuration change and
+no ACL; `napalm-asa-ssh` is netmiko underneath, getters only too. isolement needs ordered ACL
+edits over SSH, which netmiko's own `cisco_asa` driver does directly, and which the lab's SSH
+emulator can stand in for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+
+from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.errors import UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+TAG = "isolement"
+DENY = "extended deny ip any any"
+DIRECTIONS = ("in", "out")
+# The ASA refuses a remark longer than 100 characters.
+REMARK_MAX = 100
+
+# ASA configuration lines print nothing when they succeed. Every refusal starts with `ERROR:`
+# (`ERROR: % Invalid input detected at '^' marker.`, `ERROR: % Incomplete command`, ...). A
+# `WARNING:` means the line did something other than what was asked (Netspoc-Approve, which
+# manages ASA ACLs in production, stops on unexpected warnings too). The last two are the
+# refusals Ansible's cisco.asa terminal plugin watches for besides `error:`.
+_ASA_ERRORS = (
+    re.compile(r"^ERROR: .*$", re.MULTILINE),
+    re.compile(r"^WARNING: .*$", re.MULTILINE),
+    re.compile(r"^.*Removing.* not allowed, it is being used.*$", re.MULTILINE),
+    re.compile(r"^Command authorization failed.*$", re.MULTILINE),
+)
+
+# One row of `show interface ip brief`: the columns of ntc-templates' cisco_asa template. The
+# template itself is not used: it refuses the whole output when the header lacks `OK?`, as one
+# ASA 5506 capture in ntc-templates' own test data does.
+_BRIEF_ROW = re.compile(
+    r"^(?P<interface>\S+)\s+\S+\s+\S+\s+(?:\S+\s+)?"
+    r"(?P<status>up|down|admin(?:istratively)? down)\s+(?:up|down)\s*$"
+)
+_BRIEF_HEADER = re.compile(r"^Interface\s+IP-Address\s+(?:OK\?\s+)?Method\s+Status\s+Protocol\s*$")
+_NAMEIF_ROW = re.compile(r"^(?P<interface>\S+)\s+(?P<nameif>\S+)\s+\d+\s*$")
+_ACCESS_GROUP = re.compile(
+    r"^access-group\s+(?P<acl>\S+)\s+(?P<direction>in|out)\s+interface\s+(?P<nameif>\S+)"
+)
+_ACCESS_LIST = re.compile(r"^access-list\s+(?P<acl>\S+)\s+(?P<entry>\S.*?)\s*$")
+_CURPRIV = re.compile(r"^Current privilege level\s*:\s*(\d+)\s*$", re.MULTILINE)
+# Lines of `show running-config` that are not configuration: `: Saved`, `: Written by ...`,
+# `: Serial Number: ...` and the checksum, which a `write memory` by someone else or a reload
+# may change while the configuration itself is the same.
+_VOLATILE = re.compile(r"^(?::.*|Cryptochecksum:.*)$")
+
+
+class CiscoAsaDriver(Driver):
+    platform = "cisco_asa"
+    netmiko_device_type = "cisco_asa"
+    methods = frozenset({CutMethod.DENY, CutMethod.SHUTDOWN})
+    preferred_method = CutMethod.DENY
+    snapshot_command = "show running-config"
+    error_patterns = _ASA_ERRORS
+
+    def has_privilege(self, session: Session) -> bool:
+        # Configuration commands are at privilege level 15 on an ASA; `#` alone means 2 to 15.
+        match = _CURPRIV.search(session.send_command("show curpriv"))
+        return match is not None and int(match.group(1)) == 15
+
+    def read_state(self, session: Session) -> DeviceState:
+        return self.parse_state(
+            session.send_command("show interface ip brief"),
+            session.send_command("show nameif"),
+            session.send_command("show running-config access-group"),
+            session.send_command("show running-config access-list"),
+        )
+
+    def snapshot(self, session: Session) -> str:
+        lines = session.send_command(self.snapshot_command).splitlines()
+        return "\n".join(line for line in lines if not _VOLATILE.match(line))
+
+    # --- parsing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def parse_interface_brief(output: str) -> dict[str, bool]:
+        """Interface -> administratively up. `down` alone is the link, not a shutdown."""
+        interfaces: dict[str, bool] = {}
+        for line in output.splitlines():
+            if not line.strip() or _BRIEF_HEADER.match(line):
+                continue
+            row = _BRIEF_ROW.match(line)
+            if not row:
+                raise UnexpectedOutput(f"unrecognised 'show interface ip brief' line: {line!r}")
+            interfaces[row["interface"]] = not row["status"].startswith("admin")
+        if not interfaces and output.strip():
+            raise UnexpectedOutput(f"no interface in 'show interface ip brief': {output[:80]!r}")
+        return interfaces
+
+    @staticmethod
+    def parse_nameif(output: str) -> dict[str, str]:
+        """Interface -> nameif, from `show nameif` (interfaces without one are not listed)."""
+        names: dict[str, str] = {}
+        for line in output.splitlines():
+            if not line.strip() or line.split()[:2] == ["Interface", "Name"]:
+                continue
+            row = _NAMEIF_ROW.match(line)
+            if not row:
+                raise UnexpectedOutput(f"unrecognised 'show nameif' line: {line!r}")
+            names[row["interface"]] = row["nameif"]
+        return names
+
+    @staticmethod
+    def parse_access_groups(output: str) -> dict[tuple[str, str], str]:
+        """(nameif, direction) -> the ACL bound there. `access-group ACL global` binds no
+        interface: the ASA checks an interface's own ACL first, so it does not change a cut."""
+        return {
+            (m["nameif"], m["direction"]): m["acl"]
+            for m in map(_ACCESS_GROUP.match, output.splitlines())
+            if m
+        }
+
+    @staticmethod
+    def parse_access_lists(output: str) -> dict[str, list[str]]:
+        """ACL -> its lines in order, each without `access-list NAME ` (`remark ...`,
+        `extended deny ip any any`, ...)."""
+        acls: dict[str, list[str]] = {}
+        for match in map(_ACCESS_LIST.match, output.splitlines()):
+            if match:
+                acls.setdefault(match["acl"], []).append(match["entry"])
+        return acls
+
+    @classmethod
+    def parse_state(cls, brief: str, nameif: str, groups: str, acls: str) -> DeviceState:
+        interfaces = cls.parse_interface_brief(brief)
+        nameifs = cls.parse_nameif(nameif)
+        bound = cls.parse_access_groups(groups)
+        entries = cls.parse_access_lists(acls)
+        contexts: dict[str, str] = {}
+        denies: dict[str, list[str]] = {}
+        for interface, name in nameifs.items():
+            acl_of = {d: bound[(name, d)] for d in DIRECTIONS if (name, d) in bound}
+            contexts[interface] = " ".join([name, *(f"{d}={acl}" for d, acl in acl_of.items())])
+            ids: list[str] = []
+            cut = True
+            for direction in DIRECTIONS:
+                acl = acl_of.get(direction)
+                lines = entries.get(acl, []) if acl else []
+                cut = cut and _is_ours(lines[:2])
+                ids += _owned(direction, acl, lines, own=acl == own_acl(direction, name))
+            if cut:
+                denies[interface] = ids
+        return DeviceState(interfaces=interfaces, denies=denies, contexts=contexts)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        commands: list[str] = []
+        for target in targets:
+            if target.method is CutMethod.SHUTDOWN:
+                commands += [f"interface {target.interface}", "shutdown", "exit"]
+                continue
+            if state is not None and state.denies.get(target.interface):
+                continue
+            context = state.contexts.get(target.interface) if state else None
+            if state is not None and context is None:
+                # No nameif: no ACL can be bound to this interface. Only the bindings are
+                # sent, which the ASA refuses for a name that is no nameif, changing nothing.
+                commands += [
+                    f"access-group {own_acl(d, target.interface)} {d} interface {target.interface}"
+                    for d in DIRECTIONS
+                ]
+                continue
+            # Without state (an offline plan) the nameif is unknown: the interface's own name
+            # stands in for it, with isolement's own ACLs. A real cut renders from the state.
+            name, acl_of = split_context(context) if context else (target.interface, {})
+            remark = remark_for(target.interface, target.link)
+            for direction in DIRECTIONS:
+                acl = acl_of.get(direction) or own_acl(direction, name)
+                commands += [
+                    f"access-list {acl} line 1 remark {remark}",
+                    f"access-list {acl} line 2 {DENY}",
+                ]
+                if direction not in acl_of:
+                    commands.append(f"access-group {acl} {direction} interface {name}")
+        return commands
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        commands: list[str] = []
+        done: set[tuple[str, CutMethod]] = set()
+        for target in targets:
+            if (target.interface, target.method) in done:
+                continue
+            done.add((target.interface, target.method))
+            if target.method is CutMethod.SHUTDOWN:
+                commands += [f"interface {target.interface}", "no shutdown", "exit"]
+                continue
+            context = state.contexts.get(target.interface)
+            name = split_context(context)[0] if context else target.interface
+            for rule_id in state.denies.get(target.interface, []):
+                direction, acl, *remark = rule_id.split(" ", 2)
+                if remark:
+                    commands += [
+                        f"no access-list {acl} remark {remark[0]}",
+                        f"no access-list {acl} {DENY}",
+                    ]
+                else:
+                    commands += [
+                        f"no access-group {acl} {direction} interface {name}",
+                        f"clear configure access-list {acl}",
+                    ]
+        return commands
+
+
+def own_acl(direction: str, nameif: str) -> str:
+    """The ACL isolement creates where no ACL is bound in a direction."""
+    return f"{TAG}-{direction}-{nameif}"
+
+
+def remark_for(interface: str, link: str) -> str:
+    """`isolement <interface> <link>`; a link too long for the ASA's 100 characters is cut
+    short and ends with a hash of its full name, so two long links stay apart."""
+    remark = f"{TAG} {interface} {link}"
+    if len(remark) <= REMARK_MAX:
+        return remark
+    digest = hashlib.sha256(link.encode()).hexdigest()[:8]
+    room = REMARK_MAX - len(f"{TAG} {interface} ~{digest}")
+    return f"{TAG} {interface} {link[: max(room, 0)]}~{digest}"[:REMARK_MAX]
+
+
+def split_context(context: str) -> tuple[str, dict[str, str]]:
+    """`outside in=outside_access_in out=X` -> ("outside", {"in": ..., "out": ...})."""
+    name, *bindings = context.split()
+    return name, dict(binding.split("=", 1) for binding in bindings)
+
+
+def _is_ours(pair: Sequence[str]) -> bool:
+    return len(pair) == 2 and pair[0].startswith(f"remark {TAG} ") and pair[1] == DENY
+
+
+def _pairs(lines: Sequence[str]) -> Iterator[str]:
+    """The remark of each of isolement's remark + deny pairs in an ACL."""
+    for index in range(len(lines) - 1):
+        if _is_ours(lines[index : index + 2]):
+            yield lines[index].removeprefix("remark ")
+
+
+def _owned(direction: str, acl: str | None, lines: Sequence[str], *, own: bool) -> list[str]:
+    """The ids of isolement's entries in one bound ACL: `<direction> <acl> <remark>` for a pair
+    in an ACL that was there before, `<direction> <acl>` for an ACL isolement created (its own
+    name, holding nothing but isolement's pairs), removed whole on restore."""
+    if acl is None:
+        return []
+    remarks = list(_pairs(lines))
+    if own and remarks and len(lines) == 2 * len(remarks):
+        return [f"{direction} {acl}"]
+    return [f"{direction} {acl} {remark}" for remark in remarks]

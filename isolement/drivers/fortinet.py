@@ -1,0 +1,277 @@
+"""FortiOS (FortiGate): cut by deny policies placed first, or by `set status down`.
+
+A FortiGate is a firewall first: the usual cut (`deny`, preferred) adds two deny policies for the
+link's interface, `srcintf X dstintf any` and `srcintf any dstintf X`, and moves them before the
+first policy of the interface's VDOM, so they win over every permit already there; the
+interfaces stay up, so the firewall itself stays manageable through them. `shutdown` sets the
+interface `status down` (in `config global` when VDOMs are on) and back to `up` on restore.
+
+The policies isolement owns carry `set comments "isolement <interface> <link>"` (read back to
+find them) and a name `isolement-<hash>-from|to` (FortiOS names are at most 35 characters); their
+ids are derived from the interface and link in a reserved range (1000000000 and up) and moved
+past any id already in use, so the same cut renders the same commands. The policy to move
+before comes from the state read (`FortinetState.policies`); rendered without one (an offline
+plan), the cut has no `move`, which a live cut, always read first, never lacks. Restore deletes
+exactly those ids, in the interface's VDOM, and nothing else.
+
+State is read from one `show` at the top level: without VDOMs it holds `config system
+interface` and `config firewall policy`; with VDOMs (`config vdom` / `config global` sections,
+as in a backup) each interface's `set vdom` says where its policies live, read into
+`DeviceState.contexts`. FortiOS applies a table entry on `next` / `end`: there is no separate
+commit, so `commits` stays False. Every change answers errors as text (`Command fail. Return
+code -61`, `entry not found in datasource`, ...), matched by `error_patterns`.
+
+NAPALM: it has no FortiOS driver of its own, only community ones. The historical
+napalm-fortios (over pyFG, SSH) has not installed on a current Python for years; the newer
+ones (napalm-fortigate, orange-cloudfoundry/napalm-fortios) use the REST API and an API token.
+This tool speaks CLI over SSH through netmiko's own `fortinet` driver, and its lab emulator is
+an SSH CLI; a REST driver would add a second transport and credential for no capability
+isolement lacks (FortiOS has no candidate configuration to compare or roll back), so NAPALM
+is not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import Field
+
+from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.errors import UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+# The comment and name prefix of every policy isolement adds.
+TAG = "isolement"
+# Reserved policy ids: far above what the GUI allocates (1, 2, 3...), below FortiOS's maximum.
+ID_BASE = 1_000_000_000
+_SLOTS = 100_000_000
+# The key of `FortinetState.policies` when VDOMs are off: one policy table for the device.
+NO_VDOM = ""
+
+# FortiOS answers a refused line with one of these; the first two carry a return code.
+_ERRORS = (
+    re.compile(r"^Command fail\..*$", re.MULTILINE),
+    re.compile(r"^command parse error before .*$", re.MULTILINE),
+    re.compile(r"^value parse error before .*$", re.MULTILINE),
+    re.compile(r"^entry not found in datasource.*$", re.MULTILINE | re.IGNORECASE),
+    re.compile(r"^node_check_object fail!.*$", re.MULTILINE),
+    re.compile(r"^Attribute '[^']+' MUST be set\..*$", re.MULTILINE),
+    re.compile(r"^'[^']+' is reserved and cannot be edited directly.*$", re.MULTILINE),
+    re.compile(r"^Unknown action \d+.*$", re.MULTILINE),
+)
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
+
+
+class FortinetState(DeviceState):
+    """DeviceState plus what a cut needs to put its policies first: each VDOM's policy ids in
+    sequence order (the first is the one to move before; the others are ids already taken)."""
+
+    policies: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class FortinetDriver(Driver):
+    platform = "fortinet"
+    netmiko_device_type = "fortinet"
+    methods = frozenset({CutMethod.DENY, CutMethod.SHUTDOWN})
+    preferred_method = CutMethod.DENY
+    snapshot_command = "show"
+    error_patterns = _ERRORS
+
+    def read_state(self, session: Session) -> FortinetState:
+        return self.parse_config(session.send_command(self.snapshot_command))
+
+    def snapshot(self, session: Session) -> str:
+        # `#conf_file_ver=` changes on every saved change, even one undone since: an exact
+        # restore must still compare equal, so the line is left out.
+        text = session.send_command(self.snapshot_command)
+        return "\n".join(
+            line for line in text.splitlines() if not line.startswith("#conf_file_ver=")
+        )
+
+    @staticmethod
+    def parse_config(text: str) -> FortinetState:
+        """The state in a FortiOS configuration: a top-level `show`, `show full-configuration`,
+        or only its `config system interface` / `config firewall policy` sections."""
+        root = _parse(text)
+        vdoms = root.tables.get("vdom")
+        global_ = root.tables.get("global")
+        vdom_mode = global_ is not None
+        interfaces_table = (global_ or root).tables.get("system interface")
+        if interfaces_table is None and "firewall policy" not in root.tables and not vdoms:
+            raise UnexpectedOutput(f"no FortiOS interfaces or policies in: {text[:80]!r}")
+        interfaces: dict[str, bool] = {}
+        contexts: dict[str, str] = {}
+        for name, entry in (interfaces_table.entries if interfaces_table else {}).items():
+            interfaces[name] = entry.value("status") != "down"
+            if vdom_mode:
+                contexts[name] = entry.value("vdom") or "root"
+        tables = (
+            {vdom: entry.tables.get("firewall policy") for vdom, entry in vdoms.entries.items()}
+            if vdom_mode and vdoms
+            else {NO_VDOM: root.tables.get("firewall policy")}
+        )
+        policies: dict[str, list[str]] = {}
+        denies: dict[str, list[str]] = {}
+        for vdom, table in tables.items():
+            policies[vdom] = list(table.entries) if table else []
+            for policy_id, policy in (table.entries if table else {}).items():
+                words = (policy.value("comments") or "").split()
+                if len(words) >= 2 and words[0] == TAG:
+                    denies.setdefault(words[1], []).append(policy_id)
+        return FortinetState(
+            interfaces=interfaces, denies=denies, contexts=contexts, policies=policies
+        )
+
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        shut = [t for t in targets if t.method is CutMethod.SHUTDOWN]
+        commands = _status(shut, "down", state)
+        by_vdom: dict[str, list[CutTarget]] = {}
+        for target in targets:
+            if target.method is CutMethod.DENY and not (
+                state and state.denies.get(target.interface)
+            ):
+                by_vdom.setdefault(_vdom_of(target.interface, state), []).append(target)
+        policies = state.policies if isinstance(state, FortinetState) else {}
+        for vdom, group in by_vdom.items():
+            existing = policies.get(vdom, [])
+            taken = set(existing)
+            body: list[str] = []
+            new_ids: list[str] = []
+            for target in group:
+                for direction, policy_id in zip(
+                    ("from", "to"), _policy_ids(target, taken), strict=True
+                ):
+                    body += _deny_policy(policy_id, target, direction)
+                    new_ids.append(policy_id)
+            # Evaluated in sequence order, first match wins: before every policy already there.
+            if existing:
+                body += [f"move {policy_id} before {existing[0]}" for policy_id in new_ids]
+            commands += _in_vdom(vdom, ["config firewall policy", *body, "end"])
+        return commands
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        up = [t for t in targets if t.method is CutMethod.SHUTDOWN]
+        commands = _status(up, "up", state)
+        by_vdom: dict[str, list[str]] = {}
+        for target in targets:
+            if target.method is CutMethod.DENY:
+                ids = state.denies.get(target.interface, [])
+                by_vdom.setdefault(_vdom_of(target.interface, state), []).extend(ids)
+        for vdom, ids in by_vdom.items():
+            if ids:
+                deletes = [f"delete {policy_id}" for policy_id in dict.fromkeys(ids)]
+                commands += _in_vdom(vdom, ["config firewall policy", *deletes, "end"])
+        return commands
+
+
+def _vdom_of(interface: str, state: DeviceState | None) -> str:
+    return state.contexts.get(interface, NO_VDOM) if state else NO_VDOM
+
+
+def _in_vdom(vdom: str, lines: list[str]) -> list[str]:
+    # `end` leaves the policy table, the second `end` the VDOM, back at the top level.
+    return ["config vdom", f"edit {vdom}", *lines, "end"] if vdom else lines
+
+
+def _status(targets: Sequence[CutTarget], status: str, state: DeviceState | None) -> list[str]:
+    if not targets:
+        return []
+    lines = ["config system interface"]
+    for target in targets:
+        lines += [f'edit "{target.interface}"', f"set status {status}", "next"]
+    lines.append("end")
+    # Interfaces belong to the global configuration once VDOMs are on.
+    return ["config global", *lines, "end"] if state and state.contexts else lines
+
+
+def _policy_ids(target: CutTarget, taken: set[str]) -> tuple[str, str]:
+    """Two free ids for the target's policies, the same for the same link and interface."""
+    digest = hashlib.sha256(f"{target.interface} {target.link}".encode()).digest()
+    slot = int.from_bytes(digest[:8], "big") % _SLOTS
+    while True:
+        ids = (str(ID_BASE + 2 * slot), str(ID_BASE + 2 * slot + 1))
+        if not taken & set(ids):
+            taken.update(ids)
+            return ids
+        slot = (slot + 1) % _SLOTS
+
+
+def _deny_policy(policy_id: str, target: CutTarget, direction: str) -> list[str]:
+    digest = hashlib.sha256(f"{target.interface} {target.link}".encode()).hexdigest()[:8]
+    source, destination = (
+        (target.interface, "any") if direction == "from" else ("any", target.interface)
+    )
+    return [
+        f"edit {policy_id}",
+        f'set name "{TAG}-{digest}-{direction}"',
+        f'set srcintf "{source}"',
+        f'set dstintf "{destination}"',
+        "set action deny",
+        'set srcaddr "all"',
+        'set dstaddr "all"',
+        'set schedule "always"',
+        'set service "ALL"',
+        # Denied attempts are evidence during the crisis: log them.
+        "set logtraffic all",
+        f'set comments "{TAG} {target.interface} {target.link}"',
+        "next",
+    ]
+
+
+# --- reading FortiOS's configuration syntax -------------------------------------------------
+
+
+@dataclass
+class _Block:
+    """One `config` table or `edit` entry: its `set` values, sub-tables and entries, in order."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, _Block] = field(default_factory=dict)
+    entries: dict[str, _Block] = field(default_factory=dict)
+
+    def value(self, key: str) -> str | None:
+        words = self.values.get(key)
+        return words[0] if words else None
+
+
+def _parse(text: str) -> _Block:
+    """The tree of a configuration text. A `config` or `edit` seen twice at one level (a VDOM
+    backup lists `config vdom` twice) is one block; lines outside the syntax are ignored."""
+    root = _Block()
+    stack = [root]
+    for words in _statements(text):
+        verb, args = words[0], words[1:]
+        current = stack[-1]
+        if verb == "config" and args:
+            stack.append(current.tables.setdefault(" ".join(args), _Block()))
+        elif verb == "edit" and args and len(stack) > 1:
+            stack.append(current.entries.setdefault(args[0], _Block()))
+        elif verb in ("next", "end") and len(stack) > 1:
+            stack.pop()
+        elif verb == "set" and args:
+            current.values[args[0]] = args[1:]
+    return root
+
+
+def _statements(text: str) -> Iterator[list[str]]:
+    """Each statement as words, quotes removed; a quoted value may span lines (`set buffer`)."""
+    pending = ""
+    for line in text.splitlines():
+        pending = f"{pending}\n{line}" if pending else line.strip()
+        if pending.startswith("#") or _open_quote(pending):
+            if pending.startswith("#"):
+                pending = ""
+            continue
+        words = [a or b or c for a, b, c in _TOKEN.findall(pending)]
+        pending = ""
+        if words:
+            yield words
+
+
+def _open_quote(line: str) -> bool:
+    return len(re.findall(r'(?<!\\)"', line)) % 2 == 1

@@ -1,0 +1,296 @@
+"""Palo Alto Networks PAN-OS firewalls: the cut is a pair of deny security rules, placed first.
+
+PAN-OS security rules match zones, never interfaces. So the driver reads which zone each
+layer-3 interface is in (`show interface all`, parsed with ntc-templates), and cuts an
+interface with two rules, `from <zone> to any` and `from any to <zone>`, both `action deny`,
+moved to the top of the rulebase so that no existing allow rule is matched before them:
+
+    set rulebase security rules isolement-ethernet1_1-inet-h4-in from untrust to any ...
+    move rulebase security rules isolement-ethernet1_1-inet-h4-in top
+
+A rule names a zone, so it cuts every interface of that zone: the driver refuses (PlanRefused,
+before anything is sent) to cut an interface whose zone also holds interfaces the cut does not
+target. Put a link's interface in a zone of its own, or cut the zone's other links too.
+
+Changes go to the candidate configuration and take effect at `commit`. Before touching it, the
+driver asks `check pending-changes` (an operational-mode command): a candidate holding changes
+nobody committed is someone else's half-done work, and committing would push it with ours, so
+the change is refused. If a line or the commit is refused, the candidate is put back as it was
+with `revert config`, so nothing half-done stays pending. The commit is sent as a configuration
+line, ended by the prompt, rather than through netmiko's `commit()`: netmiko 4.8 waits for
+"100%", which a failed PAN-OS commit never prints ("..55%." then "Commit failed", netmiko issue
+#3033), so the device's own verdict would be lost in a timeout.
+
+Rule names (PAN-OS: 63 characters, letters, digits, `-`, `_`, `.` and spaces) carry
+"isolement", the interface (`/` written `_`: PAN-OS interface names hold no `_`) and the link,
+shortened with a hash when it is long or holds characters PAN-OS refuses; the description holds
+them verbatim. State is read back from `show running security-policy`: the rules in effect, in
+order (a rule only in the candidate is not a cut). Restore deletes exactly the rules named
+there, then commits. Administrative state: a port set `link-state down` shows `power-down` in
+`show interface all`; any other `down` is a port with no link, administratively up. Single-vsys
+firewalls only: on a multi-vsys one the rules would need `vsys <name>` in every line.
+
+NAPALM: napalm-panos is a community driver that talks to the XML API (pan-python) for its
+getters and commits, and opens a netmiko SSH session beside it to merge `set` lines; it needs
+the HTTPS management API and an API key on top of SSH, and its merge is not atomic (its own
+documentation says so). Writing a security rule through it is the same `set` lines sent by
+netmiko that this driver sends, so it would add a second channel to every firewall for nothing
+the CLI does not give, and the emulator serves SSH only. It is not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Sequence
+
+from isolement.drivers import ntc
+from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.errors import DeviceError, IsolementError, PlanRefused, UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+_TAG = "isolement"
+_NAME_MAX = 63  # PAN-OS rule names
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_INTERFACE_ALL = "paloalto_panos_show_interface_all.textfsm"
+# A rule's header in `show running security-policy`: `"name; index: 3" {` (PAN-OS 8.1 and
+# later), or the bare or quoted name alone (older releases).
+_RULE_HEADER = re.compile(
+    r'^"?(?P<name>[^"{\s][^"{\n]*?)(?:; index: \d+)?"? \{[ \t]*$', re.MULTILINE
+)
+_COMMITTED = "configuration committed successfully"
+_PENDING = "check pending-changes"
+_REVERT = "revert config"
+
+_ERRORS = (
+    re.compile(r"^\s*(?:Invalid syntax\.?|Unknown command: .*)$", re.MULTILINE),
+    re.compile(r"^\s*(?:Server error ?: .*|Validation Error:.*|Error: .*)$", re.MULTILINE),
+    re.compile(r"^\s*.* is not a valid reference$", re.MULTILINE),
+    re.compile(r"^\s*Commit failed.*$", re.MULTILINE),
+)
+
+
+def rule_name(interface: str, link: str, direction: str) -> str:
+    """The name of one of isolement's rules: `isolement-<interface>-<link>-<in|out>`."""
+    head = f"{_TAG}-{interface.replace('/', '_')}-"
+    room = _NAME_MAX - len(head) - len("-out")  # the same token for both directions
+    token = _UNSAFE.sub("_", link)
+    if token != link or len(token) > room:
+        # Two links must never share a name: a lossy or shortened token carries a hash.
+        digest = hashlib.sha256(f"{interface} {link}".encode()).hexdigest()[:8]
+        token = f"{token[: room - len(digest) - 1]}.{digest}"
+    return f"{head}{token}-{direction}"
+
+
+def _zone_placeholder(interface: str) -> str:
+    # No zone known (an offline plan, or an interface the device does not have): the rule names
+    # this, which no zone is called, so a commit could only fail on it, never cut something else.
+    return f"<zone-of-{interface}>"
+
+
+class PaloAltoPanosDriver(Driver):
+    platform = "paloalto_panos"
+    netmiko_device_type = "paloalto_panos"
+    methods = frozenset({CutMethod.DENY})
+    preferred_method = CutMethod.DENY
+    snapshot_command = "show config running"
+    error_patterns = _ERRORS
+    commits = True
+
+    def has_privilege(self, session: Session) -> bool:
+        # PAN-OS has no prompt that tells a superuser from a reader, nor an operational command
+        # that shows the session's own role; what the driver needs first is to read the
+        # candidate's state. A reader is refused at the first `set`, which is then reverted.
+        try:
+            self._pending_changes(session, "")
+        except IsolementError:
+            return False
+        return True
+
+    def _pending_changes(self, session: Session, device: str) -> bool:
+        """Whether the candidate configuration differs from the running one."""
+        answer = session.send_command(_PENDING)
+        self._check(device, answer)
+        pending = _yes_no(answer)
+        if pending is None:
+            raise UnexpectedOutput(f"unrecognised answer to '{_PENDING}': {answer[:80]!r}")
+        return pending
+
+    def read_state(self, session: Session) -> DeviceState:
+        return self.parse_state(
+            session.send_command("show interface all"),
+            session.send_command("show running security-policy"),
+        )
+
+    @staticmethod
+    def parse_state(interface_all: str, security_policy: str) -> DeviceState:
+        try:
+            rows = ntc.parse(_INTERFACE_ALL, interface_all)
+        except Exception as exc:  # noqa: BLE001 - TextFSM raises its own error types
+            raise UnexpectedOutput(f"unrecognised 'show interface all' output: {exc}") from None
+        if not rows:
+            raise UnexpectedOutput(
+                f"unrecognised 'show interface all' output: {interface_all[:80]!r}"
+            )
+        # The hardware section holds the link state, the logical one the zone; a subinterface
+        # (ethernet1/1.10) is down when its port is. `power-down` is a port set `link-state
+        # down`; `autoneg` and the like are a port with no link, administratively up.
+        hardware = {r["interface"]: "power-down" not in r["state"] for r in rows if r["state"]}
+        interfaces: dict[str, bool] = {}
+        contexts: dict[str, str] = {}
+        for row in rows:
+            name = row["interface"]
+            interfaces[name] = hardware.get(name, hardware.get(name.split(".")[0], True))
+            if row["zone"]:
+                contexts[name] = row["zone"]
+        names = _RULE_HEADER.findall(security_policy)
+        if not names and security_policy.strip():
+            raise UnexpectedOutput(
+                f"unrecognised 'show running security-policy' output: {security_policy[:80]!r}"
+            )
+        return DeviceState(
+            interfaces=interfaces, denies=_owned_rules(names, interfaces), contexts=contexts
+        )
+
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        if state is not None:
+            _refuse_shared_zones(targets, state)
+        commands: list[str] = []
+        for target in targets:
+            if state is not None and state.denies.get(target.interface):
+                continue
+            zone = (state.contexts if state else {}).get(target.interface)
+            zone = zone or _zone_placeholder(target.interface)
+            entering = rule_name(target.interface, target.link, "in")
+            leaving = rule_name(target.interface, target.link, "out")
+            common = (
+                "source any destination any application any service any action deny "
+                f'description "{_TAG} {target.interface} {target.link}"'
+            )
+            commands += [
+                f"set rulebase security rules {entering} from {zone} to any {common}",
+                f"set rulebase security rules {leaving} from any to {zone} {common}",
+                # Each goes above every rule in place, the permits included.
+                f"move rulebase security rules {entering} top",
+                f"move rulebase security rules {leaving} top",
+            ]
+        return [*commands, self.commit_command] if commands else []
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        commands = [
+            f"delete rulebase security rules {name}"
+            for interface in dict.fromkeys(target.interface for target in targets)
+            for name in state.denies.get(interface, [])
+        ]
+        return [*commands, self.commit_command] if commands else []
+
+    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
+        """Refuse a candidate someone else left uncommitted; send the lines; commit; put the
+        candidate back as it was if anything is refused.
+
+        The lines go one by one, each answer ending at the configuration prompt, rather than
+        through netmiko's send_config_set: its PAN-OS configuration-mode check waits for two
+        seconds of silence, four times per session (about 8.5 s per change and 17 s with the
+        commit, on a real firewall as on the emulator), where the prompt tells the mode at once.
+        """
+        lines = list(commands)
+        if not lines:
+            return ""
+        commit = lines[-1] == self.commit_command
+        if commit:
+            lines.pop()
+        if self._pending_changes(session, device):
+            raise DeviceError(
+                device,
+                "the candidate configuration holds changes nobody has committed; committing "
+                "ours would push them too, so nothing was sent. Review them (`show config diff` "
+                "in configure mode), commit or revert them, then run again",
+            )
+        operational = session.prompt().strip()  # admin@fw>
+        configuring = re.escape(operational[:-1] + "#")
+        output = [session.send_command("configure", expect=configuring)]
+        try:
+            for line in lines:
+                output.append(session.send_command(line, expect=configuring))
+                self._check(device, output[-1])
+            if commit:
+                output.append(session.send_command(self.commit_command, expect=configuring))
+                self._check(device, output[-1])
+                if _COMMITTED not in output[-1].lower():
+                    raise DeviceError(device, f"commit not confirmed: {output[-1][-200:]!r}")
+        except DeviceError as exc:
+            raise DeviceError(
+                device, f"{exc.reason}; {self._discard(session, configuring)}"
+            ) from None
+        finally:
+            with contextlib.suppress(IsolementError):  # a lost session says so already
+                session.send_command("exit", expect=re.escape(operational))
+        return "\n".join(output)
+
+    def _discard(self, session: Session, configuring: str) -> str:
+        """Put the candidate back as the running configuration; say whether it worked."""
+        try:
+            answer = session.send_command(_REVERT, expect=configuring)
+        except IsolementError as exc:
+            return f"the candidate change could NOT be reverted: {exc}"
+        error = self.find_error(answer)
+        if error:
+            return f"the candidate change could NOT be reverted: {error}"
+        return "the candidate change was reverted, nothing stays pending"
+
+    def snapshot(self, session: Session) -> str:
+        # PAN-OS stamps each changed node of the configuration with who changed it, a change
+        # counter and when (`admin="..." dirtyId="..." time="..."`): after an exact restore
+        # they differ while the configuration is the same, so they are left out.
+        return _VOLATILE.sub("", session.send_command(self.snapshot_command))
+
+
+_VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
+
+
+def _yes_no(answer: str) -> bool | None:
+    """`check pending-changes` answers `yes` or `no` on a line of its own."""
+    words = {line.strip() for line in answer.splitlines()}
+    if "yes" in words:
+        return True
+    if "no" in words:
+        return False
+    return None
+
+
+def _owned_rules(names: Sequence[str], interfaces: dict[str, bool]) -> dict[str, list[str]]:
+    """Interface -> the names of isolement's rules for it, found by the interface in the name
+    (the longest known interface that fits, so `ethernet1_1` never takes `ethernet1_1.10`)."""
+    tokens = sorted(
+        ((name.replace("/", "_"), name) for name in interfaces), key=lambda t: -len(t[0])
+    )
+    owned: dict[str, list[str]] = {}
+    for name in names:
+        if not name.startswith(f"{_TAG}-"):
+            continue
+        rest = name[len(_TAG) + 1 :]
+        interface = next(
+            (iface for token, iface in tokens if rest.startswith(f"{token}-")),
+            # An interface the device no longer lists: decoded from the name itself.
+            rest.split("-", 1)[0].replace("_", "/"),
+        )
+        owned.setdefault(interface, []).append(name)
+    return owned
+
+
+def _refuse_shared_zones(targets: Sequence[CutTarget], state: DeviceState) -> None:
+    targeted = {target.interface for target in targets}
+    for target in targets:
+        zone = state.contexts.get(target.interface)
+        others = sorted(
+            name for name, z in state.contexts.items() if z == zone and name not in targeted
+        )
+        if zone and others:
+            raise PlanRefused(
+                f"{target.interface} (link {target.link}) is in zone {zone!r} with "
+                f"{', '.join(others)}: a PAN-OS rule matches a zone, so the cut would cut them "
+                "too. Put the link's interface in a zone of its own, or cut their links as well"
+            )

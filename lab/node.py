@@ -1,0 +1,165 @@
+"""One emulated vendor device as a lab node: `python -m isolement.lab.node CONFIG.json`.
+
+`lab up` starts it inside the node's network namespace. It serves the platform's emulated CLI
+over SSH on the node's management address, port 22, and keeps the namespace's real data plane
+in step with the device's running state:
+
+- an interface the device has administratively down is a kernel link set down (its veth peer
+  loses carrier too, as a cable would);
+- an interface whose traffic the device's running policy drops (a deny policy placed first, an
+  ACL entry at line 1) has its forwarded packets dropped by nftables, in both directions, in a
+  table of its own (`inet emulated`), so the lab's base firewall ruleset is never touched;
+- after each change the running state is written to `state.json` beside the config, which the
+  integration tests read to check the emulated device itself, alongside real packets.
+
+Lab down ends the process by its PID (SIGTERM); the namespace, and all it holds, goes with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from .emulator import DeviceSpec, EmulatedDevice, Emulator, InterfaceSpec
+
+TABLE = "inet emulated"
+
+
+def nft_blocking(kernel_names: list[str]) -> str:
+    """One nft transaction replacing the emulated table with drops for these interfaces.
+
+    `add` then `delete` makes the delete succeed whether or not the table exists yet, so the
+    whole replacement is one atomic transaction on every nftables version."""
+    lines = [f"add table {TABLE}", f"delete table {TABLE}", f"table {TABLE} {{"]
+    lines.append("  chain forward {")
+    # Before the lab's own filter (priority 0): a drop here wins over its accepts.
+    lines.append("    type filter hook forward priority -50; policy accept;")
+    for name in sorted(kernel_names):
+        lines += [f'    iifname "{name}" drop', f'    oifname "{name}" drop']
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+class NamespaceDataPlane:
+    """Applies a device's running state to the namespace this process runs in."""
+
+    def __init__(self, kernel_names: Mapping[str, str], state_file: Path, routes: list[str]):
+        self._kernel = dict(kernel_names)  # platform name -> kernel name
+        self._state_file = state_file
+        self._routes = routes  # the node's static routes: "PREFIX via GATEWAY"
+        self._admin_up: dict[str, bool] = {}
+        self._blocked: frozenset[str] | None = None
+
+    def apply(self, device: EmulatedDevice) -> None:
+        brought_up = False
+        for name, up in device.admin_up().items():
+            kernel = self._kernel.get(name)
+            if kernel is not None and self._admin_up.get(kernel) != up:
+                _run("ip", "link", "set", "dev", kernel, "up" if up else "down")
+                brought_up |= up and kernel in self._admin_up
+                self._admin_up[kernel] = up
+        if brought_up:
+            self._reinstall_routes()
+        blocked = frozenset(
+            self._kernel[n] for n in device.blocked_interfaces() if n in self._kernel
+        )
+        if blocked != self._blocked:
+            _run("nft", "-f", "-", input_text=nft_blocking(sorted(blocked)))
+            self._blocked = blocked
+        state = {**device.state(), "kernel": self._kernel}
+        partial = self._state_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(state, indent=1, sort_keys=True))
+        os.replace(partial, self._state_file)
+
+
+    def _reinstall_routes(self) -> None:
+        """The kernel deletes the static routes through a link set down; a router puts them
+        back when the interface comes up again, and so does the emulated one. A route whose
+        gateway is still behind a down link stays out, as on a router."""
+        for route in self._routes:
+            prefix, _, gateway = route.split()
+            subprocess.run(
+                ["ip", "route", "replace", prefix, "via", gateway],
+                capture_output=True,
+                check=False,
+            )
+
+
+def _run(*command: str, input_text: str | None = None) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, input=input_text, check=False)
+    if done.returncode != 0:
+        # The CLI already answered; a data plane out of step must not pass unnoticed.
+        print(f"data plane: {' '.join(command)}: {done.stderr.strip()}", file=sys.stderr)
+        raise RuntimeError(done.stderr.strip())
+
+
+def public_key(path: Path) -> paramiko.PKey:
+    """The login key's public half, from its OpenSSH `.pub` line."""
+    kind, blob = path.read_text().split()[:2]
+    if kind != "ssh-ed25519":
+        raise ValueError(f"{path}: expected an ssh-ed25519 key")
+    return paramiko.Ed25519Key(data=base64.b64decode(blob))
+
+
+def build(config: Mapping[str, Any]) -> tuple[Emulator, EmulatedDevice, NamespaceDataPlane]:
+    interfaces = [
+        InterfaceSpec(
+            i["name"],
+            shutdown=bool(i.get("shutdown", False)),
+            address=i.get("address"),
+        )
+        for i in config["interfaces"]
+    ]
+    spec = DeviceSpec(
+        config["name"],
+        interfaces,
+        platform=config["platform"],
+        port=int(config["port"]),
+        host_key=paramiko.Ed25519Key.from_private_key_file(config["host_key"]),
+        options=config.get("options", {}),
+    )
+    emulator = Emulator(
+        [spec],
+        public_key(Path(config["authorized_key"])),
+        username=config["username"],
+        listen=config["listen"],
+    )
+    device = emulator.device(spec.name)
+    plane = NamespaceDataPlane(
+        {i["name"]: i["kernel"] for i in config["interfaces"]},
+        Path(config["state_file"]),
+        list(config.get("routes", [])),
+    )
+    return emulator, device, plane
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    config = json.loads(Path(args[0]).read_text())
+    emulator, device, plane = build(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # The start state is in effect before the first login: shut ports down, denies loaded.
+    plane.apply(device)
+    device.dataplane = plane
+    emulator.start()
+    print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
+    while not stop.wait(1.0):
+        pass
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,375 @@
+"""The Aruba AOS-CX profile of the emulator: what netmiko's `aruba_aoscx` driver (ArubaCxSSH),
+and so isolement's ArubaAoscxDriver, see of a CX switch (an 8xxx: routed ports, shut by default).
+
+- the prompts `NAME# ` (manager) and `NAME> ` (operator, after `disable`), each with the space
+  AOS-CX prints after it; `no page` and `page`, which netmiko's session preparation sends;
+  `configure terminal` (netmiko types `configure term`) -> `NAME(config)# `, `interface
+  <member/slot/port>` -> `NAME(config-if)# `, `shutdown`, `no shutdown`, `description`, `exit`,
+  `end`, Ctrl-Z, `do <command>`; AOS-CX prints nothing when any of them succeeds;
+- `show interface [PORT]` in the layout of 10.13 and later (`Interface 1/1/3 is down
+  (Administratively down)`, ` Admin state is down`, then the port's details and counters) and
+  `show running-config` (`Current configuration:`, `!Version ArubaOS-CX ...`, four-space
+  indented interface blocks, `no shutdown` on enabled ports only, ports left at their defaults
+  omitted), as recorded from real switches (tests/data/aruba_aoscx);
+- abbreviations (`conf t`, `int 1/1/1`, `sh int`) and AOS-CX's refusals: `Invalid input: <word>`
+  (for an unknown command, or a port the switch does not have), `% Command incomplete.`,
+  `% Ambiguous command.`;
+- `exit` at the manager prompt ends the session and closes the connection.
+
+No commit: a configuration line is in effect when typed, as on a real CX. The admin state is the
+only thing isolement changes here; no packet filter is emulated (`blocked_interfaces` is empty).
+Not emulated: logical interfaces (`interface vlan|lag|loopback N`), ranges (`interface
+1/1/1-1/1/4`), `routing` / `ip address` (the addresses come from the device's specification),
+`write memory`, checkpoints, and the login banner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from ..emulator import DeviceSpec, EmulatedDevice, Interface, InterfaceSpec
+from ..grammar import NUM, TEXT, Arg, CliError, Command, Messages, commands, parse
+
+# member/slot/port, and a split port's lane (`1/1/49:2`).
+_PORT = re.compile(r"\d{1,2}/\d{1,2}/\d{1,3}(?::\d)?")
+VERSION = "GL.10.13.1000"  # GL: the 8325 family
+
+
+@dataclass(frozen=True)
+class _Messages(Messages):
+    """AOS-CX's refusals: the refused word after `Invalid input: `, no caret, no blank line."""
+
+    line: str = ""
+
+    def invalid_at(self, prompt: str, pos: int) -> CliError:
+        word = self.line[pos:].split(maxsplit=1)
+        return CliError([f"Invalid input: {word[0] if word else ''}"])
+
+
+_INCOMPLETE = "% Command incomplete."
+_AMBIGUOUS = "% Ambiguous command."
+
+
+def _messages(line: str) -> _Messages:
+    return _Messages(incomplete=_INCOMPLETE, ambiguous=_AMBIGUOUS, caret=False, line=line)
+
+
+class AoscxDevice(EmulatedDevice):
+    platform = "aruba_aoscx"
+
+    @classmethod
+    def check_interface_name(cls, name: str) -> None:
+        if not _PORT.fullmatch(name):
+            raise ValueError(f"{name!r} is not an AOS-CX port name (member/slot/port: 1/1/1)")
+
+    @classmethod
+    def sample(cls, name: str) -> DeviceSpec:
+        return DeviceSpec(
+            name,
+            [
+                InterfaceSpec("1/1/1", address="198.18.0.1/30", description="WAN to DC"),
+                InterfaceSpec("1/1/2", address="198.18.0.5/30"),
+                InterfaceSpec("1/1/3", shutdown=True),
+            ],
+            platform=cls.platform,
+        )
+
+    def cli(self) -> AoscxCli:
+        return AoscxCli(self)
+
+    # What the CLI prints.
+
+    def show_interface(self, only: str | None = None) -> list[str]:
+        lines: list[str] = []
+        with self._lock:
+            for number, i in enumerate(self._interfaces.values(), start=1):
+                if only is None or i.name == only:
+                    if lines:
+                        lines.append("")
+                    lines += _interface_details(i, _mac(number))
+        return lines
+
+    def running_config(self) -> list[str]:
+        body = [
+            "Current configuration:",
+            "!",
+            f"!Version ArubaOS-CX {VERSION}",
+            "!export-password: default",
+            f"hostname {self.name}",
+            "!",
+            "!",
+            "!",
+            "!",
+            "ssh server vrf mgmt",
+            "vlan 1",
+            "interface mgmt",
+            "    no shutdown",
+            "    ip dhcp",
+        ]
+        with self._lock:
+            for i in self._interfaces.values():
+                settings = [] if i.shutdown else ["no shutdown"]
+                if i.description:
+                    settings.append(f"description {i.description}")
+                if i.address:
+                    settings.append(f"ip address {i.address.with_prefixlen}")
+                # A port left at its defaults (shut, routed, no address) is not printed.
+                if settings:
+                    body += [f"interface {i.name}", *(f"    {s}" for s in settings)]
+        return [*body, "!", "!", "!", "!", "!", "https-server vrf mgmt"]
+
+    def _port(self, typed: str) -> str | None:
+        name = typed.strip()
+        with self._lock:
+            return name if name in self._interfaces else None
+
+
+def _mac(n: int) -> str:
+    return f"02:00:5e:00:00:{n:02x}"
+
+
+def _counters(header: str, rows: Sequence[tuple[str, str]]) -> list[str]:
+    """One of the two tables `show interface` ends a port with, every value zero."""
+    rx, tx, total = ("RX", "TX", "Total (RX+TX)" if header == "Rate" else "Total")
+    rule = " ".join(["-" * 16, *["-" * 20] * 3])
+    lines = [f" {header:<16} {rx:>20} {tx:>20} {total:>20}", f" {rule}"]
+    return lines + [f" {label:<16} {value:>20} {value:>20} {value:>20}" for label, value in rows]
+
+
+_RATES = [
+    ("Mbits / sec", "0.00"),
+    ("KPkts / sec", "0.00"),
+    ("  Unicast", "0.00"),
+    ("  Multicast", "0.00"),
+    ("  Broadcast", "0.00"),
+    ("Utilization %", "0.00"),
+]
+_STATISTICS = [
+    ("Packets", "0"),
+    ("  Unicast", "0"),
+    ("  Multicast", "0"),
+    ("  Broadcast", "0"),
+    ("Bytes", "0"),
+    ("Jumbos", "0"),
+    ("Dropped", "0"),
+    ("Filtered", "0"),
+    ("Pause Frames", "0"),
+    ("Errors", "0"),
+]
+
+
+def _interface_details(i: Interface, mac: str) -> list[str]:
+    if i.shutdown:
+        head, link = "down (Administratively down)", "down"
+    else:
+        head = link = "up" if i.link_up else "down"
+    lines = [f"Interface {i.name} is {head}", f" Admin state is {'down' if i.shutdown else 'up'}"]
+    if not i.shutdown and not i.link_up:
+        lines.append(" State information: Waiting for link")
+    lines += [
+        f" Link transitions: {0 if link == 'down' else 1}",
+        f" Description: {i.description}".rstrip(),
+        " Persona:",
+        f" Hardware: Ethernet, MAC Address: {mac}",
+    ]
+    if i.address:
+        lines.append(f" IPv4 address {i.address.with_prefixlen}")
+    lines += [
+        " MTU 1500",
+        " Type 1GbT",
+        " Full-duplex",
+        " qos trust none",
+        f" Speed {1000 if link == 'up' else 0} Mb/s",
+        " Auto-negotiation is on",
+        " Flow-control: off",
+        " Error-control: off",
+        " Rate collection interval: 300 seconds",
+        "",
+        *_counters("Rate", _RATES),
+        "",
+        *_counters("Statistic", _STATISTICS),
+    ]
+    return lines
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+class Mode(Enum):
+    OPERATOR = "operator"
+    MANAGER = "manager"
+    CONFIG = "config"
+    CONFIG_IF = "config-if"
+
+
+Handler = Callable[["AoscxCli", list[Arg]], list[str]]
+
+
+class AoscxCli:
+    """The command interpreter of one session: its context, and what each line does to the
+    device. No I/O here: `execute` takes a line and returns what AOS-CX prints for it."""
+
+    def __init__(self, device: AoscxDevice):
+        self.device = device
+        self.mode = Mode.MANAGER
+        self.interface: str | None = None
+        self.closed = False
+        self._line = ""
+
+    def prompt(self) -> str:
+        name = self.device.name
+        return {
+            Mode.OPERATOR: f"{name}> ",
+            Mode.MANAGER: f"{name}# ",
+            Mode.CONFIG: f"{name}(config)# ",
+            Mode.CONFIG_IF: f"{name}(config-if)# ",
+        }[self.mode]
+
+    @property
+    def configuring(self) -> bool:
+        return self.mode in (Mode.CONFIG, Mode.CONFIG_IF)
+
+    def invalid(self, line: str) -> list[str]:
+        return _messages(line).invalid_at(self.prompt(), len(line) - len(line.lstrip())).lines
+
+    def execute(self, line: str) -> list[str]:
+        if not line.strip():
+            return []
+        self._line = line
+        if self.configuring and line.lstrip().startswith("!"):
+            return []  # a comment in a configuration context
+        try:
+            return self._run(line, _COMMANDS[self.mode])
+        except CliError as error:
+            # The grammar ends some refusals with a blank line, as IOS does; AOS-CX does not.
+            return [text for text in error.lines if text]
+
+    def ctrl_z(self) -> None:
+        if self.configuring:
+            self._end([])
+
+    def _run(self, line: str, table: Sequence[Command[AoscxCli]], offset: int = 0) -> list[str]:
+        parsed = parse(self.prompt(), line, table, offset, _messages(line))
+        if parsed is None:
+            return []
+        command, args = parsed
+        return command.run(self, args)
+
+    # Handlers: each returns the lines printed.
+
+    def _nothing(self, args: list[Arg]) -> list[str]:
+        return []
+
+    def _close(self, args: list[Arg]) -> list[str]:
+        self.closed = True
+        return []
+
+    def _enable(self, args: list[Arg]) -> list[str]:
+        self.mode = Mode.MANAGER
+        return []
+
+    def _disable(self, args: list[Arg]) -> list[str]:
+        self.mode = Mode.OPERATOR
+        return []
+
+    def _configure(self, args: list[Arg]) -> list[str]:
+        self.mode = Mode.CONFIG
+        return []
+
+    def _port(self, arg: Arg) -> str:
+        name = self.device._port(arg.text)
+        if name is None:
+            raise _messages(self._line).invalid_at(self.prompt(), arg.pos)
+        return name
+
+    def _show_interface(self, args: list[Arg]) -> list[str]:
+        return self.device.show_interface(self._port(args[0]) if args else None)
+
+    def _show_running(self, args: list[Arg]) -> list[str]:
+        return self.device.running_config()
+
+    def _do(self, args: list[Arg]) -> list[str]:
+        return self._run(self._line, _DO_COMMANDS, args[0].pos)
+
+    def _enter_interface(self, args: list[Arg]) -> list[str]:
+        self.interface = self._port(args[0])
+        self.mode = Mode.CONFIG_IF
+        return []
+
+    def _exit_config(self, args: list[Arg]) -> list[str]:
+        if self.mode is Mode.CONFIG_IF:
+            self.mode, self.interface = Mode.CONFIG, None
+        else:
+            self.mode = Mode.MANAGER
+        return []
+
+    def _end(self, args: list[Arg]) -> list[str]:
+        self.mode, self.interface = Mode.MANAGER, None
+        return []
+
+    def _current(self) -> str:
+        assert self.interface is not None
+        return self.interface
+
+    def _shutdown(self, args: list[Arg]) -> list[str]:
+        self.device._set(self._current(), shutdown=True)
+        return []
+
+    def _no_shutdown(self, args: list[Arg]) -> list[str]:
+        self.device._set(self._current(), shutdown=False)
+        return []
+
+    def _description(self, args: list[Arg]) -> list[str]:
+        self.device._set(self._current(), description=args[0].text[:64])
+        return []
+
+    def _no_description(self, args: list[Arg]) -> list[str]:
+        self.device._set(self._current(), description="")
+        return []
+
+
+_SHOW: dict[str, Handler] = {
+    "show interface": AoscxCli._show_interface,
+    f"show interface {TEXT}": AoscxCli._show_interface,
+}
+_OPERATOR_COMMANDS: dict[str, Handler] = {
+    **_SHOW,
+    "enable": AoscxCli._enable,
+    "exit": AoscxCli._close,
+    "no page": AoscxCli._nothing,
+    "page": AoscxCli._nothing,
+}
+_MANAGER_COMMANDS: dict[str, Handler] = {
+    **_OPERATOR_COMMANDS,
+    "show running-config": AoscxCli._show_running,
+    f"terminal width {NUM}": AoscxCli._nothing,
+    "disable": AoscxCli._disable,
+    "configure": AoscxCli._configure,
+    "configure terminal": AoscxCli._configure,
+}
+_CONFIG_COMMANDS: dict[str, Handler] = {
+    f"interface {TEXT}": AoscxCli._enter_interface,
+    "exit": AoscxCli._exit_config,
+    "end": AoscxCli._end,
+    f"do {TEXT}": AoscxCli._do,
+}
+_CONFIG_IF_COMMANDS: dict[str, Handler] = {
+    **_CONFIG_COMMANDS,
+    "shutdown": AoscxCli._shutdown,
+    "no shutdown": AoscxCli._no_shutdown,
+    f"description {TEXT}": AoscxCli._description,
+    "no description": AoscxCli._no_description,
+}
+# What `do` runs from a configuration context: the manager's commands that keep the context.
+_DO_COMMANDS = commands(
+    {words: run for words, run in _MANAGER_COMMANDS.items() if words.startswith("show")}
+)
+_COMMANDS: dict[Mode, tuple[Command[AoscxCli], ...]] = {
+    Mode.OPERATOR: commands(_OPERATOR_COMMANDS),
+    Mode.MANAGER: commands(_MANAGER_COMMANDS),
+    Mode.CONFIG: commands(_CONFIG_COMMANDS),
+    Mode.CONFIG_IF: commands(_CONFIG_IF_COMMANDS),
+}

@@ -1,0 +1,343 @@
+"""CiscoAsaDriver on recorded ASA answers: state parsing, error recognition and command rendering,
+no device. Where each recorded file comes from: tests/data/cisco_asa/SOURCES.md. Outputs built
+here (a device read back after a cut) are written in the layout of those recordings and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from isolement.drivers.base import CutTarget
+from isolement.drivers.cisco_asa import (
+    DENY,
+    REMARK_MAX,
+    CiscoAsaDriver,
+    own_acl,
+    remark_for,
+    split_context,
+)
+from isolement.errors import UnexpectedOutput
+from isolement.names import check_name
+from isolement.state import CutMethod, DeviceState
+
+ASA = Path(__file__).resolve().parents[1] / "data" / "cisco_asa"
+DRIVER = CiscoAsaDriver()
+
+
+def recorded(name: str) -> str:
+    return (ASA / name).read_text()
+
+
+# The device of show_nameif.txt: inside, outside and mgmt, with the bindings of
+# show_running-config_access-group.txt (INSIDE_acl and OUTSIDE_acl, both `in`).
+BRIEF = """\
+Interface                  IP-Address      OK? Method Status                Protocol
+GigabitEthernet0/0         10.0.0.1        YES CONFIG up                    up
+GigabitEthernet0/1         192.0.2.1       YES CONFIG up                    up
+Management0/0              10.9.0.1        YES CONFIG up                    up
+"""
+INSIDE_ACL = "access-list INSIDE_acl extended permit ip any any"
+OUTSIDE_ACL = "access-list OUTSIDE_acl extended permit tcp any host 192.0.2.10 eq www"
+
+
+def state_of(acls: str, groups: str | None = None) -> DeviceState:
+    return DRIVER.parse_state(
+        BRIEF,
+        recorded("show_nameif.txt"),
+        recorded("show_running-config_access-group.txt") if groups is None else groups,
+        acls,
+    )
+
+
+def target(interface: str = "GigabitEthernet0/1", link: str = "inet-h5") -> CutTarget:
+    return CutTarget(link, interface, CutMethod.DENY)
+
+
+# --- show interface ip brief ----------------------------------------------------------------
+
+
+def test_administratively_down_is_admin_down_on_an_asa_5506() -> None:
+    interfaces = DRIVER.parse_interface_brief(recorded("show_interface_ip_brief_5506.txt"))
+
+    assert len(interfaces) == 18
+    assert interfaces["GigabitEthernet1/4"] is False
+    assert interfaces["GigabitEthernet1/1"] is True
+    assert interfaces["Port-channel1.3101"] is True
+    # Status down is the link; the interface is not shut.
+    assert interfaces["Internal-Data1/2"] is True
+
+
+def test_admin_down_is_admin_down_on_firepower_hardware() -> None:
+    interfaces = DRIVER.parse_interface_brief(recorded("show_interface_ip_brief_fpr.txt"))
+
+    assert interfaces["Ethernet1/2"] is False
+    assert interfaces["Ethernet1/7"] is True
+    assert interfaces["Vlan1"] is True
+    assert len(interfaces) == 12
+
+
+def test_an_unknown_brief_layout_is_refused() -> None:
+    with pytest.raises(UnexpectedOutput):
+        DRIVER.parse_interface_brief("Interface Status\nGigabitEthernet0/0 whatever\n")
+
+
+# --- nameif, access-group, access-list --------------------------------------------------------
+
+
+def test_show_nameif_maps_interfaces_to_nameifs() -> None:
+    assert DRIVER.parse_nameif(recorded("show_nameif.txt")) == {
+        "GigabitEthernet0/0": "inside",
+        "GigabitEthernet0/1": "outside",
+        "Management0/0": "mgmt",
+    }
+
+
+def test_access_groups_are_read_by_nameif_and_direction() -> None:
+    groups = DRIVER.parse_access_groups(recorded("show_running-config_access-group.txt"))
+
+    assert len(groups) == 7
+    assert groups[("outside", "in")] == "OUTSIDE_acl"
+    assert groups[("dmz4", "in")] == "dmz4"
+
+
+def test_a_running_config_yields_its_acls_and_bindings_but_no_global_one() -> None:
+    config = recorded("show_running-config_9.2.txt")
+
+    assert DRIVER.parse_access_groups(config) == {
+        ("CP_ASA_Interco", "in"): "CP_ASA_Interco_in",
+        ("AsaCoreInterco", "in"): "AsaCoreInterco_in",
+    }
+    assert DRIVER.parse_access_lists(config) == {
+        "global_access": ["extended permit ip any any"],
+        "CP_ASA_Interco_in": ["extended permit ip any any"],
+        "AsaCoreInterco_in": ["extended permit ip any any"],
+    }
+
+
+def test_contexts_carry_the_nameif_and_the_acls_bound_to_it() -> None:
+    state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
+
+    assert state.contexts == {
+        "GigabitEthernet0/0": "inside in=INSIDE_acl",
+        "GigabitEthernet0/1": "outside in=OUTSIDE_acl",
+        "Management0/0": "mgmt",
+    }
+    assert state.denies == {}
+    assert split_context(state.contexts["GigabitEthernet0/1"]) == ("outside", {"in": "OUTSIDE_acl"})
+
+
+# --- a cut read back (built in the ASA's layout) ----------------------------------------------
+
+REMARK = "isolement GigabitEthernet0/1 inet-h5"
+OWN_OUT = own_acl("out", "outside")
+CUT_ACLS = f"""\
+{INSIDE_ACL}
+access-list OUTSIDE_acl remark {REMARK}
+access-list OUTSIDE_acl {DENY}
+{OUTSIDE_ACL}
+access-list {OWN_OUT} remark {REMARK}
+access-list {OWN_OUT} {DENY}
+"""
+CUT_GROUPS = (
+    recorded("show_running-config_access-group.txt")
+    + f"access-group {OWN_OUT} out interface outside\n"
+)
+
+
+def test_a_cut_in_both_directions_reads_as_cut_with_what_restore_removes() -> None:
+    state = state_of(CUT_ACLS, CUT_GROUPS)
+
+    assert state.denies == {
+        "GigabitEthernet0/1": [f"in OUTSIDE_acl {REMARK}", f"out {OWN_OUT}"],
+    }
+    assert state.is_cut("GigabitEthernet0/1", CutMethod.DENY)
+    assert not state.is_cut("GigabitEthernet0/0", CutMethod.DENY)
+
+
+def test_one_direction_alone_is_not_a_cut() -> None:
+    # A session lost between the two directions: traffic leaving through outside still flows.
+    state = state_of(CUT_ACLS)
+
+    assert state.denies == {}
+
+
+def test_a_deny_below_a_permit_is_not_a_cut() -> None:
+    moved = CUT_ACLS.replace(
+        f"access-list OUTSIDE_acl remark {REMARK}\naccess-list OUTSIDE_acl {DENY}\n{OUTSIDE_ACL}\n",
+        f"{OUTSIDE_ACL}\naccess-list OUTSIDE_acl remark {REMARK}\naccess-list OUTSIDE_acl {DENY}\n",
+    )
+
+    assert state_of(moved, CUT_GROUPS).denies == {}
+
+
+def test_a_deny_without_isolements_remark_is_not_isolements() -> None:
+    theirs = CUT_ACLS.replace(f"access-list OUTSIDE_acl remark {REMARK}\n", "")
+
+    assert state_of(theirs, CUT_GROUPS).denies == {}
+
+
+def test_an_acl_named_like_isolements_but_holding_more_is_edited_not_cleared() -> None:
+    extra = CUT_ACLS + f"access-list {OWN_OUT} extended permit ip any any\n"
+
+    denies = state_of(extra, CUT_GROUPS).denies["GigabitEthernet0/1"]
+
+    assert denies[1] == f"out {OWN_OUT} {REMARK}"
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def test_the_cut_goes_first_in_a_bound_acl_and_binds_its_own_acl_elsewhere() -> None:
+    state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
+
+    assert DRIVER.cut_commands([target()], state) == [
+        f"access-list OUTSIDE_acl line 1 remark {REMARK}",
+        f"access-list OUTSIDE_acl line 2 {DENY}",
+        f"access-list {OWN_OUT} line 1 remark {REMARK}",
+        f"access-list {OWN_OUT} line 2 {DENY}",
+        f"access-group {OWN_OUT} out interface outside",
+    ]
+
+
+def test_an_interface_already_cut_gets_nothing() -> None:
+    assert DRIVER.cut_commands([target()], state_of(CUT_ACLS, CUT_GROUPS)) == []
+
+
+def test_an_interface_without_nameif_gets_only_bindings_the_asa_refuses() -> None:
+    state = state_of(INSIDE_ACL + "\n")
+
+    commands = DRIVER.cut_commands([target("GigabitEthernet0/9")], state)
+
+    # Nothing that would create an ACL: a refused cut must leave the device as it was.
+    assert commands == [
+        "access-group isolement-in-GigabitEthernet0/9 in interface GigabitEthernet0/9",
+        "access-group isolement-out-GigabitEthernet0/9 out interface GigabitEthernet0/9",
+    ]
+
+
+def test_shutdown_is_an_interface_block() -> None:
+    shut = CutTarget("spare", "Management0/0", CutMethod.SHUTDOWN)
+
+    assert DRIVER.cut_commands([shut]) == ["interface Management0/0", "shutdown", "exit"]
+    assert DRIVER.restore_commands([shut], state_of("")) == [
+        "interface Management0/0",
+        "no shutdown",
+        "exit",
+    ]
+
+
+def test_restore_removes_exactly_the_lines_and_the_acl_isolement_added() -> None:
+    state = state_of(CUT_ACLS, CUT_GROUPS)
+
+    assert DRIVER.restore_commands([target()], state) == [
+        f"no access-list OUTSIDE_acl remark {REMARK}",
+        f"no access-list OUTSIDE_acl {DENY}",
+        f"no access-group {OWN_OUT} out interface outside",
+        f"clear configure access-list {OWN_OUT}",
+    ]
+
+
+def test_restore_of_an_open_interface_sends_nothing() -> None:
+    assert DRIVER.restore_commands([target()], state_of(INSIDE_ACL + "\n")) == []
+
+
+LONG = "x" * 64
+
+
+@pytest.mark.parametrize("link", [LONG, LONG[:-1] + "y", "inet-h5"])
+def test_remarks_fit_the_asas_100_characters_and_keep_long_links_apart(link: str) -> None:
+    interface = "GigabitEthernet0/0/" + "1" * 40
+    remark = remark_for(check_name(interface), check_name(link))
+
+    assert len(remark) <= REMARK_MAX
+    assert remark.startswith(f"isolement {interface} ")
+    assert remark_for(interface, LONG) != remark_for(interface, LONG[:-1] + "y")
+
+
+def test_every_rendered_line_is_one_asa_command() -> None:
+    targets: Sequence[CutTarget] = [target(), target("GigabitEthernet0/0", "lan-h5")]
+    commands = DRIVER.cut_commands(targets, state_of(INSIDE_ACL + "\n"))
+
+    assert commands
+    assert all("\n" not in c and "\r" not in c for c in commands)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("config_invalid_input.txt", "ERROR: % Invalid input detected at '^' marker."),
+        ("exec_incomplete_command.txt", "ERROR: % Incomplete command"),
+        ("config_warning_route_exists.txt", "WARNING: Route already exists"),
+    ],
+)
+def test_recorded_refusals_are_errors(name: str, error: str) -> None:
+    assert DRIVER.find_error(recorded(name)) == error
+
+
+def test_a_clean_configuration_dialogue_is_no_error() -> None:
+    # netmiko's transcript of a cut: echoes and prompts, nothing else (the ASA prints nothing
+    # for a line it accepts). A link named like an error is not one: it is not at a line start.
+    output = (
+        "configure terminal\nh5-fw(config)# access-list OUTSIDE_acl line 1 remark "
+        "isolement GigabitEthernet0/1 ERROR:x\nh5-fw(config)# end\nh5-fw# "
+    )
+
+    assert DRIVER.find_error(output) is None
+    assert DRIVER.find_error(recorded("show_running-config_9.2.txt")) is None
+
+
+def test_every_error_line_is_reported_in_order() -> None:
+    output = recorded("config_warning_route_exists.txt") + recorded("config_invalid_input.txt")
+
+    assert DRIVER.find_error(output) == (
+        "WARNING: Route already exists; ERROR: % Invalid input detected at '^' marker."
+    )
+
+
+# --- privilege and snapshot -------------------------------------------------------------------
+
+
+class Answers:
+    """A session answering each command from a table."""
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = answers
+
+    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
+        return self.answers[command]
+
+    def send_config(self, commands: Sequence[str]) -> str:
+        raise AssertionError("nothing is configured here")
+
+    def commit(self, *, confirm_minutes: int | None = None) -> str:
+        raise AssertionError("the ASA has no commit")
+
+    def prompt(self) -> str:
+        return "h5-fw#"
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("level", "privileged"), [("15", True), ("5", False)])
+def test_privilege_is_level_15_not_the_hash_prompt(level: str, privileged: bool) -> None:
+    curpriv = f"Username : ops\nCurrent privilege level : {level}\nCurrent Mode/s : P_PRIV\n"
+
+    assert DRIVER.has_privilege(Answers({"show curpriv": curpriv})) is privileged
+
+
+def test_the_snapshot_drops_comment_and_checksum_lines_only() -> None:
+    config = recorded("show_running-config_9.2.txt")
+
+    snapshot = DRIVER.snapshot(Answers({"show running-config": config}))
+
+    assert "Cryptochecksum" not in snapshot
+    assert ": end" not in snapshot
+    kept = [line for line in config.splitlines() if not line.startswith((":", "Cryptochecksum"))]
+    assert snapshot.splitlines() == kept

@@ -1,0 +1,362 @@
+"""PaloAltoPanosDriver without a device: recorded PAN-OS outputs (tests/data/paloalto_panos, see
+SOURCES.md there), the emulator's own outputs parsed the same way, error recognition on real
+error texts, rule naming and command rendering, and `apply`'s candidate handling on a scripted
+session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from isolement.lab.emulator import generate_key
+from isolement.lab.profiles.paloalto_panos import PanosDevice
+
+from isolement.drivers.base import CutTarget
+from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, rule_name
+from isolement.errors import DeviceError, PlanRefused, UnexpectedOutput
+from isolement.state import CutMethod, DeviceState
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "paloalto_panos"
+DRIVER = PaloAltoPanosDriver()
+DENY = CutMethod.DENY
+
+
+def recorded(name: str) -> str:
+    return (DATA / name).read_text()
+
+
+# --- parsing what real firewalls print -----------------------------------------------------------
+
+
+def test_the_recorded_interface_list_gives_every_interface_and_each_ones_zone() -> None:
+    state = DRIVER.parse_state(
+        recorded("show_interface_all.raw"), recorded("show_running_security-policy.raw")
+    )
+
+    assert list(state.interfaces)[:3] == ["ethernet1/8", "ethernet1/13", "ethernet1/14"]
+    assert {"ethernet1/8.81", "ae1.99", "loopback.99", "ae5", "hsci"} <= set(state.interfaces)
+    # ha1-b has no link (`down((autoneg))`): administratively it is up.
+    assert all(state.interfaces.values())
+    assert state.contexts == {
+        "ethernet1/8": "ZONE_TECH",
+        "ethernet1/8.81": "ZONE_TECH",
+        "ethernet1/13": "ZONE_INET",
+        "ethernet1/13.388": "ZONE_SDWAN",
+        "ethernet1/14": "ZONE_INET",
+        "ae1.99": "ZONE_OTSC",
+        "loopback.99": "ZONE_CORP",
+    }
+    # The recorded rulebase holds the firewall's own rules, none of isolement's.
+    assert state.denies == {}
+
+
+def test_a_port_set_link_state_down_reads_administratively_down_with_its_subinterfaces() -> None:
+    # `power-down` is how PAN-OS shows a port set `link-state down` (its XML API says
+    # `ukn/ukn/down(power-down)`); the CLI doubles the brackets as the recorded autoneg row.
+    text = recorded("show_interface_all.raw").replace(
+        "ethernet1/8             23    1000/full/up/auto            ",
+        "ethernet1/8             23    ukn/ukn/down((power-down))/ukn",
+    )
+
+    state = DRIVER.parse_state(text, "")
+
+    assert state.interfaces["ethernet1/8"] is False
+    assert state.interfaces["ethernet1/8.81"] is False
+    assert state.interfaces["ethernet1/13"] is True
+
+
+def test_rules_are_read_back_in_both_the_recorded_and_the_current_header_layouts() -> None:
+    old = recorded("show_running_security-policy.raw")
+    current = old.replace(
+        '"Outside Web Server" {', '"isolement-ethernet1_13-inet-a-in; index: 1" {'
+    )
+    current = current.replace('"ICMP Any" {', '"isolement-ethernet1_13-inet-a-out; index: 2" {')
+    current = current.replace('"DNS Outbound" {', "isolement-ethernet1_13.388-sdwan.1a2b3c4d-in {")
+    current = current.replace('"Inbound to DMZ Web" {', '"isolement-ethernet1_99-gone-in" {')
+    interfaces = recorded("show_interface_all.raw")
+
+    state = DRIVER.parse_state(interfaces, current)
+
+    assert state.denies == {
+        "ethernet1/13": ["isolement-ethernet1_13-inet-a-in", "isolement-ethernet1_13-inet-a-out"],
+        # The longest interface that fits: ethernet1/13.388, not ethernet1/13.
+        "ethernet1/13.388": ["isolement-ethernet1_13.388-sdwan.1a2b3c4d-in"],
+        # An interface the firewall no longer lists is named from the rule itself.
+        "ethernet1/99": ["isolement-ethernet1_99-gone-in"],
+    }
+    assert state.is_cut("ethernet1/13", DENY)
+    assert not state.is_cut("ethernet1/14", DENY)
+
+
+def test_the_emulator_prints_what_the_recorded_outputs_parse_into() -> None:
+    sample = PanosDevice.sample("fw1")
+    fast = replace(sample, options={**sample.options, "commit_seconds": 0})
+    device = PanosDevice(fast, generate_key())
+    device.set_rule(
+        rule_name("ethernet1/1", "inet-fw1", "in"),
+        ["from", "untrust", "to", "any", "action", "deny"],
+    )
+    device.commit()
+
+    state = DRIVER.parse_state(
+        "\n".join(device.show_interface_all()), "\n".join(device.show_running_security_policy())
+    )
+
+    assert state.interfaces == {"ethernet1/1": True, "ethernet1/2": True, "ethernet1/3": False}
+    assert state.contexts == {
+        "ethernet1/1": "untrust",
+        "ethernet1/2": "trust",
+        "ethernet1/3": "dmz",
+    }
+    assert state.denies == {"ethernet1/1": ["isolement-ethernet1_1-inet-fw1-in"]}
+    # Same columns as the recording: the ntc-templates template takes both (it errors otherwise).
+    assert "speed/duplex/state/fec        mac address" in device.show_interface_all()[1]
+
+
+@pytest.mark.parametrize(
+    ("interfaces", "policy"),
+    [
+        ("% Invalid input detected at '^' marker.", ""),
+        ("", ""),
+        (recorded("show_interface_all.raw"), "Unknown command: show"),
+    ],
+    ids=["ios-answer", "empty", "policy-not-a-rulebase"],
+)
+def test_unrecognised_output_is_an_error_never_an_empty_state(interfaces: str, policy: str) -> None:
+    with pytest.raises(UnexpectedOutput, match="unrecognised"):
+        DRIVER.parse_state(interfaces, policy)
+
+
+# --- errors, as PAN-OS words them --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (recorded("commit_failed.txt"), "Error: application 'ntp-base' not found; Commit failed"),
+        ("set rulebase security rules\nInvalid syntax.\n\n[edit]", "Invalid syntax."),
+        ("admin@fw> bogus\nUnknown command: bogus\n", "Unknown command: bogus"),
+        (
+            "Validation Error:\n rulebase -> security -> rules -> r1 -> from 'x' is not a valid "
+            "reference\n rulebase -> security -> rules is invalid\nCommit failed",
+            "Validation Error:; rulebase -> security -> rules -> r1 -> from 'x' is not a valid "
+            "reference; Commit failed",
+        ),
+        ("Server error : move failed", "Server error : move failed"),
+    ],
+    ids=["recorded-commit-failure", "invalid-syntax", "unknown-command", "validation", "server"],
+)
+def test_device_errors_are_recognised(output: str, expected: str) -> None:
+    assert DRIVER.find_error(output) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["commit_success.txt", "configure.txt", "exit.txt", "show_system_info.raw"],
+)
+def test_recorded_answers_that_are_not_errors_are_not_taken_for_one(name: str) -> None:
+    assert DRIVER.find_error(recorded(name)) is None
+
+
+# --- rule names and commands ---------------------------------------------------------------------
+
+PANOS_RULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+@pytest.mark.parametrize(
+    ("interface", "link"),
+    [
+        ("ethernet1/1", "inet-h4"),
+        ("ethernet1/3.20", "vendor-access:siemens/mri@h4"),
+        ("ae1.999", "A" + "b" * 63),
+        ("tunnel.1", "x_y.z:1/2@3+4-5"),
+    ],
+)
+def test_rule_names_fit_pan_os_and_carry_the_interface_and_the_link(
+    interface: str, link: str
+) -> None:
+    names = [rule_name(interface, link, d) for d in ("in", "out")]
+
+    assert all(PANOS_RULE_NAME.fullmatch(n) for n in names), names
+    assert all(n.startswith(f"isolement-{interface.replace('/', '_')}-") for n in names)
+    assert names[0].removesuffix("-in") == names[1].removesuffix("-out")
+
+
+def test_links_differing_only_by_characters_pan_os_refuses_get_distinct_names() -> None:
+    assert rule_name("ethernet1/1", "a:b", "in") != rule_name("ethernet1/1", "a/b", "in")
+    assert rule_name("ethernet1/1", "a:b", "in") == rule_name("ethernet1/1", "a:b", "in")
+
+
+STATE = DeviceState(
+    interfaces={"ethernet1/1": True, "ethernet1/2": True, "ethernet1/3": True, "ethernet1/4": True},
+    contexts={
+        "ethernet1/1": "untrust",
+        "ethernet1/2": "trust",
+        "ethernet1/3": "isp",
+        "ethernet1/4": "isp",
+    },
+    denies={"ethernet1/2": ["isolement-ethernet1_2-lan-in", "isolement-ethernet1_2-lan-out"]},
+)
+
+
+def test_the_cut_names_the_interface_zone_places_both_rules_first_then_commits() -> None:
+    commands = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], STATE)
+
+    assert commands == [
+        "set rulebase security rules isolement-ethernet1_1-inet-in from untrust to any source any "
+        'destination any application any service any action deny description "isolement '
+        'ethernet1/1 inet"',
+        "set rulebase security rules isolement-ethernet1_1-inet-out from any to untrust source "
+        "any destination any application any service any action deny description "
+        '"isolement ethernet1/1 inet"',
+        "move rulebase security rules isolement-ethernet1_1-inet-in top",
+        "move rulebase security rules isolement-ethernet1_1-inet-out top",
+        "commit",
+    ]
+
+
+def test_an_interface_already_cut_is_not_cut_twice() -> None:
+    assert DRIVER.cut_commands([CutTarget("lan", "ethernet1/2", DENY)], STATE) == []
+
+
+def test_a_zone_shared_with_an_interface_left_open_is_refused_before_anything_is_sent() -> None:
+    with pytest.raises(PlanRefused, match=r"zone 'isp' with ethernet1/4"):
+        DRIVER.cut_commands([CutTarget("isp-a", "ethernet1/3", DENY)], STATE)
+
+    both = [CutTarget("isp-a", "ethernet1/3", DENY), CutTarget("isp-b", "ethernet1/4", DENY)]
+    assert DRIVER.cut_commands(both, STATE)[-1] == "commit"
+
+
+def test_an_interface_with_no_zone_names_a_zone_no_commit_can_accept() -> None:
+    commands = DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)], STATE)
+
+    assert "from <zone-of-ethernet1/9> to any" in commands[0]
+
+
+def test_restore_deletes_exactly_the_rules_read_for_the_targets_then_commits() -> None:
+    state = STATE.model_copy(
+        update={"denies": {**STATE.denies, "ethernet1/1": ["isolement-ethernet1_1-inet-in"]}}
+    )
+
+    commands = DRIVER.restore_commands([CutTarget("lan", "ethernet1/2", DENY)], state)
+
+    assert commands == [
+        "delete rulebase security rules isolement-ethernet1_2-lan-in",
+        "delete rulebase security rules isolement-ethernet1_2-lan-out",
+        "commit",
+    ]
+    assert DRIVER.restore_commands([CutTarget("inet", "ethernet1/3", DENY)], state) == []
+
+
+# --- apply: the candidate configuration ----------------------------------------------------------
+
+OK_COMMIT = recorded("commit_success.txt")
+
+
+class Scripted:
+    """A session answering from a script: `pending` for `check pending-changes`, and for a line
+    sent in configuration mode its answer in `answers` (an exception is raised), else nothing.
+    The lines sent in configuration mode are kept, in order."""
+
+    def __init__(self, pending: str, answers: dict[str, str | Exception] | None = None):
+        self.pending = pending
+        self.answers = answers or {}
+        self.sent: list[str] = []
+
+    def send_command(
+        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+    ) -> str:
+        if command == "check pending-changes":
+            return self.pending
+        if command == "show config running":
+            return '<rules admin="admin" dirtyId="7" time="2024/05/01 03:10:00">\n</rules>'
+        # Everything else is typed in configuration mode, and ends at its prompt.
+        assert expect == (r"admin@fw>" if command == "exit" else r"admin@fw\#")
+        self.sent.append(command)
+        answer = self.answers.get(command, "")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def send_config(self, commands: Sequence[str]) -> str:
+        raise AssertionError("netmiko's configuration mode is not used (see the driver)")
+
+    def commit(self, *, confirm_minutes: int | None = None) -> str:
+        raise AssertionError("the commit is sent as a configuration line")
+
+    def prompt(self) -> str:
+        return "admin@fw>"
+
+    def close(self) -> None:
+        pass
+
+
+CUT = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], STATE)
+
+
+def test_a_clean_candidate_is_changed_then_committed() -> None:
+    session = Scripted("no", {"commit": OK_COMMIT})
+
+    output = DRIVER.apply(session, "fw", CUT)
+
+    assert session.sent == ["configure", *CUT[:-1], "commit", "exit"]
+    assert "Configuration committed successfully" in output
+
+
+def test_changes_someone_left_uncommitted_are_never_committed_with_ours() -> None:
+    session = Scripted("yes")
+
+    with pytest.raises(DeviceError, match="changes nobody has committed"):
+        DRIVER.apply(session, "fw", CUT)
+
+    assert session.sent == []
+
+
+def test_a_refused_line_reverts_the_candidate_and_nothing_is_committed() -> None:
+    session = Scripted("no", {CUT[0]: "set rulebase ...\nInvalid syntax.\n[edit]"})
+
+    with pytest.raises(DeviceError, match=r"Invalid syntax\.; the candidate change was reverted"):
+        DRIVER.apply(session, "fw", CUT)
+
+    assert session.sent == ["configure", CUT[0], "revert config", "exit"]
+
+
+def test_a_refused_commit_reverts_the_candidate() -> None:
+    session = Scripted("no", {"commit": recorded("commit_failed.txt")})
+
+    with pytest.raises(DeviceError, match="Commit failed; the candidate change was reverted"):
+        DRIVER.apply(session, "fw", CUT)
+
+    assert session.sent[-3:] == ["commit", "revert config", "exit"]
+
+
+def test_a_commit_without_its_success_line_is_not_taken_for_one() -> None:
+    session = Scripted("no", {"commit": "commit\n\n[edit]"})
+
+    with pytest.raises(DeviceError, match="commit not confirmed"):
+        DRIVER.apply(session, "fw", CUT)
+
+    assert session.sent[-2:] == ["revert config", "exit"]
+
+
+def test_a_revert_that_fails_is_said_so() -> None:
+    lost = DeviceError("fw", "connection lost: reset")
+    session = Scripted("no", {CUT[0]: lost, "revert config": lost, "exit": lost})
+
+    with pytest.raises(DeviceError, match="could NOT be reverted: fw: connection lost"):
+        DRIVER.apply(session, "fw", CUT)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("no", True), ("yes", True), ("Invalid syntax.", False), ("", False)],
+)
+def test_privilege_is_reading_the_candidate_state(answer: str, expected: bool) -> None:
+    assert DRIVER.has_privilege(Scripted(answer)) is expected
+
+
+def test_the_snapshot_leaves_out_who_changed_the_configuration_and_when() -> None:
+    assert DRIVER.snapshot(Scripted("no", [])) == "<rules>\n</rules>"

@@ -1,0 +1,86 @@
+"""The lab's description: emulated vendor nodes are checked when the topology loads, and the
+nftables text their data plane loads is what it claims to be."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+from isolement.lab.node import nft_blocking
+from isolement.lab.topology import DEFAULT_TOPOLOGY, NodeKind, Topology, load_topology
+from pydantic import ValidationError
+
+BASE: dict[str, Any] = yaml.safe_load(DEFAULT_TOPOLOGY.read_text())
+
+
+def topology(change: Any) -> Topology:
+    data = copy.deepcopy(BASE)
+    change(data)
+    return Topology.model_validate(data)
+
+
+def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
+    topo = load_topology()
+    platforms = sorted(
+        str(node.platform) for node in topo.nodes.values() if node.kind is NodeKind.EMULATED
+    )
+    assert platforms == [
+        "alcatel_aos",
+        "aruba_aoscx",
+        "cisco_asa",
+        "cisco_nxos",
+        "fortinet",
+        "juniper_junos",
+        "paloalto_panos",
+    ]
+
+
+def test_an_emulated_node_maps_every_kernel_interface_it_names_to_a_link() -> None:
+    topo = load_topology()
+    for name, node in topo.nodes.items():
+        if node.kind is NodeKind.EMULATED:
+            assert set(node.interfaces) == {p.ifname for p in topo.ports(name)}, name
+
+
+def test_an_emulated_node_without_a_platform_is_refused() -> None:
+    with pytest.raises(ValidationError, match="names its platform"):
+        topology(lambda d: d["nodes"]["h3-fw"].pop("platform"))
+
+
+def test_an_emulated_platform_without_a_profile_is_refused_naming_the_known_ones() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["nodes"]["h3-fw"]["platform"] = "checkpoint"
+
+    with pytest.raises(
+        ValidationError,
+        match=r"no emulator profile for platform 'checkpoint'.*"
+        r"fortinet",
+    ):
+        topology(change)
+
+
+def test_an_interface_mapping_for_a_port_on_no_link_is_refused() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["nodes"]["h3-fw"]["interfaces"]["dmz0"] = "port3"
+
+    with pytest.raises(ValidationError, match=r"h3-fw: interfaces \['dmz0'\] are on no link"):
+        topology(change)
+
+
+def test_nft_blocking_drops_both_directions_of_each_interface_before_the_lab_filter() -> None:
+    text = nft_blocking(["out0", "in0"])
+
+    assert 'iifname "in0" drop' in text and 'oifname "in0" drop' in text
+    assert 'iifname "out0" drop' in text and 'oifname "out0" drop' in text
+    assert "hook forward priority -50" in text  # before the lab's own filter (0)
+    # Replaces the table whole, existing or not, in one transaction.
+    assert text.startswith("add table inet emulated\ndelete table inet emulated\n")
+
+
+def test_nft_blocking_nothing_leaves_an_empty_chain() -> None:
+    text = nft_blocking([])
+
+    assert "drop" not in text
+    assert "policy accept" in text

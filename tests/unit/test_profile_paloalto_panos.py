@@ -1,0 +1,288 @@
+"""The PAN-OS emulator profile behind netmiko's own, unchanged `paloalto_panos` driver (login,
+reads, the candidate configuration, commit, errors), its data plane (first match, permits
+included), and the real isolement command line cutting and restoring an emulated firewall.
+
+netmiko's PAN-OS driver reads for two seconds of silence to tell configuration mode from
+operational mode, four times per configuration session: the tests keep such sessions few.
+Everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paramiko
+import pytest
+import yaml
+from isolement.lab.emulator import (
+    DeviceSpec,
+    Emulator,
+    InterfaceSpec,
+    generate_key,
+    generate_login_key,
+    inventory_for,
+)
+from isolement.lab.profiles.paloalto_panos import PanosDevice
+from netmiko import ConnectHandler
+from ntc_templates.parse import parse_output
+
+from isolement.cli import main
+from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
+
+NAME = "h4-fw"
+VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
+# The lab's h4-fw: the ISP on ethernet1/1 (untrust), the site on ethernet1/2 (trust), traffic
+# from the site to the internet allowed; a DMZ port shut.
+H4_FW = DeviceSpec(
+    NAME,
+    [
+        InterfaceSpec("ethernet1/1", address="198.18.40.1/30"),
+        InterfaceSpec("ethernet1/2", address="198.18.41.1/24"),
+        InterfaceSpec("ethernet1/3", shutdown=True),
+    ],
+    platform="paloalto_panos",
+    options={
+        "zones": {"ethernet1/1": "untrust", "ethernet1/2": "trust", "ethernet1/3": "dmz"},
+        "permits": [["ethernet1/2", "ethernet1/1"]],
+        "commit_seconds": 0.3,
+    },
+)
+
+
+@pytest.fixture(autouse=True)
+def sigpipe_ignored() -> Iterator[None]:
+    """See tests/unit/test_emulator.py: `isolement.cli.main()` sets SIGPIPE to SIG_DFL."""
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+@pytest.fixture(scope="module")
+def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
+    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    return path, generate_login_key(path)
+
+
+@pytest.fixture
+def emu(login_key: tuple[Path, paramiko.PKey]) -> Iterator[Emulator]:
+    with Emulator([H4_FW], login_key[1], username="isolement") as emulator:
+        yield emulator
+
+
+def firewall(emu: Emulator) -> PanosDevice:
+    device = emu.device(NAME)
+    assert isinstance(device, PanosDevice)
+    return device
+
+
+def running_rules(device: PanosDevice) -> list[str]:
+    """The names of the security rules in effect, in order."""
+    rules = device.extra_state()["security_rules"]
+    assert isinstance(rules, list)
+    return [str(rule["name"]) for rule in rules]
+
+
+def netmiko(emu: Emulator, login_key: tuple[Path, paramiko.PKey]) -> Any:
+    return ConnectHandler(
+        device_type="paloalto_panos",
+        host="127.0.0.1",
+        port=emu.ports[NAME],
+        username="isolement",
+        use_keys=True,
+        key_file=str(login_key[0]),
+        allow_agent=False,
+        ssh_strict=False,
+        fast_cli=True,
+    )
+
+
+# --- netmiko's own driver ------------------------------------------------------------------------
+
+
+def test_netmiko_logs_in_and_reads_in_the_recorded_layouts(
+    emu: Emulator, login_key: tuple[Path, paramiko.PKey]
+) -> None:
+    connection = netmiko(emu, login_key)
+    try:
+        assert connection.base_prompt == f"admin@{NAME}"
+        assert connection.find_prompt() == f"admin@{NAME}>"
+        info = parse_output(
+            "paloalto_panos", "show system info", connection.send_command("show system info")
+        )
+        assert info[0]["hostname"] == NAME
+        state = PaloAltoPanosDriver.parse_state(
+            connection.send_command("show interface all"),
+            connection.send_command("show running security-policy"),
+        )
+        assert state.interfaces == {"ethernet1/1": True, "ethernet1/2": True, "ethernet1/3": False}
+        assert state.contexts["ethernet1/1"] == "untrust"
+        policy = parse_output(
+            "paloalto_panos",
+            "show running security-policy",
+            connection.send_command("show running security-policy"),
+        )
+        assert [(r["from"], r["to"], r["action"]) for r in policy] == [
+            ("trust", "untrust", "allow"),
+            ("any", "any", "allow"),
+            ("any", "any", "deny"),
+        ]
+        assert connection.send_command("check pending-changes") == "no"
+        assert connection.send_command("bogus") == "Unknown command: bogus"
+        assert connection.send_command("show bogus") == "Invalid syntax."
+        assert "<config " in connection.send_command("show config running")
+    finally:
+        connection.disconnect()
+
+
+def test_netmiko_changes_the_candidate_and_only_its_commit_puts_it_in_effect(
+    emu: Emulator, login_key: tuple[Path, paramiko.PKey]
+) -> None:
+    device = firewall(emu)
+    connection = netmiko(emu, login_key)
+    try:
+        refused = connection.send_config_set(
+            [
+                "set rulebase security rules cut-in from untrust to any action deny",
+                "set rulebase security rules cut-out from any to untrust action deny",
+                "move rulebase security rules cut-in top",
+                "move rulebase security rules cut-out top",
+                "set rulebase security rules bad from nosuch to any action deny",
+                "commit",
+                "set rulebase security rules cut-in action maybe",
+                "move rulebase security rules nosuch top",
+                "frobnicate",
+                "check pending-changes",
+                "delete rulebase security rules bad",
+            ],
+            exit_config_mode=False,
+        )
+        # The candidate is not in effect; a commit naming an unknown zone is refused whole.
+        assert device.blocked_interfaces() == frozenset()
+        assert running_rules(device) == ["trust-to-untrust"]
+        assert "Validation Error:" in refused
+        assert "rules -> bad -> from 'nosuch' is not a valid reference" in refused
+        assert "Commit failed" in refused
+        assert refused.count("Invalid syntax.") == 2
+        assert "Unknown command: frobnicate" in refused
+        assert "\nyes\n" in refused
+
+        committed = connection.commit()  # netmiko's own: waits for 100%, then checks the marker
+
+        assert "Configuration committed successfully" in committed
+        assert device.blocked_interfaces() == frozenset({"ethernet1/1"})
+        assert device.extra_state()["pending_changes"] is False
+    finally:
+        connection.disconnect()
+
+
+# --- the data plane ------------------------------------------------------------------------------
+
+
+def run_commit(device: PanosDevice, *rules: list[str]) -> list[str]:
+    for words in rules:
+        assert device.set_rule(words[0], words[1:]) == []
+    return device.commit()
+
+
+def test_a_deny_after_the_permit_blocks_nothing_and_only_both_directions_block() -> None:
+    device = PanosDevice(H4_FW, generate_key())
+
+    # Appended below the permit trust -> untrust: the permit still matches first.
+    run_commit(
+        device,
+        ["late-in", "from", "untrust", "to", "any", "action", "deny"],
+        ["late-out", "from", "any", "to", "untrust", "action", "deny"],
+    )
+    assert device.blocked_interfaces() == frozenset()
+
+    # One direction only, first: traffic from the site still goes out.
+    assert device.move_rule("late-in", ["top"]) == []
+    device.commit()
+    assert device.blocked_interfaces() == frozenset()
+
+    assert device.move_rule("late-out", ["top"]) == []
+    assert device.pending()
+    assert "Configuration committed successfully" in device.commit()
+    assert device.blocked_interfaces() == frozenset({"ethernet1/1"})  # never the trust side
+    assert device.commit() == ["There are no changes to commit."]
+
+
+@pytest.mark.parametrize(
+    "name", ["GigabitEthernet0/1", "eth0", "ethernet1", "ha1-a", "ethernet1/1/1", "mgmt"]
+)
+def test_names_pan_os_never_gives_a_layer_3_interface_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="not a PAN-OS"):
+        PanosDevice.check_interface_name(name)
+
+
+# --- the real command line -----------------------------------------------------------------------
+
+
+def test_the_isolement_cli_cuts_and_restores_the_firewall(
+    emu: Emulator,
+    login_key: tuple[Path, paramiko.PKey],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    emu.write_known_hosts(tmp_path / "known_hosts")
+    links = {
+        "inet-h4": {"kind": "internet", "endpoints": [{"device": NAME, "interface": "ethernet1/1"}]}
+    }
+    inventory = inventory_for(
+        "panos-cli",
+        emu.ports,
+        username="isolement",
+        key_file=str(login_key[0]),
+        links=links,
+        platforms={NAME: "paloalto_panos"},
+    )
+    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    playbook = tmp_path / "cut-internet.yaml"
+    playbook.write_text(
+        yaml.safe_dump({"name": "cut-internet", "cut": [{"select": {"kind": "internet"}}]})
+    )
+    base = ["--inventory", str(tmp_path / "inventory.yaml"), "--journal", str(tmp_path / "j.jsonl")]
+    device = firewall(emu)
+    before = device.state()
+    config_before = device.show_config_running()
+
+    assert main([*base, "cut", str(playbook), "--reason", "drill", "--yes"]) == 0, (
+        capsys.readouterr()
+    )
+    assert device.blocked_interfaces() == frozenset({"ethernet1/1"})
+    assert device.admin_up() == {"ethernet1/1": True, "ethernet1/2": True, "ethernet1/3": False}
+    assert running_rules(device) == [
+        "isolement-ethernet1_1-inet-h4-out",
+        "isolement-ethernet1_1-inet-h4-in",
+        "trust-to-untrust",
+    ]
+    assert device.state()["pending_changes"] is False
+    typed = len(device.history)
+
+    # Run again: read, nothing to do, nothing sent.
+    assert main([*base, "cut", str(playbook), "--reason", "drill", "--yes"]) == 0, (
+        capsys.readouterr()
+    )
+    assert [h.line for h in device.history[typed:] if "#" in h.prompt] == []
+
+    restore = ["restore", str(playbook), "--all", "--approved-by", "pytest", "--reason", "drill"]
+    assert main([*base, *restore, "--yes"]) == 0, capsys.readouterr()
+    report = capsys.readouterr().out
+    assert "configuration identical to before the cut" in report, report
+    assert device.state() == before
+    assert device.blocked_interfaces() == frozenset()
+    # The same configuration, but for who changed it and when (PAN-OS stamps changed nodes).
+    after = device.show_config_running()
+    assert after != config_before
+    assert [VOLATILE.sub("", line) for line in after] == config_before
