@@ -3,10 +3,11 @@ check that every probe that passed before the cut passes again. Prints the timin
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from isolement import containment, paths, reconnection, render, verify
-from isolement.inventory import load_inventory
+from isolement.inventory import Probe, load_inventory
 from isolement.journal import default_journal_path
 from isolement.planner import resolve_parameters
 from isolement.playbook import load_playbook
@@ -16,6 +17,8 @@ from isolement.runtime import Runtime
 from .stand import Manifest, down, up
 
 OPERATOR = "drill"
+# Seconds a probe that passed before the cut is given to pass again after the restore.
+RECONVERGENCE_S = 10.0
 
 
 @dataclass
@@ -76,16 +79,26 @@ def _rehearse(rt: Runtime, name: str) -> DrillResult:
         rt, playbook, params, reason="lab drill: restore", operator=OPERATOR, approved_by=OPERATOR
     )
     print(render.run_text(restored))
-    passing_after = {
-        o.probe.name for o in run_probes(inventory.probes) if o.result is ProbeResult.PASSES
-    }
-    missing = passing_before - passing_after
+    missing = _back_after_restore(inventory.probes, passing_before)
     if missing:
         print(f"NOT BACK after restore: {', '.join(sorted(missing))}")
     stages = f"{opened}/{len(playbook.stages)}" if playbook.stages else "-"
     return DrillResult(
         name, cut.duration_s, cut.outcome, check.contained, restored.outcome, not missing, stages
     )
+
+
+def _back_after_restore(probes: list[Probe], passing_before: set[str]) -> set[str]:
+    """The probes that passed before the cut and still fail after the restore. Routers put
+    their static routes back a moment after an interface comes up, so a failing probe is given
+    a few seconds before it is called missing."""
+    deadline = time.monotonic() + RECONVERGENCE_S
+    while True:
+        passing = {o.probe.name for o in run_probes(probes) if o.result is ProbeResult.PASSES}
+        missing = passing_before - passing
+        if not missing or time.monotonic() >= deadline:
+            return missing
+        time.sleep(1.0)
 
 
 def drill(playbooks: list[str], keep: bool = False) -> int:

@@ -81,7 +81,6 @@ class NamespaceDataPlane:
         partial.write_text(json.dumps(state, indent=1, sort_keys=True))
         os.replace(partial, self._state_file)
 
-
     def _reinstall_routes(self) -> None:
         """The kernel deletes the static routes through a link set down; a router puts them
         back when the interface comes up again, and so does the emulated one. A route whose

@@ -44,8 +44,9 @@ def test_lab_down_removes_exactly_what_lab_up_created() -> None:
         )
         assert status.returncode == 0 and "DEAD" not in status.stdout
         manifest = json.loads((LAB_DIR / "manifest.json").read_text())
-        # zebra + staticd per router, sshd per managed device, the internet host's web server
-        assert len(manifest["processes"]) == 13
+        # zebra + staticd per FRR router, sshd per FRR router and nftables firewall, one
+        # emulator per vendor device, the internet host's web server
+        assert len(manifest["processes"]) == 2 * 3 + 6 + 7 + 1
         assert status.stdout.count("running") == len(manifest["processes"])
     finally:
         down = subprocess.run(

@@ -56,7 +56,8 @@ def test_snapshot_before_the_cut_is_referenced_and_restore_matches_it(cli, state
         "restore", "cut-intersite", "--all", "--approved-by", "cell", "--reason", "r", "--yes"
     )
     assert done.returncode == 0
-    assert done.stdout.count("configuration identical to before the cut") == 2  # dc-rtr, h1-rtr
+    # dc-rtr, h1-rtr, and the emulated dc-core, h3-sw, h4-sw, h5-sw
+    assert done.stdout.count("configuration identical to before the cut") == 6
 
 
 def test_hand_change_since_the_cut_is_reported_as_drift_and_left_alone(cli) -> None:
@@ -78,7 +79,9 @@ def test_verification_results_are_journaled(cli, state_dir) -> None:
     assert cli("verify", "cut-internet").returncode == 0
     result = [r for r in journal_records(state_dir) if r["event"] == "verify.result"][-1]
     assert result["contained"] is True
-    assert result["links"] == {"inet-dc": "cut", "inet-h1": "cut", "inet-h2": "cut"}
+    assert result["links"] == {
+        f"inet-{site}": "cut" for site in ("dc", "h1", "h2", "h3", "h4", "h5")
+    }
     assert result["probes"]["h1-to-internet"] == {"result": "blocked", "expected": "blocked"}
 
 

@@ -44,6 +44,12 @@ def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, sta
     assert ping("dc", HOSTS["h2"]) and ping("h1", HOSTS["h2"])
     assert not ping("dc", INTERNET_HOST) and not ping("h2", INTERNET_HOST)
 
+    # Hospitals 3 to 5: NX-OS at the datacentre, AOS-CX, OmniSwitch and Junos at the sites.
+    assert not ping("dc", HOSTS["h3"])
+    assert cli("restore", "cut-all", "--stage", "clinical-h3-h5", *APPROVAL).returncode == 0
+    assert all(ping("dc", HOSTS[site]) for site in ("h3", "h4", "h5"))
+    assert not any(ping(site, INTERNET_HOST) for site in ("h3", "h4", "h5"))
+
     # The bubble: one flow between hospital 1 and the internet host passes, another does not.
     assert cli("restore", "cut-all", "--stage", "health-portal", *APPROVAL).returncode == 0
     assert web("h1")
@@ -57,6 +63,7 @@ def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, sta
     assert [r["stage"] for r in opened] == [
         "clinical-h1",
         "clinical-h2",
+        "clinical-h3-h5",
         "health-portal",
         "internet",
     ]
@@ -66,7 +73,7 @@ def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, sta
         and r["verified"] is True
         for r in opened
     )
-    assert opened[2]["checks"] == {"h1-web": "passes", "h1-to-internet": "blocked"}
+    assert opened[3]["checks"] == {"h1-web": "passes", "h1-to-internet": "blocked"}
 
 
 def test_opening_a_stage_out_of_order_is_refused_naming_it(cli, state_dir) -> None:
