@@ -82,6 +82,14 @@ def ping(site: str, address: str, host: str = "host") -> bool:
     return done.returncode == 0
 
 
+def pings(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """Many `ping`s at once: (site, address) -> answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return dict(zip(pairs, pool.map(lambda pair: ping(*pair), pairs), strict=True))
+
+
 def vtysh(router: str, *commands: str) -> str:
     """Run vtysh commands on a lab router directly (not through isolement)."""
     args = [arg for command in commands for arg in ("-c", command)]

@@ -11,6 +11,7 @@ from labtools import (
     device_configs,
     journal_records,
     ping,
+    pings,
     running_config,
     vtysh_config,
 )
@@ -61,11 +62,8 @@ def test_second_cut_sends_no_configuration(cli, state_dir: Path) -> None:
 
 
 def test_restore_all_puts_back_exact_config_and_every_probe(cli, lab) -> None:
-    probes_before = {
-        (a, b): ping(a, addr)
-        for a in HOSTS
-        for b, addr in [*HOSTS.items(), ("internet", INTERNET_HOST)]
-    }
+    paths = [(a, addr) for a in HOSTS for addr in [*HOSTS.values(), INTERNET_HOST]]
+    probes_before = pings(paths)
     assert "interface wan-h1\n shutdown" in lab["h2-rtr"]  # the port shut before any cut
     # Internet first: once the WAN is cut, h2's in-band devices cannot be reached any more.
     for playbook in ("cut-internet", "cut-intersite"):
@@ -85,8 +83,7 @@ def test_restore_all_puts_back_exact_config_and_every_probe(cli, lab) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
     assert device_configs() == lab
     assert "interface wan-h1\n shutdown" in running_config("h2-rtr"), "pre-shut port reopened"
-    probes_after = {key: ping(key[0], HOSTS.get(key[1], INTERNET_HOST)) for key in probes_before}
-    assert probes_after == probes_before
+    assert pings(paths) == probes_before
 
 
 def test_isolate_site_cuts_one_site_and_leaves_the_others_talking(cli) -> None:
