@@ -77,6 +77,9 @@ class Stage(Strict):
     open: Selector | None = None  # whole links reopened
     allow: list[Bubble] = []  # or only some flows through a cut
     checks: StageChecks = StageChecks()
+    # How long the reopened paths are given to come back (routes reinstalled, adjacencies up)
+    # before a check that still fails closes the stage again. Checked every second meanwhile.
+    settle_s: Annotated[float, Field(ge=0, le=600)] = 10
     # Keep checking this long before the stage is reported open (a watch for relapse).
     hold_s: Annotated[float, Field(ge=0, le=3600)] = 0
     check_every_s: Annotated[float, Field(gt=0, le=600)] = 5

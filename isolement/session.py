@@ -37,6 +37,7 @@ from paramiko.hostkeys import HostKeys, InvalidHostKey
 from paramiko.ssh_exception import BadHostKeyException, SSHException
 
 from isolement.drivers import Driver
+from isolement.drivers.base import COMMIT_TIMEOUT_S
 from isolement.errors import DeviceError
 from isolement.inventory import Inventory
 
@@ -194,9 +195,15 @@ class NetmikoSession:
             return False
 
     def send_command(
-        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+        self,
+        command: str,
+        *,
+        verify_echo: bool = True,
+        expect: str | None = None,
+        timeout: float | None = None,
     ) -> str:
-        options: dict[str, Any] = {"read_timeout": self._timeout, "cmd_verify": verify_echo}
+        wait = max(self._timeout, timeout or 0.0)
+        options: dict[str, Any] = {"read_timeout": wait, "cmd_verify": verify_echo}
         if expect is not None:
             options["expect_string"] = expect
         with self._talking():
@@ -207,7 +214,7 @@ class NetmikoSession:
             return str(self._connection.send_config_set(list(commands), read_timeout=self._timeout))
 
     def commit(self, *, confirm_minutes: int | None = None) -> str:
-        options: dict[str, Any] = {"read_timeout": self._timeout}
+        options: dict[str, Any] = {"read_timeout": max(self._timeout, COMMIT_TIMEOUT_S)}
         if confirm_minutes is not None:
             options.update(confirm=True, confirm_delay=confirm_minutes)
         with self._talking():

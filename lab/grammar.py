@@ -66,10 +66,17 @@ class Messages:
     incomplete: str = INCOMPLETE
     ambiguous: str = '% Ambiguous command:  "{typed}"'
     caret: bool = True  # print a caret line under the offending word
+    blank: bool = True  # a blank line after an invalid or incomplete command, before the prompt
 
-    def invalid_at(self, prompt: str, pos: int) -> CliError:
-        lines = [" " * (len(prompt) + pos) + "^"] if self.caret else []
-        return CliError([*lines, self.invalid, ""])
+    def refusal(self, *lines: str) -> CliError:
+        """A refusal printing `lines`, then the blank line if this CLI prints one."""
+        return CliError([*lines, ""] if self.blank else list(lines))
+
+    def invalid_at(self, prompt: str, pos: int, line: str = "") -> CliError:
+        """The refusal of the word at `pos` in `line` (the whole line typed, for a CLI that
+        names the word it refuses), typed after `prompt`."""
+        caret = [" " * (len(prompt) + pos) + "^"] if self.caret else []
+        return self.refusal(*caret, self.invalid)
 
 
 IOS = Messages()
@@ -117,9 +124,9 @@ def parse(
             for command in alive:
                 if index < len(command.words) and command.words[index] in _REST:
                     return command, [*args[id(command)], Arg(line[pos:].rstrip(), pos)]
-            raise messages.invalid_at(prompt, pos)
+            raise messages.invalid_at(prompt, pos, line)
         alive = matched
     complete = [c for c in alive if len(c.words) == len(tokens)]
     if not complete:
-        raise CliError([messages.incomplete, ""])
+        raise messages.refusal(messages.incomplete)
     return complete[0], args[id(complete[0])]

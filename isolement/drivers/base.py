@@ -22,17 +22,24 @@ class Session(Protocol):
     """One open CLI session on one device."""
 
     def send_command(
-        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+        self,
+        command: str,
+        *,
+        verify_echo: bool = True,
+        expect: str | None = None,
+        timeout: float | None = None,
     ) -> str:
         """Run one command; the answer ends at the prompt, or at the regular expression
-        `expect` (a prompt that changes with the command: entering configuration mode)."""
+        `expect` (a prompt that changes with the command: entering configuration mode).
+        `timeout` waits longer than the session's own for a command known to be slow."""
         ...
 
     def send_config(self, commands: Sequence[str]) -> str: ...
 
     def commit(self, *, confirm_minutes: int | None = None) -> str:
         """Commit the candidate configuration (platforms that have one); with `confirm_minutes`,
-        a commit the device rolls back unless confirmed by a second commit in time (Junos)."""
+        a commit the device rolls back unless confirmed by a second commit in time (Junos).
+        Waited for up to COMMIT_TIMEOUT_S at least: commits are slow on large devices."""
         ...
 
     def prompt(self) -> str: ...
@@ -78,6 +85,12 @@ class AllowTarget:
         check_name(self.link)
         check_name(self.interface)
         check_name(self.stage)
+
+
+# Seconds a commit is waited for, at least. A PAN-OS commit takes 30 s to several minutes on a
+# real firewall, a Junos one tens of seconds: reported as "no answer" sooner, a commit that
+# completes on the device would be told to the operator as failed.
+COMMIT_TIMEOUT_S = 300.0
 
 
 class Driver:

@@ -46,7 +46,7 @@ import re
 from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import COMMIT_TIMEOUT_S, CutTarget, Driver, Session
 from isolement.errors import DeviceError, IsolementError, PlanRefused, UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
 
@@ -217,7 +217,11 @@ class PaloAltoPanosDriver(Driver):
                 output.append(session.send_command(line, expect=configuring))
                 self._check(device, output[-1])
             if commit:
-                output.append(session.send_command(self.commit_command, expect=configuring))
+                output.append(
+                    session.send_command(
+                        self.commit_command, expect=configuring, timeout=COMMIT_TIMEOUT_S
+                    )
+                )
                 self._check(device, output[-1])
                 if _COMMITTED not in output[-1].lower():
                     raise DeviceError(device, f"commit not confirmed: {output[-1][-200:]!r}")

@@ -26,12 +26,19 @@ Not emulated: logical interfaces (`interface vlan|lag|loopback N`), ranges (`int
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 
-from ..emulator import DeviceSpec, EmulatedDevice, Interface, InterfaceSpec
-from ..grammar import NUM, TEXT, Arg, CliError, Command, Messages, commands, parse
+from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..grammar import NUM, TEXT, Arg, CliError, Messages, commands
+from .ios_like import (
+    CONFIG_COMMANDS,
+    INTERFACE_COMMANDS,
+    IosLikeCli,
+    IosLikeDevice,
+    Mode,
+    do_commands_of,
+)
 
 # member/slot/port, and a split port's lane (`1/1/49:2`).
 _PORT = re.compile(r"\d{1,2}/\d{1,2}/\d{1,3}(?::\d)?")
@@ -42,28 +49,20 @@ VERSION = "GL.10.13.1000"  # GL: the 8325 family
 class _Messages(Messages):
     """AOS-CX's refusals: the refused word after `Invalid input: `, no caret, no blank line."""
 
-    line: str = ""
-
-    def invalid_at(self, prompt: str, pos: int) -> CliError:
-        word = self.line[pos:].split(maxsplit=1)
+    def invalid_at(self, prompt: str, pos: int, line: str = "") -> CliError:
+        word = line[pos:].split(maxsplit=1)
         return CliError([f"Invalid input: {word[0] if word else ''}"])
 
 
-_INCOMPLETE = "% Command incomplete."
-_AMBIGUOUS = "% Ambiguous command."
+AOSCX = _Messages(
+    incomplete="% Command incomplete.", ambiguous="% Ambiguous command.", caret=False, blank=False
+)
 
 
-def _messages(line: str) -> _Messages:
-    return _Messages(incomplete=_INCOMPLETE, ambiguous=_AMBIGUOUS, caret=False, line=line)
-
-
-class AoscxDevice(EmulatedDevice):
+class AoscxDevice(IosLikeDevice):
     platform = "aruba_aoscx"
-
-    @classmethod
-    def check_interface_name(cls, name: str) -> None:
-        if not _PORT.fullmatch(name):
-            raise ValueError(f"{name!r} is not an AOS-CX port name (member/slot/port: 1/1/1)")
+    interface_name = _PORT
+    interface_name_rule = "an AOS-CX port name (member/slot/port: 1/1/1)"
 
     @classmethod
     def sample(cls, name: str) -> DeviceSpec:
@@ -121,10 +120,11 @@ class AoscxDevice(EmulatedDevice):
                     body += [f"interface {i.name}", *(f"    {s}" for s in settings)]
         return [*body, "!", "!", "!", "!", "!", "https-server vrf mgmt"]
 
-    def _port(self, typed: str) -> str | None:
+    def resolve(self, typed: str, *, create: bool = False) -> tuple[str | None, int]:
+        """A port by its full name only (`1/1/3`); AOS-CX creates none here."""
         name = typed.strip()
         with self._lock:
-            return name if name in self._interfaces else None
+            return (name if name in self._interfaces else None), 0
 
 
 def _mac(n: int) -> str:
@@ -198,151 +198,30 @@ def _interface_details(i: Interface, mac: str) -> list[str]:
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-class Mode(Enum):
-    OPERATOR = "operator"
-    MANAGER = "manager"
-    CONFIG = "config"
-    CONFIG_IF = "config-if"
+class AoscxCli(IosLikeCli[AoscxDevice]):
+    """AOS-CX's contexts are the shared modes: the operator's is `Mode.USER`, the manager's
+    `Mode.EXEC`. Its prompts end with a space; a change prints nothing, not even a banner."""
 
-
-Handler = Callable[["AoscxCli", list[Arg]], list[str]]
-
-
-class AoscxCli:
-    """The command interpreter of one session: its context, and what each line does to the
-    device. No I/O here: `execute` takes a line and returns what AOS-CX prints for it."""
-
-    def __init__(self, device: AoscxDevice):
-        self.device = device
-        self.mode = Mode.MANAGER
-        self.interface: str | None = None
-        self.closed = False
-        self._line = ""
-
-    def prompt(self) -> str:
-        name = self.device.name
-        return {
-            Mode.OPERATOR: f"{name}> ",
-            Mode.MANAGER: f"{name}# ",
-            Mode.CONFIG: f"{name}(config)# ",
-            Mode.CONFIG_IF: f"{name}(config-if)# ",
-        }[self.mode]
-
-    @property
-    def configuring(self) -> bool:
-        return self.mode in (Mode.CONFIG, Mode.CONFIG_IF)
-
-    def invalid(self, line: str) -> list[str]:
-        return _messages(line).invalid_at(self.prompt(), len(line) - len(line.lstrip())).lines
-
-    def execute(self, line: str) -> list[str]:
-        if not line.strip():
-            return []
-        self._line = line
-        if self.configuring and line.lstrip().startswith("!"):
-            return []  # a comment in a configuration context
-        try:
-            return self._run(line, _COMMANDS[self.mode])
-        except CliError as error:
-            # The grammar ends some refusals with a blank line, as IOS does; AOS-CX does not.
-            return [text for text in error.lines if text]
-
-    def ctrl_z(self) -> None:
-        if self.configuring:
-            self._end([])
-
-    def _run(self, line: str, table: Sequence[Command[AoscxCli]], offset: int = 0) -> list[str]:
-        parsed = parse(self.prompt(), line, table, offset, _messages(line))
-        if parsed is None:
-            return []
-        command, args = parsed
-        return command.run(self, args)
-
-    # Handlers: each returns the lines printed.
-
-    def _nothing(self, args: list[Arg]) -> list[str]:
-        return []
-
-    def _close(self, args: list[Arg]) -> list[str]:
-        self.closed = True
-        return []
-
-    def _enable(self, args: list[Arg]) -> list[str]:
-        self.mode = Mode.MANAGER
-        return []
-
-    def _disable(self, args: list[Arg]) -> list[str]:
-        self.mode = Mode.OPERATOR
-        return []
-
-    def _configure(self, args: list[Arg]) -> list[str]:
-        self.mode = Mode.CONFIG
-        return []
-
-    def _port(self, arg: Arg) -> str:
-        name = self.device._port(arg.text)
-        if name is None:
-            raise _messages(self._line).invalid_at(self.prompt(), arg.pos)
-        return name
+    messages = AOSCX
+    prompt_space = " "
+    description_length = 64
 
     def _show_interface(self, args: list[Arg]) -> list[str]:
-        return self.device.show_interface(self._port(args[0]) if args else None)
-
-    def _show_running(self, args: list[Arg]) -> list[str]:
-        return self.device.running_config()
-
-    def _do(self, args: list[Arg]) -> list[str]:
-        return self._run(self._line, _DO_COMMANDS, args[0].pos)
-
-    def _enter_interface(self, args: list[Arg]) -> list[str]:
-        self.interface = self._port(args[0])
-        self.mode = Mode.CONFIG_IF
-        return []
-
-    def _exit_config(self, args: list[Arg]) -> list[str]:
-        if self.mode is Mode.CONFIG_IF:
-            self.mode, self.interface = Mode.CONFIG, None
-        else:
-            self.mode = Mode.MANAGER
-        return []
-
-    def _end(self, args: list[Arg]) -> list[str]:
-        self.mode, self.interface = Mode.MANAGER, None
-        return []
-
-    def _current(self) -> str:
-        assert self.interface is not None
-        return self.interface
-
-    def _shutdown(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=True)
-        return []
-
-    def _no_shutdown(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=False)
-        return []
-
-    def _description(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), description=args[0].text[:64])
-        return []
-
-    def _no_description(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), description="")
-        return []
+        return self.device.show_interface(self._interface(args[0], create=False) if args else None)
 
 
-_SHOW: dict[str, Handler] = {
+_SHOW = {
     "show interface": AoscxCli._show_interface,
     f"show interface {TEXT}": AoscxCli._show_interface,
 }
-_OPERATOR_COMMANDS: dict[str, Handler] = {
+_OPERATOR_COMMANDS = {
     **_SHOW,
     "enable": AoscxCli._enable,
     "exit": AoscxCli._close,
     "no page": AoscxCli._nothing,
     "page": AoscxCli._nothing,
 }
-_MANAGER_COMMANDS: dict[str, Handler] = {
+_MANAGER_COMMANDS = {
     **_OPERATOR_COMMANDS,
     "show running-config": AoscxCli._show_running,
     f"terminal width {NUM}": AoscxCli._nothing,
@@ -350,26 +229,11 @@ _MANAGER_COMMANDS: dict[str, Handler] = {
     "configure": AoscxCli._configure,
     "configure terminal": AoscxCli._configure,
 }
-_CONFIG_COMMANDS: dict[str, Handler] = {
-    f"interface {TEXT}": AoscxCli._enter_interface,
-    "exit": AoscxCli._exit_config,
-    "end": AoscxCli._end,
-    f"do {TEXT}": AoscxCli._do,
-}
-_CONFIG_IF_COMMANDS: dict[str, Handler] = {
-    **_CONFIG_COMMANDS,
-    "shutdown": AoscxCli._shutdown,
-    "no shutdown": AoscxCli._no_shutdown,
-    f"description {TEXT}": AoscxCli._description,
-    "no description": AoscxCli._no_description,
+AoscxCli.commands = {
+    Mode.USER: commands(_OPERATOR_COMMANDS),
+    Mode.EXEC: commands(_MANAGER_COMMANDS),
+    Mode.CONFIG: commands(CONFIG_COMMANDS),
+    Mode.CONFIG_IF: commands({**CONFIG_COMMANDS, **INTERFACE_COMMANDS}),
 }
 # What `do` runs from a configuration context: the manager's commands that keep the context.
-_DO_COMMANDS = commands(
-    {words: run for words, run in _MANAGER_COMMANDS.items() if words.startswith("show")}
-)
-_COMMANDS: dict[Mode, tuple[Command[AoscxCli], ...]] = {
-    Mode.OPERATOR: commands(_OPERATOR_COMMANDS),
-    Mode.MANAGER: commands(_MANAGER_COMMANDS),
-    Mode.CONFIG: commands(_CONFIG_COMMANDS),
-    Mode.CONFIG_IF: commands(_CONFIG_IF_COMMANDS),
-}
+AoscxCli.do_commands = do_commands_of(_MANAGER_COMMANDS, "show")

@@ -37,19 +37,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from typing import Any
 
 import paramiko
 
-from ..emulator import DeviceSpec, EmulatedDevice, Interface, InterfaceSpec
-from ..grammar import IF, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands, parse
+from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..grammar import IF, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands
+from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface
 
 INVALID = "ERROR: % Invalid input detected at '^' marker."
+# The ASA prints its refusal and then the prompt, with no blank line between (IOS has one).
 ASA = Messages(
     invalid=INVALID,
     incomplete="ERROR: % Incomplete command",
     ambiguous='ERROR: % Ambiguous command:  "{typed}"',
+    blank=False,
 )
 DIRECTIONS = ("in", "out")
 ACES = ("extended permit ip any any", "extended deny ip any any")
@@ -80,8 +82,10 @@ def _interface_type(name: str) -> str:
     return match.group(1) if match else name
 
 
-class AsaDevice(EmulatedDevice):
+class AsaDevice(IosLikeDevice):
     platform = "cisco_asa"
+    interface_name = _INTERFACE
+    interface_name_rule = "an ASA interface name (GigabitEthernet0/1)"
 
     def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey) -> None:
         super().__init__(spec, host_key)
@@ -108,11 +112,6 @@ class AsaDevice(EmulatedDevice):
             if ACES[0] not in self._acls.setdefault(acl, []):
                 self._acls[acl].append(ACES[0])
             self._groups[(name, "in")] = acl
-
-    @classmethod
-    def check_interface_name(cls, name: str) -> None:
-        if not _INTERFACE.fullmatch(name):
-            raise ValueError(f"{name!r} is not an ASA interface name (GigabitEthernet0/1)")
 
     @classmethod
     def sample(cls, name: str) -> DeviceSpec:
@@ -312,19 +311,14 @@ class AsaDevice(EmulatedDevice):
         self._policy_changed()
         return True
 
-    def resolve(self, typed: str) -> str | None:
-        """The interface a typed name means (`gi0/1`, `GigabitEthernet 0/1`), or None."""
-        match = _TYPED_INTERFACE.fullmatch(typed)
-        if not match:
-            return None
-        kind, number = match.group(1).lower(), match.group(2)
+    def resolve(self, typed: str, *, create: bool = False) -> tuple[str | None, int]:
+        """An interface the ASA has (`gi0/1`, `GigabitEthernet 0/1`); it creates none, and
+        refuses a name it does not have at its first word."""
         with self._lock:
             types = sorted({_interface_type(n) for n in self._interfaces})
-            exact = [t for t in types if t.lower() == kind]
-            candidates = exact or [t for t in types if t.lower().startswith(kind)]
-            if len(candidates) != 1 or candidates[0] + number not in self._interfaces:
-                return None
-            return candidates[0] + number
+            found = typed_interface(typed, _TYPED_INTERFACE, types)
+            name = found[0] + found[1] if found else None
+            return (name if name in self._interfaces else None), 0
 
 
 def _security(nameif: str) -> int:
@@ -335,63 +329,24 @@ def _security(nameif: str) -> int:
 # --- the CLI -----------------------------------------------------------------------------------
 
 
-class Mode(Enum):
-    EXEC = "exec"
-    CONFIG = "config"
-    CONFIG_IF = "config-if"
+class AsaCli(IosLikeCli[AsaDevice]):
+    """The ASA's prompts end with a space, `:` also starts a comment, exec commands run in
+    configuration mode too, and a global command typed in interface mode leaves it."""
 
+    messages = ASA
+    prompt_space = " "
+    comments = ("!", ":")
 
-Handler = Callable[["AsaCli", list[Arg]], list[str]]
-
-
-@dataclass
-class AsaCli:
-    """One session's command interpreter. No I/O: `execute` returns what the ASA prints."""
-
-    device: AsaDevice
-    mode: Mode = Mode.EXEC
-    interface: str | None = None
-    closed: bool = False
-
-    def prompt(self) -> str:
-        suffix = {Mode.EXEC: "", Mode.CONFIG: "(config)", Mode.CONFIG_IF: "(config-if)"}
-        return f"{self.device.name}{suffix[self.mode]}# "
-
-    @property
-    def configuring(self) -> bool:
-        return self.mode is not Mode.EXEC
-
-    def invalid(self, line: str) -> list[str]:
-        return _lines(ASA.invalid_at(self.prompt(), len(line) - len(line.lstrip())))
-
-    def execute(self, line: str) -> list[str]:
-        if not line.strip():
-            return []
-        if self.configuring and line.lstrip().startswith(("!", ":")):
-            return []  # a comment line in configuration mode
-        prompt = self.prompt()
-        try:
-            parsed = parse(prompt, line, _COMMANDS[self.mode], messages=ASA)
-            if parsed is None:
-                return []
-            command, args = parsed
-            if self.mode is Mode.CONFIG_IF and command.run not in _IF_ONLY:
-                # A global command typed in interface mode applies there and leaves it.
-                self.mode, self.interface = Mode.CONFIG, None
-            return command.run(self, args)
-        except CliError as error:
-            return _lines(error)
-
-    def ctrl_z(self) -> None:
-        self.mode, self.interface = Mode.EXEC, None
+    def _apply(self, command: Command[Any], args: list[Arg]) -> list[str]:
+        if self.mode is Mode.CONFIG_IF and command.run not in _IF_ONLY:
+            # A global command typed in interface mode applies there and leaves it.
+            self.mode, self.interface = Mode.CONFIG, None
+        return command.run(self, args)
 
     def _refuse(self, arg: Arg) -> CliError:
         return ASA.invalid_at(self.prompt(), arg.pos)
 
     # Handlers: each returns the lines printed.
-
-    def _nothing(self, args: list[Arg]) -> list[str]:
-        return []
 
     def _close(self, args: list[Arg]) -> list[str]:
         self.closed = True
@@ -401,55 +356,17 @@ class AsaCli:
         mode = "P_CONF" if self.configuring else "P_PRIV"
         return ["Username : enable_15", "Current privilege level : 15", f"Current Mode/s : {mode}"]
 
-    def _configure(self, args: list[Arg]) -> list[str]:
-        self.mode = Mode.CONFIG
-        return []
-
-    def _end(self, args: list[Arg]) -> list[str]:
-        self.mode, self.interface = Mode.EXEC, None
-        return []
-
-    def _exit(self, args: list[Arg]) -> list[str]:
-        if self.mode is Mode.CONFIG_IF:
-            self.mode, self.interface = Mode.CONFIG, None
-        else:
-            self.mode = Mode.EXEC
-        return []
-
     def _brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_interface_ip_brief()
 
     def _nameif(self, args: list[Arg]) -> list[str]:
         return self.device.show_nameif()
 
-    def _running(self, args: list[Arg]) -> list[str]:
-        return self.device.running_config()
-
     def _running_groups(self, args: list[Arg]) -> list[str]:
         return self.device.access_groups()
 
     def _running_acls(self, args: list[Arg]) -> list[str]:
         return self.device.access_lists()
-
-    def _write(self, args: list[Arg]) -> list[str]:
-        return ["Building configuration...", "[OK]"]
-
-    def _enter_interface(self, args: list[Arg]) -> list[str]:
-        name = self.device.resolve(args[0].text)
-        if name is None:
-            raise self._refuse(args[0])
-        self.mode, self.interface = Mode.CONFIG_IF, name
-        return []
-
-    def _shutdown(self, args: list[Arg]) -> list[str]:
-        assert self.interface is not None
-        self.device._set(self.interface, shutdown=True)
-        return []
-
-    def _no_shutdown(self, args: list[Arg]) -> list[str]:
-        assert self.interface is not None
-        self.device._set(self.interface, shutdown=False)
-        return []
 
     def _remark(self, args: list[Arg]) -> list[str]:
         acl, *line, text = args
@@ -465,6 +382,9 @@ class AsaCli:
     def _clear_acl(self, args: list[Arg]) -> list[str]:
         self.device.clear_acl(args[0].text)
         return []
+
+
+Handler = Callable[[AsaCli, list[Arg]], list[str]]
 
 
 # Handlers made per action or direction.
@@ -505,14 +425,6 @@ def _group(direction: str, *, bind: bool) -> Handler:
     return run
 
 
-def _lines(error: CliError) -> list[str]:
-    # The ASA prints its refusal and then the prompt, with no blank line between (IOS has one).
-    lines = list(error.lines)
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
 def _line(args: Sequence[Arg]) -> int | None:
     return int(args[0].text) if args else None
 
@@ -521,7 +433,7 @@ _SHOW: dict[str, Handler] = {
     "show curpriv": AsaCli._curpriv,
     "show interface ip brief": AsaCli._brief,
     "show nameif": AsaCli._nameif,
-    "show running-config": AsaCli._running,
+    "show running-config": AsaCli._show_running,
     "show running-config access-group": AsaCli._running_groups,
     "show running-config access-list": AsaCli._running_acls,
     f"terminal pager {NUM}": AsaCli._nothing,
@@ -564,7 +476,7 @@ _CONFIG: dict[str, Handler] = {
     f"terminal width {NUM}": AsaCli._nothing,
     f"interface {IF}": AsaCli._enter_interface,
     **_acl_commands(),
-    "exit": AsaCli._exit,
+    "exit": AsaCli._exit_config,
     "end": AsaCli._end,
 }
 _CONFIG_IF: dict[str, Handler] = {
@@ -576,11 +488,11 @@ _CONFIG_IF: dict[str, Handler] = {
 _IF_ONLY: tuple[Handler, ...] = (
     AsaCli._shutdown,
     AsaCli._no_shutdown,
-    AsaCli._exit,
+    AsaCli._exit_config,
     AsaCli._end,
     *_SHOW.values(),
 )
-_COMMANDS: dict[Mode, tuple[Command[AsaCli], ...]] = {
+AsaCli.commands = {
     Mode.EXEC: commands(_EXEC),
     Mode.CONFIG: commands(_CONFIG),
     Mode.CONFIG_IF: commands(_CONFIG_IF),

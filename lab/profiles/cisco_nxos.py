@@ -25,22 +25,33 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Callable, Sequence
-from enum import Enum
+from collections.abc import Sequence
 
 import paramiko
 
-from ..emulator import DeviceSpec, EmulatedDevice, Interface, InterfaceSpec
-from ..grammar import IF, IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands, parse
+from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..grammar import IF, IP, WORD, Arg, Messages, commands
+from .ios_like import (
+    CONFIG_COMMANDS,
+    INTERFACE_COMMANDS,
+    TERMINAL_COMMANDS,
+    IosLikeCli,
+    IosLikeDevice,
+    Mode,
+    do_commands_of,
+    typed_interface,
+)
 
 CONFIG_BANNER = "Enter configuration commands, one per line. End with CNTL/Z."
+# NX-OS's refusals; the prompt follows the message at once, no blank line as IOS prints.
 NXOS = Messages(
     invalid="% Invalid command at '^' marker.",
     incomplete="% Incomplete command at '^' marker.",
     ambiguous="% Ambiguous command at '^' marker.",
+    blank=False,
 )
-BAD_INTERFACE = Messages(invalid="% Invalid interface format at '^' marker.")
-BAD_VALUE = Messages(invalid="% Invalid parameter detected at '^' marker.")
+BAD_INTERFACE = Messages(invalid="% Invalid interface format at '^' marker.", blank=False)
+BAD_VALUE = Messages(invalid="% Invalid parameter detected at '^' marker.", blank=False)
 VERSION = "version 9.3(8) Bios:version  "
 
 # The names this profile gives interfaces, as the configuration and `show interface` spell them.
@@ -50,6 +61,7 @@ _TYPED = re.compile(r"([A-Za-z][A-Za-z-]*?)\s*(\d[\d/]*)")
 _ETHERNET_HEADER = (
     "Ethernet      VLAN    Type Mode   Status  Reason                   Speed     Port"
 )
+_NAME_RULE = "an NX-OS interface name this profile has (Ethernet1/3, loopback0, mgmt0)"
 _TYPES = ("Ethernet", "loopback", "mgmt", "port-channel", "Vlan", "Tunnel")
 
 
@@ -66,20 +78,14 @@ def _stamp(seconds: float) -> str:
     return f"{time.strftime('%a %b', t)} {t.tm_mday:>2} {time.strftime('%H:%M:%S %Y', t)}"
 
 
-class NxosDevice(EmulatedDevice):
+class NxosDevice(IosLikeDevice):
     platform = "cisco_nxos"
+    interface_name = _NAME
+    interface_name_rule = _NAME_RULE
 
     def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
         super().__init__(spec, host_key)
         self._last_change = time.time()  # `!Running configuration last done at:`
-
-    @classmethod
-    def check_interface_name(cls, name: str) -> None:
-        if not _NAME.fullmatch(name):
-            raise ValueError(
-                f"{name!r} is not an NX-OS interface name this profile has "
-                "(Ethernet1/3, loopback0, mgmt0)"
-            )
 
     @classmethod
     def sample(cls, name: str) -> DeviceSpec:
@@ -261,22 +267,18 @@ class NxosDevice(EmulatedDevice):
             body += ["line console", "line vty", "boot nxos bootflash:/nxos.9.3.8.bin", ""]
         return [*header, *body]
 
-    def resolve(self, typed: str, *, create: bool) -> tuple[str | None, int]:
-        """The interface a typed name means, or None and the offset of the caret in `typed`.
-        With `create`, a missing loopback is created (admin up, as NX-OS creates one)."""
-        match = _TYPED.fullmatch(typed)
-        if not match:
+    def resolve(self, typed: str, *, create: bool = False) -> tuple[str | None, int]:
+        """With `create`, a missing loopback is created (admin up, as NX-OS creates one)."""
+        found = typed_interface(typed, _TYPED, _TYPES)
+        if found is None:
             return None, 0
-        kind, number = match.group(1).lower(), match.group(2)
-        candidates = [t for t in _TYPES if t.lower().startswith(kind)]
-        if len(candidates) != 1:
-            return None, 0
-        name = candidates[0] + number
+        kind, number, offset = found
+        name = kind + number
         with self._lock:
             if name in self._interfaces:
                 return name, 0
-            if not (create and candidates[0] == "loopback" and number.isdigit()):
-                return None, match.start(2)
+            if not (create and kind == "loopback" and number.isdigit()):
+                return None, offset
             self._interfaces[name] = Interface(name, False, None, True, "", "unset")
             self._last_change = time.time()
             self._config_changes += 1
@@ -287,86 +289,16 @@ class NxosDevice(EmulatedDevice):
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-class Mode(Enum):
-    EXEC = "exec"
-    CONFIG = "config"
-    CONFIG_IF = "config-if"
+class NxosCli(IosLikeCli[NxosDevice]):
+    """NX-OS's prompts end with a space, a `!` line is a comment in any mode, and refusals
+    print no blank line."""
 
-
-Handler = Callable[["NxosCli", list[Arg]], list[str]]
-
-
-class NxosCli:
-    """The command interpreter of one session: its mode, and what each line does to the device.
-    No I/O here: `execute` takes a line and returns what NX-OS prints for it."""
-
-    def __init__(self, device: NxosDevice):
-        self.device = device
-        self.mode = Mode.EXEC
-        self.interface: str | None = None
-        self.closed = False
-        self._line = ""
-
-    def prompt(self) -> str:
-        name = self.device.name
-        return {
-            Mode.EXEC: f"{name}# ",
-            Mode.CONFIG: f"{name}(config)# ",
-            Mode.CONFIG_IF: f"{name}(config-if)# ",
-        }[self.mode]
-
-    @property
-    def configuring(self) -> bool:
-        return self.mode is not Mode.EXEC
-
-    def invalid(self, line: str) -> list[str]:
-        return _answer(NXOS.invalid_at(self.prompt(), len(line) - len(line.lstrip())))
-
-    def execute(self, line: str) -> list[str]:
-        if not line.strip():
-            return []
-        self._line = line
-        if line.lstrip().startswith("!"):
-            return []  # a comment
-        try:
-            return self._run(self.prompt(), line, _COMMANDS[self.mode])
-        except CliError as error:
-            return _answer(error)
-
-    def ctrl_z(self) -> None:
-        self.mode, self.interface = Mode.EXEC, None
-
-    def _run(
-        self, prompt: str, line: str, table: Sequence[Command[NxosCli]], offset: int = 0
-    ) -> list[str]:
-        parsed = parse(prompt, line, table, offset, NXOS)
-        if parsed is None:
-            return []
-        command, args = parsed
-        return command.run(self, args)
-
-    def _interface(self, arg: Arg, *, create: bool) -> str:
-        name, offset = self.device.resolve(arg.text, create=create)
-        if name is None:
-            raise BAD_INTERFACE.invalid_at(self.prompt(), arg.pos + offset)
-        return name
-
-    def _current(self) -> str:
-        assert self.interface is not None
-        return self.interface
-
-    # Handlers: each returns the lines printed.
-
-    def _nothing(self, args: list[Arg]) -> list[str]:
-        return []
-
-    def _close(self, args: list[Arg]) -> list[str]:
-        self.closed = True
-        return []
-
-    def _configure(self, args: list[Arg]) -> list[str]:
-        self.mode = Mode.CONFIG
-        return [CONFIG_BANNER]
+    messages = NXOS
+    interface_messages = BAD_INTERFACE
+    prompt_space = " "
+    comments_in_exec = True
+    config_banner = (CONFIG_BANNER,)
+    description_length = 254
 
     def _show_brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_interface_brief()
@@ -377,53 +309,15 @@ class NxosCli:
     def _show_one_interface(self, args: list[Arg]) -> list[str]:
         return self.device.show_interface([self._interface(args[0], create=False)])
 
-    def _show_running(self, args: list[Arg]) -> list[str]:
-        return self.device.running_config()
-
     def _show_running_interface(self, args: list[Arg]) -> list[str]:
         return self.device.running_config(self._interface(args[0], create=False))
 
     def _copy(self, args: list[Arg]) -> list[str]:
         return ["[########################################] 100%", "Copy complete."]
 
-    def _enter_interface(self, args: list[Arg]) -> list[str]:
-        self.interface = self._interface(args[0], create=True)
-        self.mode = Mode.CONFIG_IF
-        return []
-
-    def _exit_config(self, args: list[Arg]) -> list[str]:
-        if self.mode is Mode.CONFIG_IF:
-            self.mode, self.interface = Mode.CONFIG, None
-        else:
-            self.mode = Mode.EXEC
-        return []
-
-    def _end(self, args: list[Arg]) -> list[str]:
-        self.mode, self.interface = Mode.EXEC, None
-        return []
-
-    def _do(self, args: list[Arg]) -> list[str]:
-        return self._run(self.prompt(), self._line, _DO_COMMANDS, args[0].pos)
-
-    def _shutdown(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=True)
-        return []
-
-    def _no_shutdown(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), shutdown=False)
-        return []
-
-    def _description(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), description=args[0].text[:254])
-        return []
-
-    def _no_description(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), description="")
-        return []
-
     def _ip_address(self, args: list[Arg]) -> list[str]:
         if len(args) == 1 and "/" not in args[0].text:
-            raise CliError([NXOS.incomplete, ""])  # NX-OS wants the prefix length or a mask
+            raise NXOS.refusal(NXOS.incomplete)  # NX-OS wants the prefix length or a mask
         text = args[0].text if len(args) == 1 else f"{args[0].text}/{args[1].text}"
         try:
             value = ipaddress.IPv4Interface(text)
@@ -432,32 +326,16 @@ class NxosCli:
         self.device._set(self._current(), address=value, method="manual")
         return []
 
-    def _no_ip_address(self, args: list[Arg]) -> list[str]:
-        self.device._set(self._current(), address=None, method="unset")
-        return []
-
     def _no_switchport(self, args: list[Arg]) -> list[str]:
         if not self._current().startswith("Ethernet"):
             raise NXOS.invalid_at(self.prompt(), args[0].pos if args else 3)
         return []  # the profile's Ethernet ports are routed already
 
 
-def _answer(error: CliError) -> list[str]:
-    """A refusal as NX-OS prints it: the prompt follows the message at once, no blank line
-    (the shared grammar's messages end with one, as IOS prints them)."""
-    lines = list(error.lines)
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-_EXEC_COMMANDS: dict[str, Handler] = {
+_EXEC_COMMANDS = {
     "exit": NxosCli._close,
     "quit": NxosCli._close,
-    f"terminal length {NUM}": NxosCli._nothing,
-    f"terminal width {NUM}": NxosCli._nothing,
-    "terminal monitor": NxosCli._nothing,
-    "terminal no monitor": NxosCli._nothing,
+    **TERMINAL_COMMANDS,
     "configure": NxosCli._configure,
     "configure terminal": NxosCli._configure,
     "show interface": NxosCli._show_interface,
@@ -467,33 +345,18 @@ _EXEC_COMMANDS: dict[str, Handler] = {
     f"show running-config interface {IF}": NxosCli._show_running_interface,
     "copy running-config startup-config": NxosCli._copy,
 }
-_CONFIG_COMMANDS: dict[str, Handler] = {
-    f"interface {IF}": NxosCli._enter_interface,
-    "exit": NxosCli._exit_config,
-    "end": NxosCli._end,
-    f"do {TEXT}": NxosCli._do,
-}
-_CONFIG_IF_COMMANDS: dict[str, Handler] = {
-    **_CONFIG_COMMANDS,
-    "shutdown": NxosCli._shutdown,
-    "no shutdown": NxosCli._no_shutdown,
-    f"description {TEXT}": NxosCli._description,
-    "no description": NxosCli._no_description,
+_CONFIG_IF_COMMANDS = {
+    **CONFIG_COMMANDS,
+    **INTERFACE_COMMANDS,
     f"ip address {WORD}": NxosCli._ip_address,
     f"ip address {IP} {IP}": NxosCli._ip_address,
     "no ip address": NxosCli._no_ip_address,
     "no switchport": NxosCli._no_switchport,
 }
-# What `do` may run from configuration mode: the exec commands that do not change the mode.
-_DO_COMMANDS = commands(
-    {
-        words: run
-        for words, run in _EXEC_COMMANDS.items()
-        if words.startswith(("show", "terminal", "copy"))
-    }
-)
-_COMMANDS: dict[Mode, tuple[Command[NxosCli], ...]] = {
+NxosCli.commands = {
     Mode.EXEC: commands(_EXEC_COMMANDS),
-    Mode.CONFIG: commands(_CONFIG_COMMANDS),
+    Mode.CONFIG: commands(CONFIG_COMMANDS),
     Mode.CONFIG_IF: commands(_CONFIG_IF_COMMANDS),
 }
+# What `do` may run from configuration mode: the exec commands that do not change the mode.
+NxosCli.do_commands = do_commands_of(_EXEC_COMMANDS, "show", "terminal", "copy")

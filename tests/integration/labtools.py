@@ -82,6 +82,19 @@ def ping(site: str, address: str, host: str = "host") -> bool:
     return done.returncode == 0
 
 
+def eventually(check, timeout: float = 10.0) -> bool:
+    """Whether `check()` comes true within `timeout` seconds: a router puts its routes back a
+    moment after an interface comes up (longer on a loaded machine)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
 def pings(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
     """Many `ping`s at once: (site, address) -> answered."""
     from concurrent.futures import ThreadPoolExecutor

@@ -9,6 +9,7 @@ from labtools import (
     HOSTS,
     INTERNET_HOST,
     device_configs,
+    eventually,
     journal_records,
     ping,
     pings,
@@ -83,7 +84,7 @@ def test_restore_all_puts_back_exact_config_and_every_probe(cli, lab) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
     assert device_configs() == lab
     assert "interface wan-h1\n shutdown" in running_config("h2-rtr"), "pre-shut port reopened"
-    assert pings(paths) == probes_before
+    assert eventually(lambda: pings(paths) == probes_before)
 
 
 def test_isolate_site_cuts_one_site_and_leaves_the_others_talking(cli) -> None:
@@ -100,6 +101,7 @@ def test_verify_fails_and_names_the_link_reopened_by_hand(cli) -> None:
     # Someone reopens both ends of one WAN link by hand, behind isolement's back.
     vtysh_config("dc-rtr", "interface wan-h1", "no shutdown")
     vtysh_config("h1-rtr", "interface wan-dc", "no shutdown")
+    assert eventually(lambda: ping("dc", HOSTS["h1"])), "the link reopened by hand carries traffic"
     verify = cli("verify", "cut-intersite")
     assert verify.returncode == 3
     assert "NOT CONTAINED: still open: wan-dc-h1" in verify.stdout

@@ -14,6 +14,7 @@ from labtools import (
     HOSTS,
     INTERNET_HOST,
     emulated_state,
+    eventually,
     kernel_link_up,
     ping,
 )
@@ -116,7 +117,7 @@ def test_platform_cut_and_restore_through_the_command_line(cli, tmp_path: Path, 
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert emulated_state(case.node) == before
     assert kernel_link_up(case.node, case.kernel)
-    assert ping(*case.probe), f"{case.probe} must answer again after the restore"
+    assert eventually(lambda: ping(*case.probe)), f"{case.probe} must answer again after restore"
 
 
 def test_cut_all_cuts_every_platform_in_one_command(cli) -> None:
@@ -135,4 +136,4 @@ def test_cut_all_cuts_every_platform_in_one_command(cli) -> None:
 
     assert restored.returncode == 0, restored.stdout + restored.stderr
     for site in ("h3", "h4", "h5"):
-        assert ping("dc", HOSTS[site]) and ping(site, INTERNET_HOST), site
+        assert eventually(lambda s=site: ping("dc", HOSTS[s]) and ping(s, INTERNET_HOST)), site

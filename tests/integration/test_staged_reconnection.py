@@ -92,6 +92,7 @@ def test_a_stage_whose_check_fails_is_closed_again(cli, tmp_path: Path, state_di
     # Reopening dc-h1 cannot make dc-to-h2 pass: this stage's check must fail.
     book["stages"][0]["checks"] = {"passes": ["dc-to-h1", "dc-to-h2"]}
     book["stages"][0]["hold_s"] = 0
+    book["stages"][0]["settle_s"] = 2  # dc-to-h2 cannot come back: no need to wait longer
     path = tmp_path / "cut-all-wrong-check.yaml"
     path.write_text(yaml.safe_dump(book))
     assert cli("cut", str(path), "--reason", "r", "--yes").returncode == 0

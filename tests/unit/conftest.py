@@ -1,14 +1,21 @@
-"""Shared fixtures for the unit tests: the shipped files, temp inventories, hand-built states."""
+"""Shared fixtures for the unit tests: the shipped files, temp inventories, hand-built states,
+and what the tests of emulated devices share (their helpers are in emulated.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Mapping
+import io
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from emulated import Emulate, LoginKey, emulated
+from isolement.lab.emulator import DeviceSpec, Emulator, generate_login_key
 
 from isolement import paths
 from isolement.inventory import Inventory, load_inventory
@@ -84,6 +91,62 @@ def base_inventory(host: str = "127.0.0.1", port: int = 22) -> dict[str, Any]:
 
 
 InventoryWriter = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def sigpipe_ignored() -> Iterator[None]:
+    """Python's own setting: a write to a connection the peer has reset raises an error.
+
+    `isolement.cli.main()` sets SIGPIPE to SIG_DFL for the whole process, and some unit tests
+    call it in-process: with that left over, the first write racing a peer's close (netmiko's
+    channel close after IOS has closed the session on `exit`) kills the pytest process. The
+    subprocess test `test_the_cli_survives_devices_closing_their_sessions` in test_emulator.py
+    checks the real CLI for that.
+    """
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+@pytest.fixture(scope="session")
+def login_key(tmp_path_factory: pytest.TempPathFactory) -> LoginKey:
+    """The key isolement logs in to emulated devices with: its file, and the key they accept."""
+    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    return LoginKey(path, generate_login_key(path))
+
+
+@pytest.fixture
+def emulate(login_key: LoginKey, tmp_path: Path) -> Iterator[Emulate]:
+    """Start emulated devices for the rest of the test (see emulated.Emulate)."""
+    with contextlib.ExitStack() as running:
+
+        def start(
+            specs: Sequence[DeviceSpec],
+            *,
+            username: str | None = "isolement",
+            host_key_per_device: bool = False,
+        ) -> Emulator:
+            return running.enter_context(
+                emulated(
+                    specs,
+                    login_key,
+                    tmp_path / "known_hosts",
+                    username=username,
+                    host_key_per_device=host_key_per_device,
+                )
+            )
+
+        yield start
+
+
+@pytest.fixture
+def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For `isolement.cli.main()` run in this process: its state in `tmp_path/state`, nothing on
+    stdin."""
+    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ the real lab (tests/integration).
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import Emulator, generate_login_key, inventory_for
+from emulated import Emulate, LoginKey, write_inventory_for
+from isolement.lab.emulator import Emulator
 from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
@@ -44,41 +42,6 @@ def test_every_platform_has_an_emulator_profile_or_runs_on_the_real_lab() -> Non
     assert set(PROFILES) <= set(PLATFORMS), "an emulator profile without a driver"
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: a write racing the emulator's close must raise."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
-def _stand(
-    platform: str, login_key: tuple[Path, paramiko.PKey], directory: Path
-) -> tuple[Emulator, Inventory]:
-    spec = PROFILES[platform].sample(DEVICE)
-    emu = Emulator([spec], login_key[1], username="isolement")
-    emu.start()
-    emu.write_known_hosts(directory / "known_hosts")
-    data = inventory_for(
-        f"contract-{platform}".replace("_", "-"),
-        emu.ports,
-        username="isolement",
-        key_file=str(login_key[0]),
-        links={},
-        platforms={DEVICE: platform},
-    )
-    (directory / "inventory.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return emu, load_inventory(directory / "inventory.yaml")
-
-
 class Bench:
     def __init__(self, emu: Emulator, inventory: Inventory, platform: str):
         self.emu = emu
@@ -94,18 +57,23 @@ class Bench:
 
 @pytest.fixture
 def bench(
-    request: pytest.FixtureRequest, login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+    request: pytest.FixtureRequest, emulate: Emulate, login_key: LoginKey, tmp_path: Path
 ) -> Iterator[Bench]:
     platform = request.param
-    emu, inventory = _stand(platform, login_key, tmp_path)
+    emu = emulate([PROFILES[platform].sample(DEVICE)])
+    path = write_inventory_for(
+        tmp_path,
+        emu,
+        login_key,
+        f"contract-{platform}".replace("_", "-"),
+        links={},
+        platforms={DEVICE: platform},
+    )
+    b = Bench(emu, load_inventory(path), platform)
     try:
-        b = Bench(emu, inventory, platform)
-        try:
-            yield b
-        finally:
-            b.session.close()
+        yield b
     finally:
-        emu.stop()
+        b.session.close()
 
 
 def _first_open(state: DeviceState, method: CutMethod) -> str:

@@ -267,7 +267,12 @@ class Scripted:
         self.sent: list[str] = []
 
     def send_command(
-        self, command: str, *, verify_echo: bool = True, expect: str | None = None
+        self,
+        command: str,
+        *,
+        verify_echo: bool = True,
+        expect: str | None = None,
+        timeout: float | None = None,
     ) -> str:
         if command == "check pending-changes":
             return self.pending
@@ -275,6 +280,8 @@ class Scripted:
             return '<rules admin="admin" dirtyId="7" time="2024/05/01 03:10:00">\n</rules>'
         # Everything else is typed in configuration mode, and ends at its prompt.
         assert expect == (r"admin@fw>" if command == "exit" else r"admin@fw\#")
+        # A commit may take minutes on a real firewall: it is given them.
+        assert (timeout is not None and timeout >= 300) == (command == "commit")
         self.sent.append(command)
         answer = self.answers.get(command, "")
         if isinstance(answer, Exception):

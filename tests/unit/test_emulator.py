@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import paramiko
 import pytest
-import yaml
+from emulated import Emulate, LoginKey, Session, emulated, netmiko_connect, write_cli_files
 from isolement.lab.emulator import (
     DeviceSpec,
     Emulator,
@@ -30,10 +28,8 @@ from isolement.lab.emulator import (
     exit_links,
     generate_key,
     generate_login_key,
-    inventory_for,
 )
 from isolement.lab.profiles.cisco_ios import IosCli, IosDevice, Mode
-from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
 
 from isolement import containment
@@ -58,75 +54,13 @@ R1 = DeviceSpec(
 )
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """Python's own setting: a write to a connection the peer has reset raises an error.
-
-    `isolement.cli.main()` sets SIGPIPE to SIG_DFL for the whole process, and other unit tests
-    call it in-process: with that left over, the first write racing a peer's close (netmiko's
-    channel close after IOS has closed the session on `exit`) kills the pytest process. The
-    subprocess test at the end of this file checks the real CLI for that.
-    """
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def emulator(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> Iterator[tuple[Emulator, Path]]:
-    emu = Emulator([R1], login_key[1])
-    emu.start()
-    try:
-        yield emu, emu.write_known_hosts(tmp_path / "known_hosts")
-    finally:
-        emu.stop()
+def emulator(emulate: Emulate, tmp_path: Path) -> tuple[Emulator, Path]:
+    return emulate([R1], username=None), tmp_path / "known_hosts"
 
 
 def connect(emu: Emulator, known_hosts: Path, key_file: Path, name: str = "R1") -> Any:
-    return ConnectHandler(
-        device_type="cisco_ios",
-        host="127.0.0.1",
-        port=emu.ports[name],
-        username="admin",
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(known_hosts),
-        use_keys=True,
-        key_file=str(key_file),
-        allow_agent=False,
-        conn_timeout=10,
-    )
-
-
-class Session:
-    """isolement's Session protocol over a netmiko connection, kept minimal here so these tests
-    exercise the driver and the emulator, not isolement.session's error mapping."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
-        return str(self._connection.send_command(command, cmd_verify=verify_echo))
-
-    def send_config(self, commands: Sequence[str]) -> str:
-        return str(self._connection.send_config_set(list(commands)))
-
-    def prompt(self) -> str:
-        return str(self._connection.find_prompt())
-
-    def close(self) -> None:
-        self._connection.disconnect()
+    return netmiko_connect("cisco_ios", emu, name, key_file, known_hosts, username="admin")
 
 
 # --- the CLI on its own (no SSH) ------------------------------------------------------------
@@ -223,11 +157,11 @@ def test_running_config_has_interface_blocks_with_shutdown_lines() -> None:
 
 
 def test_netmiko_logs_in_with_a_verified_host_key(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     assert known_hosts.read_text().startswith(f"[127.0.0.1]:{emu.ports['R1']} ssh-ed25519 ")
-    conn = connect(emu, known_hosts, login_key[0])
+    conn = connect(emu, known_hosts, login_key.path)
     try:
         assert conn.find_prompt() == "R1#"
         assert conn.base_prompt == "R1"
@@ -240,13 +174,11 @@ def test_netmiko_logs_in_with_a_verified_host_key(
     assert "terminal length 0" in typed
 
 
-def test_each_device_keeps_its_own_state(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> None:
+def test_each_device_keeps_its_own_state(login_key: LoginKey, tmp_path: Path) -> None:
     r2 = DeviceSpec("R2", [InterfaceSpec("GigabitEthernet0/0"), "GigabitEthernet0/1"])
-    with Emulator([R1, r2], login_key[1], host_key_per_device=True) as emu:
+    with Emulator([R1, r2], login_key.key, host_key_per_device=True) as emu:
         assert emu.device("R1").host_key.asbytes() != emu.device("R2").host_key.asbytes()
-        conn = connect(emu, emu.write_known_hosts(tmp_path / "kh"), login_key[0], "R2")
+        conn = connect(emu, emu.write_known_hosts(tmp_path / "kh"), login_key.path, "R2")
         try:
             assert conn.find_prompt() == "R2#"
             conn.send_config_set(["interface GigabitEthernet0/0", "shutdown", "description cut"])
@@ -262,13 +194,13 @@ def test_each_device_keeps_its_own_state(
 
 
 def test_an_unknown_host_key_is_refused(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+    emulator: tuple[Emulator, Path], login_key: LoginKey, tmp_path: Path
 ) -> None:
     emu, _ = emulator
     wrong = tmp_path / "wrong_known_hosts"
     wrong.write_text(f"[127.0.0.1]:{emu.ports['R1']} ssh-ed25519 {generate_key().get_base64()}\n")
     with pytest.raises(paramiko.SSHException):
-        connect(emu, wrong, login_key[0])
+        connect(emu, wrong, login_key.path)
     assert emu.device("R1").logins == 0
 
 
@@ -282,13 +214,13 @@ def test_another_login_key_is_refused(emulator: tuple[Emulator, Path], tmp_path:
 
 
 def test_driver_cut_and_restore_round_trip(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     device = emu.device("R1")
     driver = driver_for("cisco_ios")
     target = [CutTarget("wan", "GigabitEthernet0/1", CutMethod.SHUTDOWN)]
-    session = Session(connect(emu, known_hosts, login_key[0]))
+    session = Session(connect(emu, known_hosts, login_key.path))
     try:
         before = driver.read_state(session)
         assert before.interfaces == device.admin_up()
@@ -316,11 +248,11 @@ def driver_snapshot_block(session: Session, interface: str) -> list[str]:
 
 
 def test_unknown_commands_are_errors_the_driver_sees(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     driver = driver_for("cisco_ios")
-    session = Session(connect(emu, known_hosts, login_key[0]))
+    session = Session(connect(emu, known_hosts, login_key.path))
     try:
         output = session.send_command("show ip bogus")
         assert driver.find_error(output) == "% Invalid input detected at '^' marker."
@@ -333,11 +265,9 @@ def test_unknown_commands_are_errors_the_driver_sees(
         session.close()
 
 
-def test_latency_is_added_to_each_command(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> None:
-    with Emulator([R1], login_key[1], latency=0.3) as emu:
-        conn = connect(emu, emu.write_known_hosts(tmp_path / "kh"), login_key[0])
+def test_latency_is_added_to_each_command(login_key: LoginKey, tmp_path: Path) -> None:
+    with Emulator([R1], login_key.key, latency=0.3) as emu:
+        conn = connect(emu, emu.write_known_hosts(tmp_path / "kh"), login_key.path)
         try:
             t0 = time.monotonic()
             conn.send_command("show ip interface brief")
@@ -350,11 +280,11 @@ def test_latency_is_added_to_each_command(
             conn.disconnect()
 
 
-def test_two_hundred_concurrent_sessions(login_key: tuple[Path, paramiko.PKey]) -> None:
+def test_two_hundred_concurrent_sessions(login_key: LoginKey) -> None:
     """Raw paramiko shells (cheaper than netmiko): all 200 open at once, each answered."""
     count = 200
     specs = [DeviceSpec(f"r{i:03d}", ["GigabitEthernet0/0"]) for i in range(count)]
-    with Emulator(specs, login_key[1], host_key_per_device=True) as emu:
+    with Emulator(specs, login_key.key, host_key_per_device=True) as emu:
         all_open = threading.Barrier(count, timeout=60)
         errors: list[BaseException] = []
 
@@ -369,7 +299,7 @@ def test_two_hundred_concurrent_sessions(login_key: tuple[Path, paramiko.PKey]) 
                     "127.0.0.1",
                     emu.ports[name],
                     username="admin",
-                    key_filename=str(login_key[0]),
+                    key_filename=str(login_key.path),
                     look_for_keys=False,
                     allow_agent=False,
                     timeout=30,
@@ -403,9 +333,9 @@ def test_two_hundred_concurrent_sessions(login_key: tuple[Path, paramiko.PKey]) 
 
 
 def test_stop_does_not_wait_for_clients_that_never_log_in(
-    login_key: tuple[Path, paramiko.PKey],
+    login_key: LoginKey,
 ) -> None:
-    emu = Emulator([R1], login_key[1])
+    emu = Emulator([R1], login_key.key)
     emu.start()
     silent = socket.create_connection(("127.0.0.1", emu.ports["R1"]))  # never speaks SSH
     try:
@@ -454,8 +384,8 @@ def shut_everywhere(emu: Emulator) -> dict[str, set[str]]:
 
 @pytest.fixture
 def pipeline(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> Iterator[tuple[Emulator, Runtime, Path]]:
+    emulate: Emulate, login_key: LoginKey, tmp_path: Path
+) -> tuple[Emulator, Runtime, Path]:
     specs = [
         DeviceSpec(
             name,
@@ -463,30 +393,27 @@ def pipeline(
         )
         for name, _, interfaces in PIPELINE
     ]
-    with Emulator(specs, login_key[1], username="isolement") as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory = inventory_for(
-            "emulated",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
-            sites={name: site for name, site, _ in PIPELINE},
-            links={
-                name: {"kind": kind, "endpoints": [{"device": d, "interface": i} for d, i in ends]}
-                for name, (kind, ends) in LINKS.items()
-            },
-        )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = {
+    emu = emulate(specs)
+    _, playbook = write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
+        "emulated",
+        sites={name: site for name, site, _ in PIPELINE},
+        links={
+            name: {"kind": kind, "endpoints": [{"device": d, "interface": i} for d, i in ends]}
+            for name, (kind, ends) in LINKS.items()
+        },
+        playbook={
             "name": "cut-everything",
             "description": "every link between sites and every internet exit",
             "cut": [{"select": {"kind": ["intersite", "backup", "internet"]}, "method": "auto"}],
-        }
-        (tmp_path / "cut-everything.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-        rt = Runtime(
-            load_inventory(tmp_path / "inventory.yaml"), journal_path=tmp_path / "journal.jsonl"
-        )
-        yield emu, rt, tmp_path / "cut-everything.yaml"
+        },
+    )
+    rt = Runtime(
+        load_inventory(tmp_path / "inventory.yaml"), journal_path=tmp_path / "journal.jsonl"
+    )
+    return emu, rt, playbook
 
 
 def test_cut_and_restore_through_the_whole_pipeline(
@@ -542,7 +469,7 @@ def test_a_changed_host_key_stops_the_cut_before_anything_is_sent(
 
 
 def test_the_cli_survives_devices_closing_their_sessions(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+    login_key: LoginKey, tmp_path: Path
 ) -> None:
     """The real `isolement cut` / `restore` commands, in their own process, on 20 emulated
     devices, three times over. IOS closes the connection as soon as it reads `exit`, so
@@ -550,31 +477,21 @@ def test_the_cli_survives_devices_closing_their_sessions(
     process must get an error there (which it ignores), never be killed by SIGPIPE (-13)."""
     names = [f"r{i:02d}" for i in range(20)]
     specs = [DeviceSpec(n, [GI0, GI1]) for n in names]
-    with Emulator(specs, login_key[1], username="isolement") as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory = inventory_for(
+    with emulated(specs, login_key, tmp_path / "known_hosts") as emu:
+        base, playbook = write_cli_files(
+            tmp_path,
+            emu,
+            login_key,
             "emulated-cli",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
             links=exit_links(names, GI0),
+            playbook={"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]},
+            journal="journal.jsonl",
         )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = {"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]}
-        (tmp_path / "cut-exits.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-        isolement = [
-            sys.executable,
-            "-m",
-            "isolement",
-            "--inventory",
-            str(tmp_path / "inventory.yaml"),
-            "--journal",
-            str(tmp_path / "journal.jsonl"),
-        ]
+        isolement = [sys.executable, "-m", "isolement", *base]
         commands = {
-            "cut": ["cut", str(tmp_path / "cut-exits.yaml"), "--reason", "test", "--yes"],
+            "cut": ["cut", str(playbook), "--reason", "test", "--yes"],
             "restore": [
-                *("restore", str(tmp_path / "cut-exits.yaml"), "--all"),
+                *("restore", str(playbook), "--all"),
                 *("--approved-by", "pytest", "--reason", "test", "--yes"),
             ],
         }
@@ -649,21 +566,17 @@ class CliEstate:
 
 
 @pytest.fixture
-def cli_estate(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[CliEstate]:
-    specs = [DeviceSpec(n, [GI0, GI1]) for n in FAULT_NAMES]
-    with Emulator(specs, login_key[1], username="isolement") as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory = inventory_for(
-            "emulated-faults",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
-            links=exit_links(FAULT_NAMES, GI0),
-        )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = {"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]}
-        (tmp_path / "cut-exits.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-        yield CliEstate(emu, tmp_path)
+def cli_estate(emulate: Emulate, login_key: LoginKey, tmp_path: Path) -> CliEstate:
+    emu = emulate([DeviceSpec(n, [GI0, GI1]) for n in FAULT_NAMES])
+    write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
+        "emulated-faults",
+        links=exit_links(FAULT_NAMES, GI0),
+        playbook={"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]},
+    )
+    return CliEstate(emu, tmp_path)
 
 
 def failure_reported(stdout: str, device: str, reason: str) -> bool:
@@ -794,7 +707,7 @@ def test_a_connection_dropped_after_the_shutdown_line_is_not_reported_as_done(
 
 
 def test_faults_are_set_and_cleared_while_running(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     device = emu.device("R1")
@@ -803,7 +716,7 @@ def test_faults_are_set_and_cleared_while_running(
     assert device.set_faults(drop_after_config_lines=3) == Faults(
         3, False, "show  IP interface brief"
     )
-    conn = connect(emu, known_hosts, login_key[0])
+    conn = connect(emu, known_hosts, login_key.path)
     try:
         refused = conn.send_command("show ip interface brief")
         assert "% Invalid input detected at '^' marker." in refused.splitlines()
@@ -818,12 +731,12 @@ def test_faults_are_set_and_cleared_while_running(
 
 
 def test_error_on_refuses_the_line_and_applies_nothing(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     device = emu.device("R1")
     device.set_faults(error_on="shutdown")
-    session = Session(connect(emu, known_hosts, login_key[0]))
+    session = Session(connect(emu, known_hosts, login_key.path))
     try:
         with pytest.raises(DeviceError, match="Invalid input"):
             driver_for("cisco_ios").apply(session, "R1", [f"interface {GI0}", "shutdown", "exit"])
@@ -835,12 +748,12 @@ def test_error_on_refuses_the_line_and_applies_nothing(
 
 
 def test_drop_after_config_lines_applies_the_line_then_resets(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
     device = emu.device("R1")
     device.set_faults(drop_after_config_lines=2)
-    conn = connect(emu, known_hosts, login_key[0])
+    conn = connect(emu, known_hosts, login_key.path)
     try:
         conn.read_timeout_override = 2.0
         with pytest.raises(ReadTimeout):  # netmiko waits out its timeout on a closed channel
@@ -861,7 +774,7 @@ def test_drop_after_config_lines_applies_the_line_then_resets(
 
 
 def test_hang_after_login_prints_the_prompt_then_nothing(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, _ = emulator
     device = emu.device("R1")
@@ -874,7 +787,7 @@ def test_hang_after_login_prints_the_prompt_then_nothing(
         "127.0.0.1",
         emu.ports["R1"],
         username="admin",
-        key_filename=str(login_key[0]),
+        key_filename=str(login_key.path),
         look_for_keys=False,
         allow_agent=False,
         timeout=10,

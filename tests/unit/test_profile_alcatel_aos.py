@@ -7,26 +7,14 @@ Everything listens on 127.0.0.1 only, on ports the OS picks; no lab, no root nee
 
 from __future__ import annotations
 
-import io
-import signal
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, Session, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.alcatel_aos import AlcatelAosDevice, AosCli
-from netmiko import ConnectHandler
 
 from isolement.cli import main
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
@@ -49,77 +37,28 @@ SW = DeviceSpec(
 DRIVER = AlcatelAosDriver()
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: a write racing the emulator's close must raise."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
+@pytest.fixture
+def emu(emulate: Emulate) -> Emulator:
+    return emulate([SW])
 
 
 @pytest.fixture
-def emu(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Emulator]:
-    emulator = Emulator([SW], login_key[1], username="isolement")
-    emulator.start()
-    emulator.write_known_hosts(tmp_path / "known_hosts")
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture
-def conn(emu: Emulator, login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Any]:
+def conn(emu: Emulator, login_key: LoginKey, tmp_path: Path) -> Iterator[Any]:
     """netmiko's own AlcatelAosSSH, as isolement.session opens it (fast_cli, strict host keys)."""
-    connection = ConnectHandler(
-        device_type="alcatel_aos",
-        host="127.0.0.1",
-        port=emu.ports[NAME],
-        username="isolement",
-        use_keys=True,
-        key_file=str(login_key[0]),
-        allow_agent=False,
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(tmp_path / "known_hosts"),
-        conn_timeout=10,
-        fast_cli=True,
-    )
-    try:
+    with netmiko_connect(
+        "alcatel_aos", emu, NAME, login_key.path, tmp_path / "known_hosts"
+    ) as connection:
         yield connection
-    finally:
-        connection.disconnect()
 
 
-class Session:
-    """isolement's Session protocol over the netmiko connection, minimal."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
-        return str(self._connection.send_command(command, cmd_verify=verify_echo))
+class AosSession(Session):
+    """The shared Session, refusing what AOS does not have: configuration mode, commit."""
 
     def send_config(self, commands: Sequence[str]) -> str:
         raise AssertionError("AOS has no configuration mode: nothing goes through send_config")
 
     def commit(self, *, confirm_minutes: int | None = None) -> str:
         raise AssertionError("AOS has no commit")
-
-    def prompt(self) -> str:
-        return str(self._connection.find_prompt())
-
-    def close(self) -> None:
-        self._connection.disconnect()
 
 
 def device(emu: Emulator) -> AlcatelAosDevice:
@@ -254,7 +193,7 @@ def test_netmiko_gets_the_aos_error_and_the_driver_recognises_it(conn: Any, emu:
 
 
 def test_the_driver_over_netmiko(conn: Any, emu: Emulator) -> None:
-    session = Session(conn)
+    session = AosSession(conn)
     target = CutTarget("wan-dc-h4", "1/1/1", CutMethod.SHUTDOWN)
 
     assert DRIVER.has_privilege(session)
@@ -283,36 +222,27 @@ def test_the_error_on_fault_answers_as_aos_refuses(conn: Any, emu: Emulator) -> 
 # --- the real command line, in-process -----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_isolement_cli_cuts_and_restores_the_switch(
     emu: Emulator,
-    login_key: tuple[Path, paramiko.PKey],
+    login_key: LoginKey,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     links = {
         "wan-dc-h4": {"kind": "intersite", "endpoints": [{"device": NAME, "interface": "1/1/1"}]},
         # Disabled before the cut: cut finds it cut, restore leaves it disabled.
         "backup-h3-h4": {"kind": "backup", "endpoints": [{"device": NAME, "interface": "1/1/3"}]},
     }
-    inventory = inventory_for(
+    base, playbook = write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
         "aos-cli",
-        emu.ports,
-        username="isolement",
-        key_file=str(login_key[0]),
         links=links,
+        playbook={"name": "cut-intersite", "cut": [{"select": {"kind": ["intersite", "backup"]}}]},
         platforms={NAME: "alcatel_aos"},
     )
-    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    playbook = tmp_path / "cut-intersite.yaml"
-    playbook.write_text(
-        yaml.safe_dump(
-            {"name": "cut-intersite", "cut": [{"select": {"kind": ["intersite", "backup"]}}]}
-        )
-    )
-    base = ["--inventory", str(tmp_path / "inventory.yaml"), "--journal", str(tmp_path / "j.jsonl")]
     switch = device(emu)
     as_before = switch.state()
     snapshot_before = switch.configuration_snapshot()

@@ -4,25 +4,15 @@ unchanged, `fast_cli` as isolement uses it) and the real `isolement` command lin
 from __future__ import annotations
 
 import io
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
 import textfsm  # type: ignore[import-untyped]
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.aruba_aoscx import AoscxDevice
-from netmiko import ConnectHandler
 from ntc_templates.parse import _get_template_dir
 
 from isolement.cli import main
@@ -42,50 +32,17 @@ H3_SW = DeviceSpec(
 )
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `isolement.cli.main()` sets SIGPIPE to SIG_DFL."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
+@pytest.fixture
+def emu(emulate: Emulate) -> Emulator:
+    return emulate([H3_SW])
 
 
 @pytest.fixture
-def emu(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator([H3_SW], login_key[1], username="isolement") as emulator:
-        emulator.write_known_hosts(tmp_path / "known_hosts")
-        yield emulator
-
-
-@pytest.fixture
-def netmiko(emu: Emulator, login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Any]:
-    connection = ConnectHandler(
-        device_type="aruba_aoscx",
-        host="127.0.0.1",
-        port=emu.ports[NAME],
-        username="isolement",
-        use_keys=True,
-        key_file=str(login_key[0]),
-        allow_agent=False,
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(tmp_path / "known_hosts"),
-        fast_cli=True,
-        read_timeout_override=10,
-    )
-    try:
+def netmiko(emu: Emulator, login_key: LoginKey, tmp_path: Path) -> Iterator[Any]:
+    with netmiko_connect(
+        "aruba_aoscx", emu, NAME, login_key.path, tmp_path / "known_hosts", read_timeout_override=10
+    ) as connection:
         yield connection
-    finally:
-        connection.disconnect()
 
 
 def _device(emu: Emulator) -> AoscxDevice:
@@ -224,15 +181,16 @@ def test_the_sample_is_a_typical_switch() -> None:
 # --- the real command line --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_isolement_cuts_and_restores_an_aoscx_switch(
-    emu: Emulator, login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+    emu: Emulator, login_key: LoginKey, tmp_path: Path
 ) -> None:
     device = _device(emu)
-    inventory = inventory_for(
+    common, playbook = write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
         "emulated-aoscx",
-        emu.ports,
-        username="isolement",
-        key_file=str(login_key[0]),
         sites={NAME: "h3"},
         platforms={NAME: "aruba_aoscx"},
         links={
@@ -242,13 +200,10 @@ def test_isolement_cuts_and_restores_an_aoscx_switch(
             },
             "fw-h3": {"kind": "backup", "endpoints": [{"device": NAME, "interface": "1/1/3"}]},
         },
+        playbook={"name": "cut-h3", "cut": [{"select": {"kind": ["intersite", "backup"]}}]},
+        journal="journal.jsonl",
     )
-    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    playbook = {"name": "cut-h3", "cut": [{"select": {"kind": ["intersite", "backup"]}}]}
-    (tmp_path / "cut-h3.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-    common = ["--inventory", str(tmp_path / "inventory.yaml")]
-    common += ["--journal", str(tmp_path / "journal.jsonl")]
-    cut = [*common, "cut", str(tmp_path / "cut-h3.yaml"), "--reason", "test", "--yes"]
+    cut = [*common, "cut", str(playbook), "--reason", "test", "--yes"]
     before = device.state()
 
     assert main(cut) == 0
@@ -261,7 +216,7 @@ def test_isolement_cuts_and_restores_an_aoscx_switch(
     assert device.config_changes == changes
     assert not [h for h in device.history[typed:] if h.line.startswith("conf")]
 
-    restore = [*common, "restore", str(tmp_path / "cut-h3.yaml"), "--all"]
+    restore = [*common, "restore", str(playbook), "--all"]
     assert main([*restore, "--approved-by", "pytest", "--reason", "test", "--yes"]) == 0
     # Exactly as before: the WAN open again, the firewall port shut before the cut still shut.
     assert device.state() == before

@@ -6,24 +6,13 @@ Everything listens on 127.0.0.1 only, on ports the OS picks; no lab, no root nee
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.cisco_asa import AsaCli, AsaDevice
-from netmiko import ConnectHandler
 
 from isolement import cli
 from isolement.drivers.cisco_asa import DENY, CiscoAsaDriver
@@ -44,46 +33,14 @@ H5 = DeviceSpec(
 DRIVER = CiscoAsaDriver()
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `isolement.cli.main()` sets SIGPIPE to SIG_DFL."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def emu(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator([H5], login_key[1], username="isolement") as emulator:
-        emulator.write_known_hosts(tmp_path / "known_hosts")
-        yield emulator
+def emu(emulate: Emulate) -> Emulator:
+    return emulate([H5])
 
 
 def netmiko(emu: Emulator, tmp_path: Path, key_file: Path) -> Any:
     """netmiko's own cisco_asa driver, as isolement opens it (fast_cli, host key checked)."""
-    return ConnectHandler(
-        device_type="cisco_asa",
-        host="127.0.0.1",
-        port=emu.ports[NAME],
-        username="isolement",
-        use_keys=True,
-        key_file=str(key_file),
-        allow_agent=False,
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(tmp_path / "known_hosts"),
-        fast_cli=True,
-        conn_timeout=10,
-    )
+    return netmiko_connect("cisco_asa", emu, NAME, key_file, tmp_path / "known_hosts")
 
 
 def device() -> AsaDevice:
@@ -101,9 +58,9 @@ def typed(asa: AsaCli, *lines: str) -> list[str]:
 
 
 def test_netmiko_logs_in_reads_and_configures(
-    emu: Emulator, tmp_path: Path, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, tmp_path: Path, login_key: LoginKey
 ) -> None:
-    connection = netmiko(emu, tmp_path, login_key[0])
+    connection = netmiko(emu, tmp_path, login_key.path)
     try:
         assert connection.find_prompt() == f"{NAME}#"
         assert "Current privilege level : 15" in connection.send_command("show curpriv")
@@ -137,10 +94,10 @@ def test_netmiko_logs_in_reads_and_configures(
 
 
 def test_netmiko_gets_the_asas_refusal_for_a_bad_line(
-    emu: Emulator, tmp_path: Path, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, tmp_path: Path, login_key: LoginKey
 ) -> None:
     before = emu.device(NAME).state()
-    connection = netmiko(emu, tmp_path, login_key[0])
+    connection = netmiko(emu, tmp_path, login_key.path)
     try:
         output = connection.send_config_set(["access-group foo in interface nosuch99"])
     finally:
@@ -248,26 +205,23 @@ def test_a_permit_between_interfaces_without_nameif_is_refused() -> None:
 # --- the real command line --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_command_line_cuts_then_restores_the_asa_exactly(
-    emu: Emulator,
-    tmp_path: Path,
-    login_key: tuple[Path, paramiko.PKey],
-    monkeypatch: pytest.MonkeyPatch,
+    emu: Emulator, tmp_path: Path, login_key: LoginKey
 ) -> None:
-    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
-    inventory = inventory_for(
+    base, playbook = write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
         "asa-unit",
-        emu.ports,
-        username="isolement",
-        key_file=str(login_key[0]),
         links={"inet-h5": {"kind": "internet", "endpoints": [{"device": NAME, "interface": GI0}]}},
+        playbook={
+            "name": "cut-internet",
+            "cut": [{"select": {"kind": "internet"}, "method": "auto"}],
+        },
         platforms={NAME: "cisco_asa"},
     )
-    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    playbook = {"name": "cut-internet", "cut": [{"select": {"kind": "internet"}, "method": "auto"}]}
-    (tmp_path / "cut-internet.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-    base = ["--inventory", str(tmp_path / "inventory.yaml"), "--journal", str(tmp_path / "j.jsonl")]
-    cut = [*base, "cut", str(tmp_path / "cut-internet.yaml"), "--reason", "unit", "--yes"]
+    cut = [*base, "cut", str(playbook), "--reason", "unit", "--yes"]
     asa = emu.device(NAME)
     before = asa.state()
 
@@ -285,7 +239,7 @@ def test_the_command_line_cuts_then_restores_the_asa_exactly(
     configured = {h.line for h in asa.history[typed_lines:] if "(config" in h.prompt}
     assert configured == {"terminal width 511", "end"}
 
-    restore = [*base, "restore", str(tmp_path / "cut-internet.yaml"), "--all"]
+    restore = [*base, "restore", str(playbook), "--all"]
     assert cli.main([*restore, "--approved-by", "pytest", "--reason", "unit", "--yes"]) == 0
     assert asa.state() == before
     assert asa.blocked_interfaces() == frozenset()

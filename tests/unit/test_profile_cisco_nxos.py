@@ -7,25 +7,15 @@ Everything listens on 127.0.0.1 only, on ports the OS picks; no lab, no root nee
 
 from __future__ import annotations
 
-import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, Session, emulated, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.cisco_nxos import NxosCli, NxosDevice
-from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
 
 from isolement import cli
@@ -48,81 +38,20 @@ DC_CORE = DeviceSpec(
 WAN = ["Ethernet1/3", "Ethernet1/4", "Ethernet1/5"]
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `cli.main()` sets SIGPIPE to SIG_DFL for the process."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def emulator(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> Iterator[tuple[Emulator, Path]]:
-    emu = Emulator([DC_CORE, NxosDevice.sample("sample1")], login_key[1], username="isolement")
-    emu.start()
-    try:
-        yield emu, emu.write_known_hosts(tmp_path / "known_hosts")
-    finally:
-        emu.stop()
+def emulator(emulate: Emulate, tmp_path: Path) -> tuple[Emulator, Path]:
+    return emulate([DC_CORE, NxosDevice.sample("sample1")]), tmp_path / "known_hosts"
 
 
 def connect(emu: Emulator, known_hosts: Path, key_file: Path, name: str = NAME) -> Any:
     """netmiko's own NX-OS driver, as isolement opens it (fast_cli, host keys checked)."""
-    return ConnectHandler(
-        device_type="cisco_nxos",
-        host="127.0.0.1",
-        port=emu.ports[name],
-        username="isolement",
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(known_hosts),
-        use_keys=True,
-        key_file=str(key_file),
-        allow_agent=False,
-        conn_timeout=10,
-        fast_cli=True,
-    )
-
-
-class Session:
-    """isolement's Session protocol over a netmiko connection, kept minimal."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
-        return str(self._connection.send_command(command, cmd_verify=verify_echo))
-
-    def send_config(self, commands: Sequence[str]) -> str:
-        return str(self._connection.send_config_set(list(commands)))
-
-    def commit(self, *, confirm_minutes: int | None = None) -> str:
-        raise AssertionError("NX-OS has no commit")
-
-    def prompt(self) -> str:
-        return str(self._connection.find_prompt())
-
-    def close(self) -> None:
-        self._connection.disconnect()
+    return netmiko_connect("cisco_nxos", emu, name, key_file, known_hosts)
 
 
 @pytest.fixture
-def session(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
-) -> Iterator[Session]:
+def session(emulator: tuple[Emulator, Path], login_key: LoginKey) -> Iterator[Session]:
     emu, known_hosts = emulator
-    s = Session(connect(emu, known_hosts, login_key[0]))
+    s = Session(connect(emu, known_hosts, login_key.path))
     try:
         yield s
     finally:
@@ -193,10 +122,10 @@ def test_emulated_brief_table_parses_as_ntc_templates_does() -> None:
 
 
 def test_netmiko_logs_in_with_what_its_session_preparation_sends(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
-    connection = connect(emu, known_hosts, login_key[0])
+    connection = connect(emu, known_hosts, login_key.path)
     try:
         assert connection.find_prompt() == "dc-core#"
         assert connection.base_prompt == "dc-core"
@@ -209,10 +138,10 @@ def test_netmiko_logs_in_with_what_its_session_preparation_sends(
 
 
 def test_netmiko_configures_saves_and_leaves_config_mode(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
-    connection = connect(emu, known_hosts, login_key[0])
+    connection = connect(emu, known_hosts, login_key.path)
     try:
         output = connection.send_config_set(["interface Ethernet1/4", "shutdown"])
         assert "dc-core(config-if)#" in output
@@ -255,10 +184,10 @@ def test_driver_reads_the_brief_table_only_when_it_tells_everything(
 
 
 def test_driver_reads_show_interface_for_a_port_with_no_cable(
-    emulator: tuple[Emulator, Path], login_key: tuple[Path, paramiko.PKey]
+    emulator: tuple[Emulator, Path], login_key: LoginKey
 ) -> None:
     emu, known_hosts = emulator
-    s = Session(connect(emu, known_hosts, login_key[0], "sample1"))
+    s = Session(connect(emu, known_hosts, login_key.path, "sample1"))
     try:
         state = CiscoNxosDriver().read_state(s)
     finally:
@@ -290,12 +219,11 @@ def test_snapshot_drops_the_header_lines_that_change_on_their_own(
 # --- the real command line -----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_cli_cuts_restores_and_sends_nothing_the_second_time(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    login_key: LoginKey, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
-    with Emulator([DC_CORE], login_key[1], username="isolement") as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
+    with emulated([DC_CORE], login_key, tmp_path / "known_hosts") as emu:
         links = {
             f"wan-dc-h{n}": {
                 "kind": "intersite",
@@ -303,21 +231,16 @@ def test_the_cli_cuts_restores_and_sends_nothing_the_second_time(
             }
             for n in (3, 4, 5)
         }
-        inventory = inventory_for(
+        base, playbook = write_cli_files(
+            tmp_path,
+            emu,
+            login_key,
             "emulated-nxos",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
             links=links,
+            playbook={"name": "cut-wan", "cut": [{"select": {"kind": "intersite"}}]},
             platforms={NAME: "cisco_nxos"},
+            journal="journal.jsonl",
         )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = tmp_path / "cut-wan.yaml"
-        playbook.write_text(
-            yaml.safe_dump({"name": "cut-wan", "cut": [{"select": {"kind": "intersite"}}]})
-        )
-        base = ["--inventory", str(tmp_path / "inventory.yaml")]
-        base += ["--journal", str(tmp_path / "journal.jsonl")]
         device = emu.device(NAME)
         before = device.state()
 

@@ -5,25 +5,14 @@ cuts and restores a FortiGate through it."""
 from __future__ import annotations
 
 import re
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    exit_links,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import LoginKey, Session, emulated, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, exit_links, generate_key
 from isolement.lab.profiles.fortinet import FortinetCli, FortinetDevice
-from netmiko import ConnectHandler
 
 from isolement import cli
 from isolement.drivers.base import CutTarget
@@ -40,46 +29,23 @@ PLAIN = DeviceSpec(
 )
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `cli.main()` resets SIGPIPE for the whole process."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
+@pytest.fixture(scope="module")
+def known_hosts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fortinet") / "known_hosts"
 
 
 @pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
-@pytest.fixture(scope="module")
-def emu(login_key: tuple[Path, paramiko.PKey]) -> Iterator[Emulator]:
-    with Emulator([FortinetDevice.sample("fw1"), PLAIN], login_key[1], username="ops") as emu:
-        emu.write_known_hosts(login_key[0].parent / "known_hosts")
+def emu(login_key: LoginKey, known_hosts: Path) -> Iterator[Emulator]:
+    specs = [FortinetDevice.sample("fw1"), PLAIN]
+    with emulated(specs, login_key, known_hosts, username="ops") as emu:
         yield emu
 
 
-def connect(emu: Emulator, name: str, login_key: tuple[Path, paramiko.PKey]) -> Any:
+def connect(emu: Emulator, name: str, login_key: LoginKey, known_hosts: Path) -> Any:
     """netmiko's own `fortinet` driver, as isolement's session opens it (fast_cli, host key
     checked)."""
-    return ConnectHandler(
-        device_type="fortinet",
-        host="127.0.0.1",
-        port=emu.ports[name],
-        username="ops",
-        use_keys=True,
-        key_file=str(login_key[0]),
-        allow_agent=False,
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(login_key[0].parent / "known_hosts"),
-        fast_cli=True,
-        read_timeout_override=10,
+    return netmiko_connect(
+        "fortinet", emu, name, login_key.path, known_hosts, username="ops", read_timeout_override=10
     )
 
 
@@ -88,12 +54,12 @@ def connect(emu: Emulator, name: str, login_key: tuple[Path, paramiko.PKey]) -> 
 
 @pytest.mark.parametrize(("name", "vdoms"), [("fw1", True), ("fw2", False)])
 def test_netmikos_fortinet_driver_logs_in_detects_vdoms_and_puts_paging_back(
-    emu: Emulator, login_key: tuple[Path, paramiko.PKey], name: str, vdoms: bool
+    emu: Emulator, login_key: LoginKey, known_hosts: Path, name: str, vdoms: bool
 ) -> None:
     device = emu.device(name)
     assert isinstance(device, FortinetDevice)
 
-    connection = connect(emu, name, login_key)
+    connection = connect(emu, name, login_key, known_hosts)
     try:
         assert connection.find_prompt() == f"{name} #"
         assert connection._vdoms is vdoms
@@ -120,10 +86,10 @@ def test_the_status_answers_the_way_the_recorded_ones_do_for_netmikos_checks() -
 
 
 def test_netmiko_reads_configures_and_gets_fortios_errors(
-    emu: Emulator, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, login_key: LoginKey, known_hosts: Path
 ) -> None:
     device = emu.device("fw2")
-    connection = connect(emu, "fw2", login_key)
+    connection = connect(emu, "fw2", login_key, known_hosts)
     try:
         state = DRIVER.parse_config(connection.send_command("show"))
         assert state.interfaces == {"port1": True, "port2": True}
@@ -143,12 +109,12 @@ def test_netmiko_reads_configures_and_gets_fortios_errors(
         cut = DRIVER.cut_commands(
             [_target("inet-fw2", "port1")], DRIVER.parse_config(connection.send_command("show"))
         )
-        assert DRIVER.apply(_Netmiko(connection), "fw2", cut)
+        assert DRIVER.apply(Session(connection), "fw2", cut)
         assert device.blocked_interfaces() == {"port1", "port2"}
         after = DRIVER.parse_config(connection.send_command("show"))
         assert after.policies[""][2] == "1" and set(after.denies) == {"port1"}
         DRIVER.apply(
-            _Netmiko(connection),
+            Session(connection),
             "fw2",
             DRIVER.restore_commands([_target("inet-fw2", "port1")], after),
         )
@@ -251,29 +217,26 @@ def test_names_fortios_would_never_give_an_interface_are_refused(name: str) -> N
 # --- the real command line --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_isolement_command_line_cuts_and_restores_a_fortigate(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
+    login_key: LoginKey, tmp_path: Path
 ) -> None:
-    with Emulator([FortinetDevice.sample("h3-fw")], login_key[1], username="ops") as emu:
+    specs = [FortinetDevice.sample("h3-fw")]
+    with emulated(specs, login_key, tmp_path / "known_hosts", username="ops") as emu:
         device = emu.device("h3-fw")
         before = device.state()
-        emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory = inventory_for(
+        run, playbook = write_cli_files(
+            tmp_path,
+            emu,
+            login_key,
             "emulated-fortigate",
-            emu.ports,
             username="ops",
-            key_file=str(login_key[0]),
             links=exit_links(["h3-fw"], "port1"),
+            playbook={"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]},
             platforms={"h3-fw": "fortinet"},
+            journal="journal.jsonl",
         )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = {"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]}
-        (tmp_path / "cut-exits.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-        run = [
-            *("--inventory", str(tmp_path / "inventory.yaml")),
-            *("--journal", str(tmp_path / "journal.jsonl")),
-        ]
-        cut = [*run, "cut", str(tmp_path / "cut-exits.yaml"), "--reason", "test", "--yes"]
+        cut = [*run, "cut", str(playbook), "--reason", "test", "--yes"]
 
         assert cli.main(cut) == 0
         assert device.admin_up() == before["admin_up"]
@@ -290,7 +253,7 @@ def test_the_isolement_command_line_cuts_and_restores_a_fortigate(
         again = [h.line for h in device.history[typed_before:]]
         assert not [line for line in again if "firewall policy" in line or "interface" in line]
 
-        restore = [*run, "restore", str(tmp_path / "cut-exits.yaml"), "--all"]
+        restore = [*run, "restore", str(playbook), "--all"]
         assert cli.main([*restore, "--approved-by", "pytest", "--reason", "test", "--yes"]) == 0
         assert device.state() == before
 
@@ -312,25 +275,3 @@ def _permit(number: int, source: str, destination: str) -> dict[str, object]:
 
 def _target(link: str, interface: str) -> CutTarget:
     return CutTarget(link, interface, CutMethod.DENY)
-
-
-class _Netmiko:
-    """isolement's Session over a netmiko connection opened by the test."""
-
-    def __init__(self, connection: Any):
-        self.connection = connection
-
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
-        return str(self.connection.send_command(command, cmd_verify=verify_echo))
-
-    def send_config(self, commands: Any) -> str:
-        return str(self.connection.send_config_set(list(commands)))
-
-    def commit(self, *, confirm_minutes: int | None = None) -> str:
-        raise NotImplementedError
-
-    def prompt(self) -> str:
-        return str(self.connection.find_prompt())
-
-    def close(self) -> None:
-        self.connection.disconnect()

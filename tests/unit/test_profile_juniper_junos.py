@@ -4,27 +4,15 @@ the real `isolement` command line cutting and restoring an emulated EX switch.""
 
 from __future__ import annotations
 
-import io
-import signal
-import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, Session, emulated, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.juniper_junos import JunosCli, JunosDevice
-from netmiko import ConnectHandler
 from netmiko.exceptions import ReadTimeout
 
 from isolement.cli import main
@@ -45,87 +33,28 @@ def spec(**options: object) -> DeviceSpec:
     return DeviceSpec(NAME, sample.interfaces, platform="juniper_junos", options=options)
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `isolement.cli.main()` sets SIGPIPE to SIG_DFL."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def emu(login_key: tuple[Path, paramiko.PKey], tmp_path: Path) -> Iterator[Emulator]:
+def emu(emulate: Emulate) -> Emulator:
     # A `commit confirmed` minute of 0.3 s, so that a rollback can be watched.
-    with Emulator([spec(minute_s=0.3)], login_key[1], username="isolement") as emulator:
-        emulator.write_known_hosts(tmp_path / "known_hosts")
-        yield emulator
+    return emulate([spec(minute_s=0.3)])
 
 
 def connect(emu: Emulator, tmp_path: Path, key: Path) -> Any:
-    return ConnectHandler(
-        device_type="juniper_junos",
-        host="127.0.0.1",
-        port=emu.ports[NAME],
-        username="isolement",
-        use_keys=True,
-        key_file=str(key),
-        allow_agent=False,
-        ssh_strict=True,
-        system_host_keys=False,
-        alt_host_keys=True,
-        alt_key_file=str(tmp_path / "known_hosts"),
-        fast_cli=True,
-        # A dropped connection is seen in seconds, not after netmiko's default wait.
-        read_timeout_override=3,
-    )
+    # A dropped connection is seen in seconds, not after netmiko's default wait.
+    known_hosts = tmp_path / "known_hosts"
+    return netmiko_connect("juniper_junos", emu, NAME, key, known_hosts, read_timeout_override=3)
 
 
 @pytest.fixture
-def conn(emu: Emulator, tmp_path: Path, login_key: tuple[Path, paramiko.PKey]) -> Iterator[Any]:
-    connection = connect(emu, tmp_path, login_key[0])
-    try:
+def conn(emu: Emulator, tmp_path: Path, login_key: LoginKey) -> Iterator[Any]:
+    with connect(emu, tmp_path, login_key.path) as connection:
         yield connection
-    finally:
-        connection.disconnect()
 
 
 def device(emu: Emulator) -> JunosDevice:
     found = emu.device(NAME)
     assert isinstance(found, JunosDevice)
     return found
-
-
-class Session:
-    """isolement's Session protocol over a netmiko connection, kept minimal (see
-    tests/unit/test_emulator.py)."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-
-    def send_command(self, command: str, *, verify_echo: bool = True) -> str:
-        return str(self._connection.send_command(command, cmd_verify=verify_echo))
-
-    def send_config(self, commands: Sequence[str]) -> str:
-        return str(self._connection.send_config_set(list(commands)))
-
-    def commit(self, *, confirm_minutes: int | None = None) -> str:
-        if confirm_minutes is None:
-            return str(self._connection.commit())
-        return str(self._connection.commit(confirm=True, confirm_delay=confirm_minutes))
-
-    def prompt(self) -> str:
-        return str(self._connection.find_prompt())
-
-    def close(self) -> None:
-        self._connection.disconnect()
 
 
 def wait_for(condition: Any, seconds: float = 5.0) -> bool:
@@ -316,12 +245,12 @@ def test_netmiko_sees_the_junos_error_for_a_bad_interface(conn: Any, emu: Emulat
 
 
 def test_the_driver_refuses_to_commit_someone_elses_change(
-    conn: Any, emu: Emulator, tmp_path: Path, login_key: tuple[Path, paramiko.PKey]
+    conn: Any, emu: Emulator, tmp_path: Path, login_key: LoginKey
 ) -> None:
     before = device(emu).state()
     # A colleague's session leaves an uncommitted change in the shared candidate.
     conn.send_config_set(["set interfaces ge-0/0/1 description maintenance"])
-    other = Session(connect(emu, tmp_path, login_key[0]))
+    other = Session(connect(emu, tmp_path, login_key.path))
     try:
         with pytest.raises(DeviceError, match=r"not isolement's.*description maintenance"):
             DRIVER.apply(other, NAME, DRIVER.cut_commands([WAN]))
@@ -333,12 +262,12 @@ def test_the_driver_refuses_to_commit_someone_elses_change(
 
 
 def test_a_cut_cut_off_before_its_commit_is_redone_cleanly(
-    emu: Emulator, tmp_path: Path, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, tmp_path: Path, login_key: LoginKey
 ) -> None:
     # Lines typed in configuration mode: `show | compare`, `exit configuration-mode`, then the
     # `set`: the connection dies once it is in the candidate.
     device(emu).set_faults(drop_after_config_lines=3)
-    first = Session(connect(emu, tmp_path, login_key[0]))
+    first = Session(connect(emu, tmp_path, login_key.path))
     # netmiko waits for an answer that never comes (isolement's session maps this to "connection
     # lost"; this minimal one does not).
     with pytest.raises(ReadTimeout):
@@ -346,7 +275,7 @@ def test_a_cut_cut_off_before_its_commit_is_redone_cleanly(
     device(emu).clear_faults()
     assert device(emu).extra_state()["uncommitted"] is True
 
-    retry = Session(connect(emu, tmp_path, login_key[0]))
+    retry = Session(connect(emu, tmp_path, login_key.path))
     try:
         DRIVER.apply(retry, NAME, DRIVER.cut_commands([WAN]))
     finally:
@@ -369,23 +298,17 @@ def test_the_error_on_fault_answers_as_junos_refuses(conn: Any, emu: Emulator) -
 # --- the real command line, in-process ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_isolement_cli_cuts_and_restores_the_switch(
-    login_key: tuple[Path, paramiko.PKey],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     interfaces = [
         InterfaceSpec("ge-0/0/0", address="198.18.5.1/30"),
         InterfaceSpec("ge-0/0/1", address="198.18.5.5/30"),
         InterfaceSpec("ge-0/0/2", shutdown=True),
     ]
-    with Emulator(
-        [DeviceSpec(NAME, interfaces, platform="juniper_junos")], login_key[1], username="isolement"
-    ) as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
+    junos = DeviceSpec(NAME, interfaces, platform="juniper_junos")
+    with emulated([junos], login_key, tmp_path / "known_hosts") as emu:
         links = {
             "wan-dc-h5": {
                 "kind": "intersite",
@@ -397,27 +320,18 @@ def test_the_isolement_cli_cuts_and_restores_the_switch(
                 "endpoints": [{"device": NAME, "interface": "ge-0/0/2"}],
             },
         }
-        inventory = inventory_for(
+        base, playbook = write_cli_files(
+            tmp_path,
+            emu,
+            login_key,
             "junos-cli",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
             links=links,
+            playbook={
+                "name": "cut-intersite",
+                "cut": [{"select": {"kind": ["intersite", "backup"]}}],
+            },
             platforms={NAME: "juniper_junos"},
         )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        playbook = tmp_path / "cut-intersite.yaml"
-        playbook.write_text(
-            yaml.safe_dump(
-                {"name": "cut-intersite", "cut": [{"select": {"kind": ["intersite", "backup"]}}]}
-            )
-        )
-        base = [
-            "--inventory",
-            str(tmp_path / "inventory.yaml"),
-            "--journal",
-            str(tmp_path / "j.jsonl"),
-        ]
         switch = device(emu)
         as_before = switch.state()
         cut = [*base, "cut", str(playbook), "--reason", "drill", "--yes"]

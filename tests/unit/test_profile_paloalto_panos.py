@@ -9,27 +9,14 @@ Everything listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
-import io
 import re
-import signal
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    InterfaceSpec,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, netmiko_connect, write_cli_files
+from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.paloalto_panos import PanosDevice
-from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
 
 from isolement.cli import main
@@ -55,26 +42,9 @@ H4_FW = DeviceSpec(
 )
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: `isolement.cli.main()` sets SIGPIPE to SIG_DFL."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def emu(login_key: tuple[Path, paramiko.PKey]) -> Iterator[Emulator]:
-    with Emulator([H4_FW], login_key[1], username="isolement") as emulator:
-        yield emulator
+def emu(emulate: Emulate) -> Emulator:
+    return emulate([H4_FW])
 
 
 def firewall(emu: Emulator) -> PanosDevice:
@@ -90,27 +60,17 @@ def running_rules(device: PanosDevice) -> list[str]:
     return [str(rule["name"]) for rule in rules]
 
 
-def netmiko(emu: Emulator, login_key: tuple[Path, paramiko.PKey]) -> Any:
-    return ConnectHandler(
-        device_type="paloalto_panos",
-        host="127.0.0.1",
-        port=emu.ports[NAME],
-        username="isolement",
-        use_keys=True,
-        key_file=str(login_key[0]),
-        allow_agent=False,
-        ssh_strict=False,
-        fast_cli=True,
-    )
+def netmiko(emu: Emulator, login_key: LoginKey, tmp_path: Path) -> Any:
+    return netmiko_connect("paloalto_panos", emu, NAME, login_key.path, tmp_path / "known_hosts")
 
 
 # --- netmiko's own driver ------------------------------------------------------------------------
 
 
 def test_netmiko_logs_in_and_reads_in_the_recorded_layouts(
-    emu: Emulator, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, login_key: LoginKey, tmp_path: Path
 ) -> None:
-    connection = netmiko(emu, login_key)
+    connection = netmiko(emu, login_key, tmp_path)
     try:
         assert connection.base_prompt == f"admin@{NAME}"
         assert connection.find_prompt() == f"admin@{NAME}>"
@@ -143,10 +103,10 @@ def test_netmiko_logs_in_and_reads_in_the_recorded_layouts(
 
 
 def test_netmiko_changes_the_candidate_and_only_its_commit_puts_it_in_effect(
-    emu: Emulator, login_key: tuple[Path, paramiko.PKey]
+    emu: Emulator, login_key: LoginKey, tmp_path: Path
 ) -> None:
     device = firewall(emu)
-    connection = netmiko(emu, login_key)
+    connection = netmiko(emu, login_key, tmp_path)
     try:
         refused = connection.send_config_set(
             [
@@ -226,33 +186,22 @@ def test_names_pan_os_never_gives_a_layer_3_interface_are_refused(name: str) -> 
 # --- the real command line -----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("in_process_cli")
 def test_the_isolement_cli_cuts_and_restores_the_firewall(
-    emu: Emulator,
-    login_key: tuple[Path, paramiko.PKey],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    emu: Emulator, login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ISOLEMENT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    emu.write_known_hosts(tmp_path / "known_hosts")
     links = {
         "inet-h4": {"kind": "internet", "endpoints": [{"device": NAME, "interface": "ethernet1/1"}]}
     }
-    inventory = inventory_for(
+    base, playbook = write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
         "panos-cli",
-        emu.ports,
-        username="isolement",
-        key_file=str(login_key[0]),
         links=links,
+        playbook={"name": "cut-internet", "cut": [{"select": {"kind": "internet"}}]},
         platforms={NAME: "paloalto_panos"},
     )
-    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    playbook = tmp_path / "cut-internet.yaml"
-    playbook.write_text(
-        yaml.safe_dump({"name": "cut-internet", "cut": [{"select": {"kind": "internet"}}]})
-    )
-    base = ["--inventory", str(tmp_path / "inventory.yaml"), "--journal", str(tmp_path / "j.jsonl")]
     device = firewall(emu)
     before = device.state()
     config_before = device.show_config_running()

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from conftest import PLAYBOOKS, lab_state
 
+from isolement import reconnection
 from isolement.errors import PlanRefused
-from isolement.inventory import Inventory
+from isolement.inventory import Inventory, Probe
 from isolement.journal import Journal, read_records
 from isolement.plan import Direction, Plan
 from isolement.planner import plan_allow, plan_cut
-from isolement.playbook import Playbook, load_playbook
-from isolement.reconnection import StageState, stage_states
+from isolement.playbook import Playbook, Stage, load_playbook
+from isolement.probes import ProbeOutcome, ProbeResult
+from isolement.reconnection import StageReport, StageState, stage_states
 from isolement.runtime import Runtime
 from isolement.state import CutMethod, DeviceState
 
@@ -397,3 +399,76 @@ def test_stage_the_playbook_no_longer_has_is_ignored(runtime: Runtime) -> None:
 
     assert "retired-stage" not in states
     assert open_names(states) == ["internet"]
+
+
+# --- settling: reopened paths are given time to come back ---------------------------------
+
+
+def _scripted_probes(
+    monkeypatch: pytest.MonkeyPatch, answers: list[dict[str, ProbeResult]]
+) -> list[int]:
+    """Probe runs answered in turn from `answers` (the last one repeats); returns the list
+    that counts the runs."""
+    runs: list[int] = []
+
+    def run_probes(probes: list[Probe]) -> list[ProbeOutcome]:
+        answer = answers[min(len(runs), len(answers) - 1)]
+        runs.append(len(runs))
+        return [ProbeOutcome(p, answer[p.name]) for p in probes]
+
+    monkeypatch.setattr(reconnection, "run_probes", run_probes)
+    monkeypatch.setattr(reconnection, "SETTLE_CHECK_EVERY_S", 0.01)
+    return runs
+
+
+def _stage(settle_s: float) -> Stage:
+    return Stage.model_validate(
+        {
+            "name": "clinical-h1",
+            "open": {"link": "wan-dc-h1"},
+            "checks": {"passes": ["dc-to-h1"], "blocked": ["h1-to-internet"]},
+            "settle_s": settle_s,
+        }
+    )
+
+
+PASSES, BLOCKED = ProbeResult.PASSES, ProbeResult.BLOCKED
+
+
+def test_a_path_that_comes_back_while_settling_leaves_the_stage_open(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = _scripted_probes(
+        monkeypatch,
+        [
+            {"dc-to-h1": BLOCKED, "h1-to-internet": BLOCKED},  # routes not back yet
+            {"dc-to-h1": BLOCKED, "h1-to-internet": BLOCKED},
+            {"dc-to-h1": PASSES, "h1-to-internet": BLOCKED},
+        ],
+    )
+    report = StageReport("clinical-h1", opened=False)
+
+    assert reconnection._watch(runtime, _stage(settle_s=5), report) == ""
+    assert len(runs) == 3
+    assert all(c.ok for c in report.checks)
+
+
+def test_a_path_still_down_once_settled_closes_the_stage_naming_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _scripted_probes(monkeypatch, [{"dc-to-h1": BLOCKED, "h1-to-internet": BLOCKED}])
+
+    why = reconnection._watch(runtime, _stage(settle_s=0.05), StageReport("s", opened=False))
+
+    assert why == "dc-to-h1 blocked (expected passes)"
+
+
+def test_traffic_that_must_stay_blocked_closes_the_stage_without_waiting(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = _scripted_probes(monkeypatch, [{"dc-to-h1": PASSES, "h1-to-internet": PASSES}])
+
+    why = reconnection._watch(runtime, _stage(settle_s=600), StageReport("s", opened=False))
+
+    assert why == "h1-to-internet passes (expected blocked)"
+    assert len(runs) == 1

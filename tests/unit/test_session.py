@@ -5,23 +5,14 @@ own host's lines.
 
 from __future__ import annotations
 
-import signal
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paramiko
 import pytest
-import yaml
-from isolement.lab.emulator import (
-    DeviceSpec,
-    Emulator,
-    exit_links,
-    generate_key,
-    generate_login_key,
-    inventory_for,
-)
+from emulated import Emulate, LoginKey, write_inventory_for
+from isolement.lab.emulator import DeviceSpec, Emulator, exit_links, generate_key
 from paramiko.hostkeys import HostKeys
 
 from isolement import session as sessions
@@ -33,39 +24,14 @@ GI0 = "GigabitEthernet0/0"
 NAMES = ("r1", "r2", "r3")
 
 
-@pytest.fixture(autouse=True)
-def sigpipe_ignored() -> Iterator[None]:
-    """See tests/unit/test_emulator.py: other tests run the CLI in-process, which sets SIGPIPE
-    to SIG_DFL; a write racing the emulator's close must raise, not kill pytest."""
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
-
-
-@pytest.fixture(scope="module")
-def login_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, paramiko.PKey]:
-    path = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    return path, generate_login_key(path)
-
-
 @pytest.fixture
-def estate(
-    login_key: tuple[Path, paramiko.PKey], tmp_path: Path
-) -> Iterator[tuple[Emulator, Inventory]]:
+def estate(emulate: Emulate, login_key: LoginKey, tmp_path: Path) -> tuple[Emulator, Inventory]:
     specs = [DeviceSpec(name, [GI0]) for name in NAMES]
-    with Emulator(specs, login_key[1], username="isolement", host_key_per_device=True) as emu:
-        emu.write_known_hosts(tmp_path / "known_hosts")
-        inventory = inventory_for(
-            "session-test",
-            emu.ports,
-            username="isolement",
-            key_file=str(login_key[0]),
-            links=exit_links(NAMES, GI0),
-        )
-        (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        yield emu, load_inventory(tmp_path / "inventory.yaml")
+    emu = emulate(specs, host_key_per_device=True)
+    path = write_inventory_for(
+        tmp_path, emu, login_key, "session-test", links=exit_links(NAMES, GI0)
+    )
+    return emu, load_inventory(path)
 
 
 def connect(inventory: Inventory, device: str) -> sessions.NetmikoSession:
