@@ -151,6 +151,11 @@ def _frr_configs(topo: Topology, node: str, node_dir: Path, secret: str) -> None
     # Real routers carry secrets in their configuration; the lab's do too, so the tests can
     # prove that none reaches the journal, the snapshots or a report.
     lines = [f"hostname {node}", f"password {secret}", f"enable password {secret}", "!"]
+    # zebra installs routes through kernel nexthop objects by default; one created while its
+    # veth has no carrier yet (the far end still shut) is refused, and zebra never retries the
+    # routes on it ("S>r", rejected). Plain routes have no such state: reopening a link, by
+    # isolement or by hand, end by end, then always brings its static routes back.
+    lines += ["no zebra nexthop kernel enable", "!"]
     shut = set(topo.shutdown.get(node, []))
     for port in topo.ports(node):
         lines.append(f"interface {port.ifname}")

@@ -38,9 +38,9 @@ installed; netmiko's own `aruba_aoscx` class (ArubaCxSSH) is used as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import Driver, Session
+from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.errors import UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
 
@@ -57,7 +57,7 @@ _HEADER = re.compile(r"^(?:Interface|Aggregate) (?P<name>\S+) is (?:up|down)\b",
 _ADMIN = re.compile(r"^ *Admin state is (?P<admin>up|down)\b", re.MULTILINE)
 
 
-class ArubaAoscxDriver(Driver):
+class ArubaAoscxDriver(InterfaceShutdown, Driver):
     platform = "aruba_aoscx"
     netmiko_device_type = "aruba_aoscx"
     methods = frozenset({CutMethod.SHUTDOWN})
@@ -83,22 +83,3 @@ class ArubaAoscxDriver(Driver):
                 raise UnexpectedOutput(f"no 'Admin state' line for {header['name']}")
             interfaces[header["name"]] = admin["admin"] == "up"
         return DeviceState(interfaces=interfaces)
-
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    # Each block ends with `exit` back to `(config)#`: netmiko's ArubaCxSSH only recognises
-    # `(config)#` as configuration mode, so a session left at `(config-if)#` would not be taken
-    # out of it with `end`. A refused `interface` leaves the session at `(config)#`, where the
-    # `shutdown` that follows is refused too: it never lands on another port.
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
-    return commands

@@ -23,7 +23,30 @@ _IOS_ERRORS = (
 )
 
 
-class CiscoIosDriver(Driver):
+class InterfaceShutdown:
+    """Cut = `shutdown` inside `interface X`, restore = `no shutdown`: IOS's syntax, which
+    FRR's vtysh, NX-OS and AOS-CX share. Each block ends with `exit` back to `(config)#`: some
+    netmiko drivers (AOS-CX's) only recognise that prompt as configuration mode, and a refused
+    `interface` leaves the session there, where the `shutdown` after it is refused too: it
+    never lands on another port."""
+
+    def cut_commands(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        return _interface_blocks(targets, "shutdown")
+
+    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        return _interface_blocks(targets, "no shutdown")
+
+
+def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
+    commands: list[str] = []
+    for target in targets:
+        commands += [f"interface {target.interface}", line, "exit"]
+    return commands
+
+
+class CiscoIosDriver(InterfaceShutdown, Driver):
     platform = "cisco_ios"
     netmiko_device_type = "cisco_ios"
     methods = frozenset({CutMethod.SHUTDOWN})
@@ -45,21 +68,6 @@ class CiscoIosDriver(Driver):
             interfaces={row["interface"]: row["status"] != "administratively down" for row in rows}
         )
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
-
 
 # The template ntc-templates' index names for `cisco_ios` + `show ip interface brief`.
 _BRIEF_TEMPLATE = "cisco_ios_show_ip_interface_brief.textfsm"
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
-    return commands

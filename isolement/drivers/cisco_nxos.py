@@ -35,10 +35,10 @@ itself. So NAPALM brings nothing real here; this driver speaks the CLI through n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import Driver, Session
+from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.errors import UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
 
@@ -68,7 +68,7 @@ _HEADER = re.compile(
 _ADMIN = re.compile(r"^\s*admin state(?: is|:)\s*(?P<admin>up|down)\b", re.IGNORECASE)
 
 
-class CiscoNxosDriver(Driver):
+class CiscoNxosDriver(InterfaceShutdown, Driver):
     platform = "cisco_nxos"
     netmiko_device_type = "cisco_nxos"
     methods = frozenset({CutMethod.SHUTDOWN})
@@ -138,14 +138,6 @@ class CiscoNxosDriver(Driver):
             interfaces={name: details[name] if up is None else up for name, up in rows.items()}
         )
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
-
     def snapshot(self, session: Session) -> str:
         return strip_volatile(session.send_command(self.snapshot_command))
 
@@ -165,10 +157,3 @@ def strip_volatile(config: str) -> str:
         for line in config.splitlines(keepends=True)
         if not line.startswith(("!Time:", "!Running configuration last done at:"))
     )
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
-    return commands
