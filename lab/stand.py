@@ -477,12 +477,6 @@ def _start_emulated(
     return _start(manifest, f"{name}/{node.platform}", [*command, str(config_file)], log), log
 
 
-def emulated_state(name: str) -> dict[str, object]:
-    """An emulated node's running state, as its process last wrote it."""
-    state: dict[str, object] = json.loads((LAB_DIR / name / "state.json").read_text())
-    return state
-
-
 def _process_is_ours(pid: int, exe: str) -> bool:
     """The PID still runs the program we started (sshd rewrites its title, so read /exe)."""
     try:
