@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import UnexpectedOutput
+from isolement.errors import PlanRefused, UnexpectedOutput
 from isolement.state import CutMethod, DeviceState
 
 TAG = "isolement"
@@ -197,13 +197,13 @@ class CiscoAsaDriver(Driver):
                 continue
             context = state.contexts.get(target.interface) if state else None
             if state is not None and context is None:
-                # No nameif: no ACL can be bound to this interface. Only the bindings are
-                # sent, which the ASA refuses for a name that is no nameif, changing nothing.
-                commands += [
-                    f"access-group {own_acl(d, target.interface)} {d} interface {target.interface}"
-                    for d in DIRECTIONS
-                ]
-                continue
+                # No nameif: no ACL can be bound to it, so a deny cut cannot be rendered.
+                # Refused here, before anything reaches the device.
+                raise PlanRefused(
+                    f"{target.interface} (link {target.link}) has no nameif on this ASA: no "
+                    "access-list can be bound to it. Check the link's interface in the "
+                    "inventory, or cut it with method: shutdown"
+                )
             # Without state (an offline plan) the nameif is unknown: the interface's own name
             # stands in for it, with isolement's own ACLs. A real cut renders from the state.
             name, acl_of = split_context(context) if context else (target.interface, {})

@@ -84,8 +84,8 @@ def rule_name(interface: str, link: str, direction: str) -> str:
 
 
 def _zone_placeholder(interface: str) -> str:
-    # No zone known (an offline plan, or an interface the device does not have): the rule names
-    # this, which no zone is called, so a commit could only fail on it, never cut something else.
+    # No zone known in an offline plan (rendered without the device's state): the rule shows
+    # this, which no zone is called. A live cut always renders from the zones read back.
     return f"<zone-of-{interface}>"
 
 
@@ -163,6 +163,11 @@ class PaloAltoPanosDriver(Driver):
             if state is not None and state.denies.get(target.interface):
                 continue
             zone = (state.contexts if state else {}).get(target.interface)
+            if state is not None and zone is None:
+                raise PlanRefused(
+                    f"{target.interface} (link {target.link}) is in no security zone on this "
+                    "firewall: no rule can name it. Check the link's interface in the inventory"
+                )
             zone = zone or _zone_placeholder(target.interface)
             entering = rule_name(target.interface, target.link, "in")
             leaving = rule_name(target.interface, target.link, "out")

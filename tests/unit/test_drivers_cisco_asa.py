@@ -19,7 +19,7 @@ from isolement.drivers.cisco_asa import (
     remark_for,
     split_context,
 )
-from isolement.errors import UnexpectedOutput
+from isolement.errors import PlanRefused, UnexpectedOutput
 from isolement.names import check_name
 from isolement.state import CutMethod, DeviceState
 
@@ -206,16 +206,11 @@ def test_an_interface_already_cut_gets_nothing() -> None:
     assert DRIVER.cut_commands([target()], state_of(CUT_ACLS, CUT_GROUPS)) == []
 
 
-def test_an_interface_without_nameif_gets_only_bindings_the_asa_refuses() -> None:
+def test_an_interface_without_nameif_is_refused_before_anything_is_sent() -> None:
     state = state_of(INSIDE_ACL + "\n")
 
-    commands = DRIVER.cut_commands([target("GigabitEthernet0/9")], state)
-
-    # Nothing that would create an ACL: a refused cut must leave the device as it was.
-    assert commands == [
-        "access-group isolement-in-GigabitEthernet0/9 in interface GigabitEthernet0/9",
-        "access-group isolement-out-GigabitEthernet0/9 out interface GigabitEthernet0/9",
-    ]
+    with pytest.raises(PlanRefused, match=r"GigabitEthernet0/9 \(link .*\) has no nameif"):
+        DRIVER.cut_commands([target("GigabitEthernet0/9")], state)
 
 
 def test_shutdown_is_an_interface_block() -> None:

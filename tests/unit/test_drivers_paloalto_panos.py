@@ -230,8 +230,13 @@ def test_a_zone_shared_with_an_interface_left_open_is_refused_before_anything_is
     assert DRIVER.cut_commands(both, STATE)[-1] == "commit"
 
 
-def test_an_interface_with_no_zone_names_a_zone_no_commit_can_accept() -> None:
-    commands = DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)], STATE)
+def test_an_interface_in_no_zone_is_refused_before_anything_is_sent() -> None:
+    with pytest.raises(PlanRefused, match=r"ethernet1/9 \(link x\) is in no security zone"):
+        DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)], STATE)
+
+
+def test_an_offline_plan_shows_a_zone_no_firewall_has() -> None:
+    commands = DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)])
 
     assert "from <zone-of-ethernet1/9> to any" in commands[0]
 
