@@ -181,6 +181,15 @@ def lab_inventory() -> Inventory:
     return load_inventory(LAB_INVENTORY)
 
 
+# What the lab's firewalls report besides their interfaces: the FortiGate's VDOM, the PAN-OS
+# zones, the ASA's nameifs and the ACL bound to its inside (lab/hospital-group.yaml).
+LAB_CONTEXTS: dict[str, dict[str, str]] = {
+    "h3-fw": {"port1": "hospital", "port2": "hospital"},
+    "h4-fw": {"ethernet1/1": "untrust", "ethernet1/2": "trust"},
+    "h5-fw": {"GigabitEthernet0/0": "outside", "GigabitEthernet0/1": "inside in=inside_access_in"},
+}
+
+
 def lab_state(
     shut: Mapping[str, set[str]] | None = None,
     denied: Mapping[str, Mapping[str, list[str]]] | None = None,
@@ -193,6 +202,7 @@ def lab_state(
         device: DeviceState(
             interfaces={name: name not in shut.get(device, set()) for name in names},
             denies=dict(denied.get(device, {})),
+            contexts=LAB_CONTEXTS.get(device, {}),
         )
         for device, names in LAB_INTERFACES.items()
     }
@@ -210,5 +220,5 @@ def applied(observed: Mapping[str, DeviceState], plan: Plan) -> dict[str, Device
                 interfaces[change.interface] = False
             else:
                 denies.setdefault(change.interface, []).append(f"forward/{100 + n}")
-        result[step.device] = DeviceState(interfaces=interfaces, denies=denies)
+        result[step.device] = state.model_copy(update={"interfaces": interfaces, "denies": denies})
     return result
