@@ -107,10 +107,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def measure(args: argparse.Namespace) -> int:
-    from isolement import containment
-    from isolement.inventory import load_inventory
-    from isolement.playbook import load_playbook
-    from isolement.runtime import Runtime
+    from isolement.flows import containment
+    from isolement.flows.runtime import Runtime
+    from isolement.model.inventory import load_inventory
+    from isolement.model.playbook import load_playbook
 
     # paramiko logs a connection reset at `exit` (IOS closes at once, see lab/emulator.py) as an
     # error, printed on stderr when nothing else handles its logger: routine here, and the

@@ -1,5 +1,5 @@
 import sys
 
-from isolement.cli import main
+from isolement.cli.main import main
 
 sys.exit(main())

@@ -6,13 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from isolement import containment, paths, reconnection, render, verify
-from isolement.inventory import Probe, load_inventory
-from isolement.journal import default_journal_path
-from isolement.planner import resolve_parameters
-from isolement.playbook import load_playbook
-from isolement.probes import ProbeResult, run_probes
-from isolement.runtime import Runtime
+from isolement.cli import paths, render
+from isolement.flows import containment, verify
+from isolement.flows import stages as reconnection
+from isolement.flows.runtime import Runtime
+from isolement.journal.store import default_journal_path
+from isolement.model.inventory import Probe, load_inventory
+from isolement.model.playbook import load_playbook
+from isolement.planning.planner import resolve_parameters
+from isolement.probes.namespace import ProbeResult, run_probes
 
 from .stand import Manifest, down, up
 

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from secrets import token_urlsafe
 
-from isolement.errors import LabError
+from isolement.model.errors import LabError
 
 from .topology import LAB_RANGE, Node, NodeKind, Topology, load_topology
 

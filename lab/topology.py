@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from isolement.names import Name
-from isolement.yamlfile import load_model
+from isolement.model.names import Name
+from isolement.model.yamlfile import load_model
 
 from .emulator import profile_for
 

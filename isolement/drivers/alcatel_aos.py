@@ -44,8 +44,8 @@ import re
 from collections.abc import Sequence
 
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 # AOS starts every refusal with `ERROR:` (unknown keyword, bad value, port that does not exist,
 # missing rights); warnings (`WARNING:`) are not refusals.

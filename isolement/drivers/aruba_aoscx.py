@@ -41,8 +41,8 @@ import re
 
 from isolement.drivers.base import Driver, Session
 from isolement.drivers.cisco_ios import InterfaceShutdown
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 _AOSCX_ERRORS = (
     # A refused word: AOS-CX names it after the colon, without a caret or a `%`.

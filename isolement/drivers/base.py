@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import ClassVar, Literal, Protocol
 
-from isolement.errors import DeviceError
-from isolement.names import check_name
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError
+from isolement.model.names import check_name
+from isolement.model.state import CutMethod, DeviceState
 
 
 class Session(Protocol):

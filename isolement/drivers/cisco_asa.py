@@ -45,8 +45,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import PlanRefused, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import PlanRefused, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 TAG = "isolement"
 DENY = "extended deny ip any any"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 # IOS marks a refused line with "% " in the configuration dialogue.
 _IOS_ERRORS = (

@@ -39,8 +39,8 @@ import re
 from isolement.drivers import ntc
 from isolement.drivers.base import Driver, Session
 from isolement.drivers.cisco_ios import InterfaceShutdown
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 # NX-OS refuses a line with a `%` line under a caret: `% Invalid command at '^' marker.`,
 # `% Invalid interface format at '^' marker.`, `% Incomplete command at '^' marker.`,

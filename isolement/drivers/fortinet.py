@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 # The comment and name prefix of every policy isolement adds.
 TAG = "isolement"

@@ -12,8 +12,8 @@ import re
 
 from isolement.drivers.base import Session
 from isolement.drivers.cisco_ios import CiscoIosDriver
-from isolement.errors import UnexpectedOutput
-from isolement.state import DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import DeviceState
 
 _BRIEF_ROW = re.compile(r"^(?P<name>\S+)\s+(?P<status>up|down)\s+\S+", re.MULTILINE)
 _INTERFACE_BLOCK = re.compile(r"^interface (?P<name>\S+)[^\n]*\n(?P<body>(?: [^\n]*\n)*)", re.M)

@@ -36,8 +36,8 @@ import re
 from collections.abc import Sequence
 
 from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.errors import DeviceError, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 # Minutes before a restore's commit rolls itself back unless confirmed.
 CONFIRM_MINUTES = 5

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from isolement.drivers.base import AllowTarget, CutTarget, Driver, Session
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 TABLE = "inet isolement"
 # Rule comments: `isolement <interface> <link>` for a cut, and

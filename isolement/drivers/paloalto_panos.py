@@ -47,8 +47,8 @@ from collections.abc import Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import COMMIT_TIMEOUT_S, CutTarget, Driver, Session
-from isolement.errors import DeviceError, IsolementError, PlanRefused, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, IsolementError, PlanRefused, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 _TAG = "isolement"
 _NAME_MAX = 63  # PAN-OS rule names

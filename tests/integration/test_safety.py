@@ -26,7 +26,7 @@ from labtools import (
     vtysh_config,
 )
 
-from isolement.journal import Journal
+from isolement.journal.store import Journal
 
 
 def tcp_open(host: str, port: int = 22) -> bool:

@@ -17,10 +17,10 @@ import yaml
 from emulated import Emulate, LoginKey, emulated
 from isolement.lab.emulator import DeviceSpec, Emulator, generate_login_key
 
-from isolement import paths
-from isolement.inventory import Inventory, load_inventory
-from isolement.plan import Plan
-from isolement.state import CutMethod, DeviceState
+from isolement.cli import paths
+from isolement.model.inventory import Inventory, load_inventory
+from isolement.model.plan import Plan
+from isolement.model.state import CutMethod, DeviceState
 
 REPO_ROOT = paths.REPO_ROOT
 LAB_INVENTORY = paths.DEFAULT_INVENTORY

@@ -72,8 +72,9 @@ def netmiko_connect(
     **options: Any,
 ) -> Any:
     """netmiko's own driver for `device_type`, unchanged, logged in to the emulated `name` as
-    isolement.session opens it: key only, no agent, the host key checked against `known_hosts`
-    alone, fast_cli. `options` go to netmiko as they are (`read_timeout_override`, ...)."""
+    isolement.transport.session opens it: key only, no agent, the host key checked against
+    `known_hosts` alone, fast_cli. `options` go to netmiko as they are
+    (`read_timeout_override`, ...)."""
     return ConnectHandler(
         device_type=device_type,
         host="127.0.0.1",
@@ -94,8 +95,9 @@ def netmiko_connect(
 
 class Session:
     """isolement's Session protocol (isolement/drivers/base.py) over a netmiko connection, kept
-    minimal so that these tests exercise the driver and the emulator, not isolement.session's
-    error mapping. `commit` is netmiko's own: it raises on platforms without one."""
+    minimal so that these tests exercise the driver and the emulator, not
+    isolement.transport.session's error mapping. `commit` is netmiko's own: it raises on
+    platforms without one."""
 
     def __init__(self, connection: Any):
         self._connection = connection

@@ -23,8 +23,8 @@ import pytest
 import yaml
 from conftest import PLAYBOOKS, InventoryWriter, base_inventory
 
-from isolement.cli import main
-from isolement.playbook import available_playbooks
+from isolement.cli.main import main
+from isolement.model.playbook import available_playbooks
 
 
 class Listener:

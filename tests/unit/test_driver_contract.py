@@ -21,10 +21,10 @@ from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
 from isolement.drivers.base import CutTarget, Driver
-from isolement.errors import DeviceError, PlanRefused
-from isolement.inventory import Inventory, load_inventory
-from isolement.session import NetmikoSession, connect
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, PlanRefused
+from isolement.model.inventory import Inventory, load_inventory
+from isolement.model.state import CutMethod, DeviceState
+from isolement.transport.session import NetmikoSession, connect
 
 EMULATED = sorted(platform for platform in PLATFORMS if platform in PROFILES)
 # Platforms whose round trip runs on the real lab's FRR and nftables instead.

@@ -21,8 +21,8 @@ from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from isolement.drivers import PLATFORMS, driver_for
 from isolement.drivers.base import AllowTarget, CutTarget, Driver, Flow
-from isolement.names import check_name
-from isolement.state import CutMethod, DeviceState
+from isolement.model.names import check_name
+from isolement.model.state import CutMethod, DeviceState
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE_GOLDEN = os.environ.get("ISOLEMENT_UPDATE_GOLDEN") == "1"

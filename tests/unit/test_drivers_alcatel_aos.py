@@ -16,8 +16,8 @@ from ntc_templates.parse import parse_output
 from isolement.drivers import driver_for
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.base import CutTarget
-from isolement.errors import DeviceError, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 AOS = Path(__file__).resolve().parents[1] / "data" / "alcatel_aos"
 

@@ -13,8 +13,8 @@ from ntc_templates.parse import _get_template_dir
 
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
 from isolement.drivers.base import CutTarget
-from isolement.errors import DeviceError, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "aruba_aoscx"
 ADMIN_DOWN = (DATA / "show_interface_admin_down.txt").read_text()

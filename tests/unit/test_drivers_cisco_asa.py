@@ -19,9 +19,9 @@ from isolement.drivers.cisco_asa import (
     remark_for,
     split_context,
 )
-from isolement.errors import PlanRefused, UnexpectedOutput
-from isolement.names import check_name
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import PlanRefused, UnexpectedOutput
+from isolement.model.names import check_name
+from isolement.model.state import CutMethod, DeviceState
 
 ASA = Path(__file__).resolve().parents[1] / "data" / "cisco_asa"
 DRIVER = CiscoAsaDriver()

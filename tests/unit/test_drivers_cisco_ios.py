@@ -14,7 +14,7 @@ from ntc_templates.parse import parse_output
 
 from isolement.drivers import cisco_ios, ntc
 from isolement.drivers.cisco_ios import CiscoIosDriver
-from isolement.errors import UnexpectedOutput
+from isolement.model.errors import UnexpectedOutput
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 IOS = DATA / "cisco_ios"

@@ -12,8 +12,8 @@ from ntc_templates.parse import parse_output
 from isolement.drivers import cisco_nxos, ntc
 from isolement.drivers.base import CutTarget
 from isolement.drivers.cisco_nxos import CiscoNxosDriver, long_name, strip_volatile
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod
 
 NXOS = Path(__file__).resolve().parents[1] / "data" / "cisco_nxos"
 BRIEF_N9K = (NXOS / "show_interface_brief_n9k.txt").read_text()

@@ -10,9 +10,9 @@ import pytest
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.fortinet import ID_BASE, FortinetDriver, FortinetState
-from isolement.errors import UnexpectedOutput
-from isolement.names import check_name
-from isolement.state import CutMethod
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.names import check_name
+from isolement.model.state import CutMethod
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fortinet"
 DRIVER = FortinetDriver()

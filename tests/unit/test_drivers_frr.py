@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from isolement.drivers.frr import FrrDriver
-from isolement.errors import UnexpectedOutput
+from isolement.model.errors import UnexpectedOutput
 
 FRR = Path(__file__).resolve().parents[1] / "data" / "frr"
 

@@ -14,8 +14,8 @@ import pytest
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.juniper_junos import CONFIRM_MINUTES, JuniperJunosDriver
-from isolement.errors import DeviceError, UnexpectedOutput
-from isolement.state import CutMethod
+from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.model.state import CutMethod
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "juniper_junos"
 DRIVER = JuniperJunosDriver()

@@ -11,8 +11,8 @@ import pytest
 
 from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.linux import LinuxDriver
-from isolement.errors import UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 LINUX = Path(__file__).resolve().parents[1] / "data" / "linux"
 

@@ -16,8 +16,8 @@ from isolement.lab.profiles.paloalto_panos import PanosDevice
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, rule_name
-from isolement.errors import DeviceError, PlanRefused, UnexpectedOutput
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import DeviceError, PlanRefused, UnexpectedOutput
+from isolement.model.state import CutMethod, DeviceState
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "paloalto_panos"
 DRIVER = PaloAltoPanosDriver()

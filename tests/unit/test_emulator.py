@@ -32,14 +32,14 @@ from isolement.lab.emulator import (
 from isolement.lab.profiles.cisco_ios import IosCli, IosDevice, Mode
 from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
 
-from isolement import containment
 from isolement.drivers import CutTarget, driver_for
 from isolement.drivers.cisco_ios import CiscoIosDriver
-from isolement.errors import DeviceError
-from isolement.inventory import load_inventory
-from isolement.playbook import load_playbook
-from isolement.runtime import Runtime
-from isolement.state import CutMethod
+from isolement.flows import containment
+from isolement.flows.runtime import Runtime
+from isolement.model.errors import DeviceError
+from isolement.model.inventory import load_inventory
+from isolement.model.playbook import load_playbook
+from isolement.model.state import CutMethod
 
 IOS_DATA = Path(__file__).resolve().parents[1] / "data" / "cisco_ios"
 

@@ -10,8 +10,8 @@ import yaml
 from conftest import BAD_DATA, LAB_INVENTORY, InventoryWriter, base_inventory
 
 from isolement.drivers import supported_platforms
-from isolement.errors import InputError
-from isolement.inventory import LinkKind, Role, check_credentials, load_inventory
+from isolement.model.errors import InputError
+from isolement.model.inventory import LinkKind, Role, check_credentials, load_inventory
 
 
 def refusal(path: Path) -> InputError:

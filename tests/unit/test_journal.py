@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from isolement.errors import JournalError, LockedError
-from isolement.journal import (
+from isolement.journal.store import (
     GENESIS,
     Journal,
     TornRecord,
@@ -22,7 +21,8 @@ from isolement.journal import (
     read_records,
     verify_chain,
 )
-from isolement.plan import Direction
+from isolement.model.errors import JournalError, LockedError
+from isolement.model.plan import Direction
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_edited_field_is_detected_at_its_line(path: Path) -> None:
 
 
 def test_edited_record_with_its_hash_recomputed_breaks_the_next_link(path: Path) -> None:
-    from isolement.journal import _record_hash
+    from isolement.journal.store import _record_hash
 
     write_records(path, 4)
     text = lines(path)

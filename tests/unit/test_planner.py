@@ -7,12 +7,18 @@ from typing import Any
 import pytest
 from conftest import BAD_DATA, PLAYBOOKS, applied, lab_state
 
-from isolement.errors import InputError, PlanRefused
-from isolement.inventory import Inventory, LinkKind
-from isolement.plan import Change, Direction, Plan
-from isolement.planner import Recorded, plan_cut, plan_restore, resolve_parameters, select_targets
-from isolement.playbook import Playbook, load_playbook
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import InputError, PlanRefused
+from isolement.model.inventory import Inventory, LinkKind
+from isolement.model.plan import Change, Direction, Plan
+from isolement.model.playbook import Playbook, load_playbook
+from isolement.model.state import CutMethod, DeviceState
+from isolement.planning.planner import (
+    Recorded,
+    plan_cut,
+    plan_restore,
+    resolve_parameters,
+    select_targets,
+)
 
 
 def playbook(*rules: dict[str, Any], keep: list[str] | None = None, **extra: Any) -> Playbook:

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from conftest import BAD_DATA, PLAYBOOKS
 
-from isolement.errors import InputError
-from isolement.inventory import LinkKind
-from isolement.playbook import Playbook, available_playbooks, load_playbook
-from isolement.state import CutMethod
+from isolement.model.errors import InputError
+from isolement.model.inventory import LinkKind
+from isolement.model.playbook import Playbook, available_playbooks, load_playbook
+from isolement.model.state import CutMethod
 
 SHIPPED = sorted(path.stem for path in PLAYBOOKS.glob("*.yaml"))
 

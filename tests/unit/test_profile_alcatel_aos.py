@@ -16,11 +16,11 @@ from emulated import Emulate, LoginKey, Session, netmiko_connect, write_cli_file
 from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.alcatel_aos import AlcatelAosDevice, AosCli
 
-from isolement.cli import main
+from isolement.cli.main import main
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.base import CutTarget
-from isolement.errors import DeviceError
-from isolement.state import CutMethod
+from isolement.model.errors import DeviceError
+from isolement.model.state import CutMethod
 
 AOS_DATA = Path(__file__).resolve().parents[1] / "data" / "alcatel_aos"
 NAME = "h4-sw"
@@ -44,7 +44,8 @@ def emu(emulate: Emulate) -> Emulator:
 
 @pytest.fixture
 def conn(emu: Emulator, login_key: LoginKey, tmp_path: Path) -> Iterator[Any]:
-    """netmiko's own AlcatelAosSSH, as isolement.session opens it (fast_cli, strict host keys)."""
+    """netmiko's own AlcatelAosSSH, as isolement.transport.session opens it (fast_cli, strict
+    host keys)."""
     with netmiko_connect(
         "alcatel_aos", emu, NAME, login_key.path, tmp_path / "known_hosts"
     ) as connection:

@@ -15,7 +15,7 @@ from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate
 from isolement.lab.profiles.aruba_aoscx import AoscxDevice
 from ntc_templates.parse import _get_template_dir
 
-from isolement.cli import main
+from isolement.cli.main import main
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
 
 NAME = "h3-sw"

@@ -14,7 +14,7 @@ from emulated import Emulate, LoginKey, netmiko_connect, write_cli_files
 from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.cisco_asa import AsaCli, AsaDevice
 
-from isolement import cli
+from isolement.cli import main as cli
 from isolement.drivers.cisco_asa import DENY, CiscoAsaDriver
 
 NAME = "h5-fw"

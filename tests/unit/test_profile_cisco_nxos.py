@@ -18,7 +18,7 @@ from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate
 from isolement.lab.profiles.cisco_nxos import NxosCli, NxosDevice
 from ntc_templates.parse import parse_output
 
-from isolement import cli
+from isolement.cli import main as cli
 from isolement.drivers.cisco_nxos import CiscoNxosDriver
 
 NAME = "dc-core"

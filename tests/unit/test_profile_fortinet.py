@@ -14,10 +14,10 @@ from emulated import LoginKey, Session, emulated, netmiko_connect, write_cli_fil
 from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, exit_links, generate_key
 from isolement.lab.profiles.fortinet import FortinetCli, FortinetDevice
 
-from isolement import cli
+from isolement.cli import main as cli
 from isolement.drivers.base import CutTarget
 from isolement.drivers.fortinet import FortinetDriver
-from isolement.state import CutMethod
+from isolement.model.state import CutMethod
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fortinet"
 DRIVER = FortinetDriver()

@@ -15,11 +15,11 @@ from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate
 from isolement.lab.profiles.juniper_junos import JunosCli, JunosDevice
 from netmiko.exceptions import ReadTimeout
 
-from isolement.cli import main
+from isolement.cli.main import main
 from isolement.drivers.base import CutTarget
 from isolement.drivers.juniper_junos import JuniperJunosDriver
-from isolement.errors import DeviceError
-from isolement.state import CutMethod
+from isolement.model.errors import DeviceError
+from isolement.model.state import CutMethod
 
 NAME = "h5-sw"
 DRIVER = JuniperJunosDriver()

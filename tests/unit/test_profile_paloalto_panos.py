@@ -19,7 +19,7 @@ from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate
 from isolement.lab.profiles.paloalto_panos import PanosDevice
 from ntc_templates.parse import parse_output
 
-from isolement.cli import main
+from isolement.cli.main import main
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
 
 NAME = "h4-fw"

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from conftest import PLAYBOOKS, lab_state
 
-from isolement import reconnection
-from isolement.errors import PlanRefused
-from isolement.inventory import Inventory, Probe
-from isolement.journal import Journal, read_records
-from isolement.plan import Direction, Plan
-from isolement.planner import plan_allow, plan_cut
-from isolement.playbook import Playbook, Stage, load_playbook
-from isolement.probes import ProbeOutcome, ProbeResult
-from isolement.reconnection import StageReport, StageState, stage_states
-from isolement.runtime import Runtime
-from isolement.state import CutMethod, DeviceState
+from isolement.flows import stages as reconnection
+from isolement.flows.runtime import Runtime
+from isolement.flows.stages import StageReport, StageState, stage_states
+from isolement.journal.store import Journal, read_records
+from isolement.model.errors import PlanRefused
+from isolement.model.inventory import Inventory, Probe
+from isolement.model.plan import Direction, Plan
+from isolement.model.playbook import Playbook, Stage, load_playbook
+from isolement.model.state import CutMethod, DeviceState
+from isolement.planning.planner import plan_allow, plan_cut
+from isolement.probes.namespace import ProbeOutcome, ProbeResult
 
 # The four rules of a cut of out0, as `nft -j` reports them in the recorded lab table.
 OUT0_DENIES = ["input/4", "forward/5", "forward/6", "output/7"]

@@ -2,7 +2,7 @@
 
 The sample journal (tests/data/journal/lab-cut-restore.jsonl) is a real lab run: 13 runs of
 cut-all / cut-internet and their restores, 136 records. The expected values are recomputed here
-from the raw records, independently of isolement.report, wherever they can be.
+from the raw records, independently of isolement.report.incident, wherever they can be.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from isolement import report as R
-from isolement.journal import Journal, read_records, verify_chain
+from isolement.journal.store import Journal, read_records, verify_chain
+from isolement.report import incident as R
 
 SAMPLE = Path(__file__).parent.parent / "data" / "journal" / "lab-cut-restore.jsonl"
 MALICIOUS = "<img src=x onerror=alert(1)>"

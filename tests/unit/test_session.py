@@ -1,6 +1,6 @@
-"""isolement.session against emulated IOS devices (lab/emulator.py, 127.0.0.1 only): host keys
-are verified against the inventory's known_hosts, of which each connection is handed only its
-own host's lines.
+"""isolement.transport.session against emulated IOS devices (lab/emulator.py, 127.0.0.1 only):
+host keys are verified against the inventory's known_hosts, of which each connection is
+handed only its own host's lines.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from emulated import Emulate, LoginKey, write_inventory_for
 from isolement.lab.emulator import DeviceSpec, Emulator, exit_links, generate_key
 from paramiko.hostkeys import HostKeys
 
-from isolement import session as sessions
 from isolement.drivers import driver_for
-from isolement.errors import DeviceError
-from isolement.inventory import Inventory, load_inventory
+from isolement.model.errors import DeviceError
+from isolement.model.inventory import Inventory, load_inventory
+from isolement.transport import session as sessions
 
 GI0 = "GigabitEthernet0/0"
 NAMES = ("r1", "r2", "r3")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from isolement import signing
-from isolement.errors import InputError
+from isolement.model.errors import InputError
+from isolement.report import signing
 
 
 @pytest.fixture

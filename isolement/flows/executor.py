@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from isolement.errors import DeviceError, IsolementError
+from isolement.model.errors import DeviceError, IsolementError
 
 T = TypeVar("T")
 

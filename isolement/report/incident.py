@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from isolement import __version__
-from isolement.journal import TornRecord, read_records, verify_chain
+from isolement.journal.store import TornRecord, read_records, verify_chain
 
 Record = Mapping[str, Any]
 

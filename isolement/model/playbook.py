@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from isolement.errors import InputError
-from isolement.inventory import LinkKind
-from isolement.names import Name, Text
-from isolement.yamlfile import FieldError, load_model
+from isolement.model.errors import InputError
+from isolement.model.inventory import LinkKind
+from isolement.model.names import Name, Text
+from isolement.model.yamlfile import FieldError, load_model
 
 
 def _as_list(value: object) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The lab inventory is the default, so nothing run on a fresh machine can reach a production
 # network by accident: production needs an explicit --inventory.
 DEFAULT_INVENTORY = REPO_ROOT / "inventories" / "lab.yaml"

@@ -14,9 +14,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from isolement.drivers import PLATFORMS, supported_platforms
-from isolement.errors import InputError
-from isolement.names import Name, Text
-from isolement.yamlfile import FieldError, load_model
+from isolement.model.errors import InputError
+from isolement.model.names import Name, Text
+from isolement.model.yamlfile import FieldError, load_model
 
 
 class Strict(BaseModel):

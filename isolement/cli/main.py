@@ -23,25 +23,20 @@ from typing import Any
 
 import structlog
 
-from isolement import (
-    __version__,
-    containment,
-    paths,
-    preflight,
-    reconnection,
-    render,
-    signing,
-    verify,
-)
-from isolement import report as reporting
-from isolement.containment import Outcome
-from isolement.errors import InputError, IsolementError, LabError, LockedError
-from isolement.inventory import Inventory, load_inventory
-from isolement.journal import TornRecord, default_journal_path, read_records, verify_chain
-from isolement.names import check_name, check_statement
-from isolement.planner import resolve_parameters, select_targets
-from isolement.playbook import Playbook, available_playbooks, load_playbook
-from isolement.runtime import Runtime, operator_name
+from isolement import __version__
+from isolement.cli import paths, render
+from isolement.flows import containment, preflight, verify
+from isolement.flows import stages as reconnection
+from isolement.flows.containment import Outcome
+from isolement.flows.runtime import Runtime, operator_name
+from isolement.journal.store import TornRecord, default_journal_path, read_records, verify_chain
+from isolement.model.errors import InputError, IsolementError, LabError, LockedError
+from isolement.model.inventory import Inventory, load_inventory
+from isolement.model.names import check_name, check_statement
+from isolement.model.playbook import Playbook, available_playbooks, load_playbook
+from isolement.planning.planner import resolve_parameters, select_targets
+from isolement.report import incident as reporting
+from isolement.report import signing
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL = 0, 2, 3, 4, 5
 _RUN_EXIT = {

@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from isolement.playbook import FlowRule
-from isolement.state import CutMethod
+from isolement.model.playbook import FlowRule
+from isolement.model.state import CutMethod
 
 
 class Direction(StrEnum):

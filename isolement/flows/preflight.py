@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isolement.drivers import CutTarget, Session, driver_for
-from isolement.errors import DeviceError
-from isolement.executor import DeviceResult, run_per_device
-from isolement.inventory import Inventory, check_credentials
-from isolement.journal import last_read_back
-from isolement.planner import plan_cut, select_targets, spare_management_ends
-from isolement.playbook import Playbook
-from isolement.runtime import Runtime
-from isolement.state import DeviceState
+from isolement.flows.executor import DeviceResult, run_per_device
+from isolement.flows.runtime import Runtime
+from isolement.journal.store import last_read_back
+from isolement.model.errors import DeviceError
+from isolement.model.inventory import Inventory, check_credentials
+from isolement.model.playbook import Playbook
+from isolement.model.state import DeviceState
+from isolement.planning.planner import plan_cut, select_targets, spare_management_ends
 
 
 def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:

@@ -38,8 +38,8 @@ from paramiko.ssh_exception import BadHostKeyException, SSHException
 
 from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
-from isolement.errors import DeviceError
-from isolement.inventory import Inventory
+from isolement.model.errors import DeviceError
+from isolement.model.inventory import Inventory
 
 # Seconds; a device that has not answered by then is reported, never waited on forever.
 CONNECT_TIMEOUT = 10.0

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from isolement import session as sessions
 from isolement.drivers import Driver, Session
-from isolement.executor import MAX_WORKERS
-from isolement.inventory import Inventory
+from isolement.flows.executor import MAX_WORKERS
+from isolement.model.inventory import Inventory
+from isolement.transport import session as sessions
 
 Connector = Callable[[Inventory, str, Driver, float], Session]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from isolement.inventory import Probe
+from isolement.model.inventory import Probe
 
 
 class ProbeResult(StrEnum):

@@ -20,9 +20,10 @@ from enum import StrEnum
 from typing import Any
 
 from isolement.drivers import CutTarget, Driver, Session, driver_for
-from isolement.errors import DeviceError, IsolementError
-from isolement.executor import run_per_device
-from isolement.journal import (
+from isolement.flows.executor import run_per_device
+from isolement.flows.preflight import cut_targets, login, observe
+from isolement.flows.runtime import Runtime
+from isolement.journal.store import (
     Journal,
     devices_cut_by_others,
     load_snapshot,
@@ -31,18 +32,17 @@ from isolement.journal import (
     snapshots_before_cut,
     store_snapshot,
 )
-from isolement.plan import Change, DeviceStep, Direction, Plan
-from isolement.planner import (
+from isolement.model.errors import DeviceError, IsolementError
+from isolement.model.plan import Change, DeviceStep, Direction, Plan
+from isolement.model.playbook import Playbook
+from isolement.model.state import DeviceState
+from isolement.planning.planner import (
     Recorded,
     device_step,
     plan_cut,
     plan_restore,
     reached,
 )
-from isolement.playbook import Playbook
-from isolement.preflight import cut_targets, login, observe
-from isolement.runtime import Runtime
-from isolement.state import DeviceState
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from graphlib import CycleError, TopologicalSorter
 
 from isolement.drivers import CutTarget, driver_for
 from isolement.drivers.base import AllowTarget, Flow
-from isolement.errors import InputError, PlanRefused
-from isolement.inventory import Inventory, Link
-from isolement.plan import Change, DeviceStep, Direction, KeptEndpoint, Manageability, Plan
-from isolement.playbook import Playbook, Selector, Stage
-from isolement.state import CutMethod, DeviceState
+from isolement.model.errors import InputError, PlanRefused
+from isolement.model.inventory import Inventory, Link
+from isolement.model.plan import Change, DeviceStep, Direction, KeptEndpoint, Manageability, Plan
+from isolement.model.playbook import Playbook, Selector, Stage
+from isolement.model.state import CutMethod, DeviceState
 
 
 @dataclass(frozen=True)

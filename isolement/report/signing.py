@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from isolement.errors import InputError
+from isolement.model.errors import InputError
 
 SIGNATURE_FORMAT = "isolement-signature/1"
 SUFFIX = ".sig"

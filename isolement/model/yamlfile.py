@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from isolement.errors import InputError
+from isolement.model.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from isolement.containment import Options, RunReport, execute, recorded_cuts
 from isolement.drivers import CutTarget
-from isolement.errors import InputError, PlanRefused
-from isolement.journal import Journal, TornRecord, read_records
-from isolement.plan import Change, Plan
-from isolement.planner import plan_allow, plan_cut, plan_restore, selected_links
-from isolement.playbook import Playbook, Stage
-from isolement.preflight import cut_targets, observe
-from isolement.probes import ProbeResult, run_probes
-from isolement.runtime import Runtime
-from isolement.state import DeviceState
-from isolement.verify import ProbeCheck
+from isolement.flows.containment import Options, RunReport, execute, recorded_cuts
+from isolement.flows.preflight import cut_targets, observe
+from isolement.flows.runtime import Runtime
+from isolement.flows.verify import ProbeCheck
+from isolement.journal.store import Journal, TornRecord, read_records
+from isolement.model.errors import InputError, PlanRefused
+from isolement.model.plan import Change, Plan
+from isolement.model.playbook import Playbook, Stage
+from isolement.model.state import DeviceState
+from isolement.planning.planner import plan_allow, plan_cut, plan_restore, selected_links
+from isolement.probes.namespace import ProbeResult, run_probes
 
 
 @dataclass

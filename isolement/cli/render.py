@@ -3,10 +3,10 @@ on a terminal at 3 a.m. The --json forms are built from the same objects in cli.
 
 from __future__ import annotations
 
-from isolement.containment import PlanReport, RunReport
-from isolement.plan import Direction, Plan
-from isolement.reconnection import StagePlan, StageReport, StageState
-from isolement.verify import LinkStatus, VerifyReport
+from isolement.flows.containment import PlanReport, RunReport
+from isolement.flows.stages import StagePlan, StageReport, StageState
+from isolement.flows.verify import LinkStatus, VerifyReport
+from isolement.model.plan import Direction, Plan
 
 
 def plan_text(report: PlanReport) -> str:

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from isolement.drivers import CutTarget, driver_for
-from isolement.errors import LockedError
-from isolement.journal import Journal
-from isolement.plan import KeptEndpoint
-from isolement.planner import select_targets, spare_management_ends
-from isolement.playbook import Playbook
-from isolement.preflight import observe
-from isolement.probes import ProbeOutcome, ProbeResult, run_probes
-from isolement.runtime import Runtime
+from isolement.flows.preflight import observe
+from isolement.flows.runtime import Runtime
+from isolement.journal.store import Journal
+from isolement.model.errors import LockedError
+from isolement.model.plan import KeptEndpoint
+from isolement.model.playbook import Playbook
+from isolement.planning.planner import select_targets, spare_management_ends
+from isolement.probes.namespace import ProbeOutcome, ProbeResult, run_probes
 
 
 class PathState(StrEnum):

@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from isolement.errors import JournalError, LockedError
+from isolement.model.errors import JournalError, LockedError
 
 GENESIS = "0" * 64
 

@@ -1,0 +1,1 @@
+"""Pure planning: inventory + playbook + observed state -> an ordered, per-device plan."""

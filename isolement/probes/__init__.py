@@ -1,0 +1,1 @@
+"""Reachability probes: real packets that prove a cut (or a reopened path)."""
