@@ -60,10 +60,13 @@ _LONG_NAMES = {"Eth": "Ethernet", "Po": "port-channel", "Lo": "loopback"}
 _ABBREVIATED = re.compile(r"(Eth|Po|Lo)(\d[\d/.:]*)")
 _ADMIN_DOWN = "administratively down"
 
-# `show interface`: a block starts with `NAME is up|down[ (reason)]`; its admin state follows
-# as `admin state is up|down,` (tunnels: `Admin State: up`).
+# `show interface`: a block starts with its header at the start of a line: `NAME is up|down[
+# (reason)]`, on SVIs `..., line protocol is down[, autostate enabled]`, and on older releases
+# `Vlan1 is administratively down (Administratively down), line protocol is down, autostate
+# enabled`. Its admin state follows as `admin state is up|down,` (tunnels: `Admin State: up`).
 _HEADER = re.compile(
-    r"^(?P<name>[A-Za-z][\w./:-]*) is (?P<oper>up|down)\b(?: \((?P<reason>[^)]*)\))?"
+    r"^(?P<name>[A-Za-z][\w./:-]*) is (?P<oper>up|down|administratively down)\b"
+    r"(?: \((?P<reason>[^)]*)\))?"
 )
 _ADMIN = re.compile(r"^\s*admin state(?: is|:)\s*(?P<admin>up|down)\b", re.IGNORECASE)
 
@@ -109,7 +112,9 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
 
     @staticmethod
     def parse_show_interface(output: str) -> dict[str, bool]:
-        """Interface -> administratively up, from `show interface`."""
+        """Interface -> administratively up, from `show interface`. A line at the start of a
+        line that is neither a header nor an `admin state` line ends the block before it: what
+        follows an unrecognised header is never credited to the interface above it."""
         result: dict[str, bool] = {}
         current: str | None = None
         for line in output.splitlines():
@@ -117,11 +122,17 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
             if header:
                 current = header["name"]
                 reason = (header["reason"] or "").lower()
-                result[current] = not reason.startswith(_ADMIN_DOWN)
+                shut = header["oper"] != "up" and (
+                    header["oper"] == _ADMIN_DOWN or reason.startswith(_ADMIN_DOWN)
+                )
+                result[current] = not shut
                 continue
             admin = _ADMIN.match(line)
-            if admin and current is not None:
-                result[current] = admin["admin"].lower() == "up"
+            if admin:
+                if current is not None:
+                    result[current] = admin["admin"].lower() == "up"
+            elif line[:1].strip():
+                current = None  # an unrecognised header: its lines belong to no known block
         if not result and output.strip():
             raise UnexpectedOutput(f"unrecognised 'show interface' output: {output[:80]!r}")
         return result

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from ntc_templates.parse import parse_output
+from shared_captures import capture
 
 from isolement.drivers import cisco_nxos, ntc
 from isolement.drivers.base import CutTarget
@@ -156,6 +157,49 @@ def test_show_interface_variants() -> None:
     assert read("show_interface_tunnel.txt") == {"Tunnel1": True}  # `Admin State: up`
     # No admin line at all (older release): only "(Administratively down)" would mean shut.
     assert read("show_interface_mgmt_vfc.txt") == {"mgmt0": True, "vfc248": True}
+
+
+# ntc-templates' cisco_nxos_show_interface9.raw (../shared/captures): an older release's SVI
+# header, `Vlan1 is administratively down (Administratively down), line protocol is down,
+# autostate enabled`, right after loopback0's block.
+OLDER_SVI = "cisco_nxos/ntc_show_interface9.raw"
+
+
+def test_the_older_svi_header_is_read_as_shut() -> None:
+    text = capture(OLDER_SVI)
+    assert "Vlan1 is administratively down (Administratively down)" in text
+
+    details = CiscoNxosDriver.parse_show_interface(text)
+
+    assert details["Vlan1"] is False
+    assert details["loopback0"] is True
+
+
+def test_lines_after_an_unrecognised_header_are_never_credited_to_the_block_above() -> None:
+    # The same capture with Vlan1's header in a layout the driver does not know, its block
+    # holding `admin state is down,`: that line is Vlan1's, not loopback0's, the block above.
+    text = capture(OLDER_SVI).replace(
+        "Vlan1 is administratively down (Administratively down), line protocol is down, "
+        "autostate enabled\n",
+        "Vlan1 is being reconfigured, line protocol is down\nadmin state is down,\n",
+    )
+    assert "admin state is down," in text
+
+    details = CiscoNxosDriver.parse_show_interface(text)
+
+    assert details["loopback0"] is True
+    assert "Vlan1" not in details
+
+
+def test_an_interface_whose_header_is_not_understood_is_refused_not_guessed() -> None:
+    text = capture(OLDER_SVI).replace(
+        "Vlan1 is administratively down", "Vlan1 is being reconfigured"
+    )
+
+    with pytest.raises(UnexpectedOutput, match="Vlan1"):
+        CiscoNxosDriver.resolve(
+            {"Vlan1": None, "loopback0": True}, CiscoNxosDriver.parse_show_interface(text)
+        )
 
 
 def test_show_interface_decides_the_rows_the_brief_table_left_open() -> None:
