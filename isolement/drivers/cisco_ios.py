@@ -1,6 +1,11 @@
 """Cisco IOS / IOS-XE: cut = `shutdown` of the interface, restore = `no shutdown`.
 
 State is read from `show ip interface brief`, parsed with ntc-templates (see drivers/ntc.py).
+IOS-XE prints some names there abbreviated (`Te0/0/4`, `Tw0/1/0`, `Fo1/0/1`, `Hu1/0/1`: a
+real ISR 4000 capture in genieparser's tests), while the configuration, NetBox and inventories
+spell them in full (`TenGigabitEthernet0/0/4`); classic IOS prints them in full. The state
+gives every interface its configuration's spelling, as the NX-OS driver does with its own
+brief table, and `interface_name()` maps either spelling to it.
 """
 
 from __future__ import annotations
@@ -13,14 +18,40 @@ from isolement.drivers.base import CutTarget, Driver, Session
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
-# IOS marks a refused line with "% " in the configuration dialogue.
+# IOS marks a refused line with "% " in the configuration dialogue; some dialogues indent the
+# refusal under the line they quote (IOS-XE `acm merge`, genieparser's AcmMerge capture).
 _IOS_ERRORS = (
     re.compile(
-        r"^% ?(Invalid input detected.*|Incomplete command.*|Ambiguous command.*|"
+        r"^[ \t]*% ?(Invalid input detected.*|Incomplete command.*|Ambiguous command.*|"
         r"Unknown command.*|Command incomplete.*|Invalid interface.*|.*not allowed.*)$",
         re.MULTILINE,
     ),
 )
+
+
+# The abbreviations IOS-XE prints in `show ip interface brief`, and the configuration's spelling
+# of each: genieparser's interface-name table (`Common.convert_intf_name`) for IOS-XE, which
+# its parsers apply to the same captures. Longest first: `Twe` is not `Tw` + "e".
+_FULL_NAMES = {
+    "Twe": "TwentyFiveGigE",
+    "Tw": "TwoGigabitEthernet",
+    "Te": "TenGigabitEthernet",
+    "Fo": "FortyGigabitEthernet",
+    "Fi": "FiveGigabitEthernet",
+    "Hu": "HundredGigE",
+    "Gi": "GigabitEthernet",
+    "Fa": "FastEthernet",
+    "Ap": "AppGigabitEthernet",
+}
+_ABBREVIATED = re.compile(rf"({'|'.join(_FULL_NAMES)})(\d[\d/.:]*)")
+
+
+def interface_name(name: str) -> str:
+    """The configuration's spelling of an IOS interface name, given either spelling:
+    `Te0/0/4` and `TenGigabitEthernet0/0/4` -> `TenGigabitEthernet0/0/4`. Names IOS never
+    abbreviates (`Loopback0`, `Tunnel1`, `Vlan10`, `ucse1/0/0`) are kept as they are."""
+    match = _ABBREVIATED.fullmatch(name)
+    return _FULL_NAMES[match.group(1)] + match.group(2) if match else name
 
 
 class InterfaceShutdown:
@@ -65,7 +96,10 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
                 f"unrecognised 'show ip interface brief' output: {output[:80]!r}"
             )
         return DeviceState(
-            interfaces={row["interface"]: row["status"] != "administratively down" for row in rows}
+            interfaces={
+                interface_name(row["interface"]): row["status"] != "administratively down"
+                for row in rows
+            }
         )
 
 

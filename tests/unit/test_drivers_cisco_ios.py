@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from ntc_templates.parse import parse_output
+from shared_captures import capture
 
 from isolement.drivers import cisco_ios, ntc
-from isolement.drivers.cisco_ios import CiscoIosDriver
+from isolement.drivers.cisco_ios import CiscoIosDriver, interface_name
 from isolement.model.errors import UnexpectedOutput
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -146,3 +147,45 @@ def test_find_error_ignores_log_messages_without_timestamps() -> None:
     assert "\n%LINK-5-CHANGED:" in untimestamped
 
     assert CiscoIosDriver().find_error(untimestamped) is None
+
+
+# --- IOS-XE abbreviations -----------------------------------------------------------------------
+
+# genieparser's IOS-XE ISR 4000 capture (../shared/captures): `Te0/0/4`, `Te0/0/5`, `Tw0/1/0`.
+ISR4K = "cisco_ios/genie_iosxe_golden.raw"
+
+
+def test_abbreviated_names_are_given_the_configurations_spelling() -> None:
+    brief = capture(ISR4K)
+    assert re.search(r"^Te0/0/4\s", brief, re.M) and re.search(r"^Tw0/1/0\s", brief, re.M)
+
+    state = CiscoIosDriver.parse_interface_brief(brief)
+
+    assert state.interfaces["TenGigabitEthernet0/0/4"] is True
+    assert state.interfaces["TenGigabitEthernet0/0/5"] is True  # `down`: no link, not shut
+    assert state.interfaces["TwoGigabitEthernet0/1/0"] is True
+    assert state.interfaces["ucse1/0/0"] is False  # never abbreviated: kept as printed
+    assert not {name for name in state.interfaces if re.match(r"(Te|Tw)\d", name)}
+    # Names printed in full stay as they are.
+    assert state.interfaces["GigabitEthernet0/0/0"] is True
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("Te0/0/4", "TenGigabitEthernet0/0/4"),
+        ("Tw0/1/0", "TwoGigabitEthernet0/1/0"),
+        ("Twe1/0/1", "TwentyFiveGigE1/0/1"),
+        ("Fo1/0/1", "FortyGigabitEthernet1/0/1"),
+        ("Hu1/0/1", "HundredGigE1/0/1"),
+        ("Gi1/0/1.10", "GigabitEthernet1/0/1.10"),
+    ],
+)
+def test_either_spelling_gives_the_configurations_one(short: str, full: str) -> None:
+    assert interface_name(short) == full
+    assert interface_name(full) == full
+
+
+@pytest.mark.parametrize("name", ["Loopback0", "Tunnel2000000001", "Vlan1", "NVI0", "Team0"])
+def test_names_that_are_no_abbreviation_are_kept(name: str) -> None:
+    assert interface_name(name) == name
