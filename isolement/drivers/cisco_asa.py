@@ -68,10 +68,12 @@ _ASA_ERRORS = (
 
 # One row of `show interface ip brief`: the columns of ntc-templates' cisco_asa template. The
 # template itself is not used: it refuses the whole output when the header lacks `OK?`, as one
-# ASA 5506 capture in ntc-templates' own test data does.
+# ASA 5506 capture in ntc-templates' own test data does. The Protocol column is empty on some
+# rows (a management port: `Management0/0  10.10.1.1  YES CONFIG up`, in genieparser's ASA
+# captures); the Status column, the one read, is always there.
 _BRIEF_ROW = re.compile(
     r"^(?P<interface>\S+)\s+\S+\s+\S+\s+(?:\S+\s+)?"
-    r"(?P<status>up|down|admin(?:istratively)? down)\s+(?:up|down)\s*$"
+    r"(?P<status>up|down|admin(?:istratively)? down)(?:\s+(?:up|down))?\s*$"
 )
 _BRIEF_HEADER = re.compile(r"^Interface\s+IP-Address\s+(?:OK\?\s+)?Method\s+Status\s+Protocol\s*$")
 _NAMEIF_ROW = re.compile(r"^(?P<interface>\S+)\s+(?P<nameif>\S+)\s+\d+\s*$")

@@ -5,10 +5,12 @@ here (a device read back after a cut) are written in the layout of those recordi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from shared_captures import capture
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.cisco_asa import (
@@ -77,6 +79,34 @@ def test_admin_down_is_admin_down_on_firepower_hardware() -> None:
     assert interfaces["Ethernet1/7"] is True
     assert interfaces["Vlan1"] is True
     assert len(interfaces) == 12
+
+
+def test_a_row_without_a_protocol_value_is_read_by_its_status() -> None:
+    # genieparser's ASA capture (../shared/captures): `Management0/0  10.10.1.1  YES CONFIG up`.
+    brief = capture("cisco_asa/genie_brief_golden_output.raw")
+    assert re.search(r"^Management0/0\s+10\.10\.1\.1\s+YES CONFIG up\s*$", brief, re.M)
+
+    interfaces = CiscoAsaDriver.parse_interface_brief(brief)
+
+    assert interfaces["Management0/0"] is True
+    assert interfaces["GigabitEthernet0/1"] is False  # `admin down`
+    assert interfaces["Vlan160"] is True  # `down`: the link, not a shutdown
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "Management0/0      10.10.1.1  YES CONFIG",  # no Status either
+        "Management0/0      10.10.1.1  YES CONFIG testing    up",
+        "Management0/0      10.10.1.1  YES CONFIG up         up   extra",
+    ],
+)
+def test_a_row_that_cannot_be_understood_is_still_refused_with_its_line(row: str) -> None:
+    brief = capture("cisco_asa/genie_brief_golden_output.raw")
+    brief = re.sub(r"^Management0/0 .*$", row, brief, flags=re.M)
+
+    with pytest.raises(UnexpectedOutput, match=re.escape(repr(row))):
+        CiscoAsaDriver.parse_interface_brief(brief)
 
 
 def test_an_unknown_brief_layout_is_refused() -> None:
