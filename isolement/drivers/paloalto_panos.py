@@ -43,7 +43,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import COMMIT_TIMEOUT_S, CutTarget, Driver, Session
@@ -59,6 +59,14 @@ _INTERFACE_ALL = "paloalto_panos_show_interface_all.textfsm"
 _RULE_HEADER = re.compile(
     r'^"?(?P<name>[^"{\s][^"{\n]*?)(?:; index: \d+)?"? \{[ \t]*$', re.MULTILINE
 )
+# The zone of one interface in `show interface <name>`: `Zone: untrust, virtual system: vsys1`
+# (no real capture found; the layout of Palo Alto's CLI documentation and published examples,
+# tests/data/paloalto_panos/SOURCES.md). PAN-OS zone names hold no comma.
+_ZONE_LINE = re.compile(r"^\s*Zone:\s*([^,\n]*?[^,\s])\s*(?:,.*)?$", re.MULTILINE)
+# The dashes under the logical section's header give each column's width: `name`, `id`,
+# `vsys`, then `zone` (16 characters on every release captured).
+_LOGICAL_HEADER = re.compile(r"^name\s+id\s+vsys\s+zone\s+forwarding\b.*\n(?P<dashes>[- ]+)$", re.M)
+_ZONE_WIDTH = 16
 _COMMITTED = "configuration committed successfully"
 _PENDING = "check pending-changes"
 _REVERT = "revert config"
@@ -118,13 +126,17 @@ class PaloAltoPanosDriver(Driver):
         return pending
 
     def read_state(self, session: Session) -> DeviceState:
+        interface_all = session.send_command("show interface all")
+        details = {
+            name: session.send_command(f"show interface {name}")
+            for name in self.zones_cut_short(interface_all)
+        }
         return self.parse_state(
-            session.send_command("show interface all"),
-            session.send_command("show running security-policy"),
+            interface_all, session.send_command("show running security-policy"), details
         )
 
     @staticmethod
-    def parse_state(interface_all: str, security_policy: str) -> DeviceState:
+    def _interface_rows(interface_all: str) -> list[dict[str, str]]:
         try:
             rows = ntc.parse(_INTERFACE_ALL, interface_all)
         except Exception as exc:  # noqa: BLE001 - TextFSM raises its own error types
@@ -133,6 +145,43 @@ class PaloAltoPanosDriver(Driver):
             raise UnexpectedOutput(
                 f"unrecognised 'show interface all' output: {interface_all[:80]!r}"
             )
+        return rows
+
+    @classmethod
+    def zones_cut_short(cls, interface_all: str) -> list[str]:
+        """The interfaces whose zone fills the zone column of `show interface all`: PAN-OS
+        cuts a longer name to the column's width (16), so such a zone may not be its name."""
+        width = _zone_width(interface_all)
+        return [
+            row["interface"]
+            for row in cls._interface_rows(interface_all)
+            if len(row["zone"]) >= width
+        ]
+
+    @staticmethod
+    def parse_zone(interface: str, details: str) -> str:
+        """The zone of one interface, from its `show interface <name>`: `Zone: <name>, ...`."""
+        found = _ZONE_LINE.findall(details)
+        if len(found) != 1:
+            raise UnexpectedOutput(
+                f"'show interface {interface}' names {len(found)} zones (expected one "
+                f"`Zone: <name>,` line): {details[:120]!r}"
+            )
+        return str(found[0])
+
+    @classmethod
+    def parse_state(
+        cls,
+        interface_all: str,
+        security_policy: str,
+        details: Mapping[str, str] | None = None,
+    ) -> DeviceState:
+        """The state from `show interface all` and `show running security-policy`; `details`
+        holds `show interface <name>` for each interface of `zones_cut_short`, whose zone is
+        taken from there (a rule naming a cut-short zone would be refused at commit, and two
+        zones sharing the first 16 characters would read as one)."""
+        rows = cls._interface_rows(interface_all)
+        cut_short = set(cls.zones_cut_short(interface_all))
         # The hardware section holds the link state, the logical one the zone; a subinterface
         # (ethernet1/1.10) is down when its port is. `power-down` is a port set `link-state
         # down`; `autoneg` and the like are a port with no link, administratively up.
@@ -142,16 +191,39 @@ class PaloAltoPanosDriver(Driver):
         for row in rows:
             name = row["interface"]
             interfaces[name] = hardware.get(name, hardware.get(name.split(".")[0], True))
-            if row["zone"]:
+            if not row["zone"]:
+                continue
+            if name not in cut_short:
                 contexts[name] = row["zone"]
-        names = _RULE_HEADER.findall(security_policy)
+                continue
+            detail = (details or {}).get(name)
+            if detail is None:
+                raise UnexpectedOutput(
+                    f"the zone of {name} fills the zone column of 'show interface all' "
+                    f"({row['zone']!r}): it may be cut short; read 'show interface {name}' "
+                    "for its full name"
+                )
+            zone = cls.parse_zone(name, detail)
+            if not zone.startswith(row["zone"]):
+                raise UnexpectedOutput(
+                    f"'show interface {name}' names zone {zone!r}, which 'show interface "
+                    f"all' prints as {row['zone']!r}: the two reads disagree"
+                )
+            contexts[name] = zone
+        names = PaloAltoPanosDriver.parse_rule_names(security_policy)
+        return DeviceState(
+            interfaces=interfaces, denies=_owned_rules(names, interfaces), contexts=contexts
+        )
+
+    @staticmethod
+    def parse_rule_names(security_policy: str) -> list[str]:
+        """The rules in effect, in order, from `show running security-policy`."""
+        names: list[str] = _RULE_HEADER.findall(security_policy)
         if not names and security_policy.strip():
             raise UnexpectedOutput(
                 f"unrecognised 'show running security-policy' output: {security_policy[:80]!r}"
             )
-        return DeviceState(
-            interfaces=interfaces, denies=_owned_rules(names, interfaces), contexts=contexts
-        )
+        return names
 
     def cut_commands(
         self, targets: Sequence[CutTarget], state: DeviceState | None = None
@@ -258,6 +330,12 @@ class PaloAltoPanosDriver(Driver):
 
 
 _VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
+
+
+def _zone_width(interface_all: str) -> int:
+    header = _LOGICAL_HEADER.search(interface_all)
+    columns = header["dashes"].split() if header else []
+    return len(columns[3]) if len(columns) > 3 else _ZONE_WIDTH
 
 
 def _yes_no(answer: str) -> bool | None:

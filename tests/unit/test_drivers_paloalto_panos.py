@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from isolement.lab.emulator import generate_key
 from isolement.lab.profiles.paloalto_panos import PanosDevice
+from shared_captures import capture
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, rule_name
@@ -51,6 +52,101 @@ def test_the_recorded_interface_list_gives_every_interface_and_each_ones_zone() 
     }
     # The recorded rulebase holds the firewall's own rules, none of isolement's.
     assert state.denies == {}
+
+
+# A PA-VM 11.0 in a netlab lab (../shared/captures): its zone `Untrusted-Outside` printed cut to
+# the 16 characters of the zone column, `Untrusted-Outsid`.
+PAVM = "paloalto_panos/netlab_pavm_11.0.0_show_interface_all.interface_all.raw"
+
+
+def zone_answer(interface: str, zone: str) -> str:
+    """`show interface <name>` in the layout of Palo Alto's documented examples (no real capture
+    of it was found: tests/data/paloalto_panos/SOURCES.md), down to its zone line."""
+    return (
+        "--------------------------------------------------------------------------------\n"
+        f"Name: {interface}, ID: 16\n"
+        "Operation mode: layer3\n"
+        "Virtual router default\n"
+        f"Zone: {zone}, virtual system: vsys1\n"
+    )
+
+
+class ShowSession:
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.sent: list[str] = []
+
+    def send_command(self, command: str, **_: object) -> str:
+        self.sent.append(command)
+        return self.answers[command]
+
+
+def test_a_zone_cut_short_by_its_column_is_never_taken_for_the_zone() -> None:
+    interface_all = capture(PAVM)
+    assert "Untrusted-Outsid " in interface_all
+
+    with pytest.raises(UnexpectedOutput, match=r"ethernet1/1.*show interface ethernet1/1"):
+        DRIVER.parse_state(interface_all, "")
+
+
+def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules() -> None:
+    session = ShowSession(
+        {
+            "show interface all": capture(PAVM),
+            "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
+            "show running security-policy": "",
+        }
+    )
+
+    state = DRIVER.read_state(session)  # type: ignore[arg-type]
+    commands = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], state)
+
+    # Only the interface whose zone fills the column is asked about.
+    assert session.sent == [
+        "show interface all",
+        "show interface ethernet1/1",
+        "show running security-policy",
+    ]
+    assert state.contexts == {
+        "ethernet1/1": "Untrusted-Outside",
+        "ethernet1/2": "Untrused-DMZ",
+        "ethernet1/3": "Trusted-LAN",
+        "ethernet1/4": "Trusted-LAN",
+    }
+    assert "from Untrusted-Outside to any" in commands[0]
+    assert not any("Untrusted-Outsid " in command for command in commands)
+
+
+def test_two_zones_sharing_their_first_16_characters_stay_two_zones() -> None:
+    # The same firewall with ethernet1/2 in a second zone whose name starts alike.
+    interface_all = capture(PAVM).replace("Untrused-DMZ    ", "Untrusted-Outsid")
+    session = ShowSession(
+        {
+            "show interface all": interface_all,
+            "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
+            "show interface ethernet1/2": zone_answer("ethernet1/2", "Untrusted-Outside-2"),
+            "show running security-policy": "",
+        }
+    )
+
+    state = DRIVER.read_state(session)  # type: ignore[arg-type]
+
+    assert state.contexts["ethernet1/1"] != state.contexts["ethernet1/2"]
+    # Not refused as a zone shared with an interface left open: the zones differ.
+    assert DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], state)[-1] == "commit"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(zone_answer("ethernet1/1", "Trusted-LAN"), id="another-zone"),
+        pytest.param("Name: ethernet1/1, ID: 16\nOperation mode: layer3\n", id="no-zone-line"),
+        pytest.param("Invalid syntax.\n", id="refused"),
+    ],
+)
+def test_an_interface_answer_that_does_not_confirm_the_zone_is_refused(answer: str) -> None:
+    with pytest.raises(UnexpectedOutput, match="ethernet1/1"):
+        DRIVER.parse_state(capture(PAVM), "", {"ethernet1/1": answer})
 
 
 def test_a_port_set_link_state_down_reads_administratively_down_with_its_subinterfaces() -> None:
