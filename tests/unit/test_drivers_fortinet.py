@@ -61,6 +61,15 @@ def test_a_recorded_policy_with_the_default_deny_action_is_not_isolements() -> N
     assert state.denies == {}
 
 
+def test_a_recorded_policy_table_gives_its_ids_in_order_and_no_isolement_deny() -> None:
+    # IBM Cloud's vFSA (FortiGate VM) documentation: `show firewall policy` of its default
+    # configuration, three accept policies with their uuids.
+    state = FortinetDriver.parse_config(recorded("show_firewall_policy_vfsa.txt"))
+
+    assert state.policies == {"": ["1", "2", "3"]}
+    assert state.denies == {} and state.interfaces == {}
+
+
 def test_policies_tagged_isolement_are_read_as_its_denies_in_sequence_order() -> None:
     ours = """config firewall policy
     edit 1069819426
@@ -152,6 +161,7 @@ def test_a_recorded_refusal_to_edit_a_reserved_vdom_is_an_error() -> None:
         "get_system_status_6.2_vdom_multiple.txt",
         "show_system_interface_6.4.txt",
         "show_firewall_policy_deny_default.txt",
+        "show_firewall_policy_vfsa.txt",
     ],
 )
 def test_recorded_normal_answers_are_not_errors(name: str) -> None:

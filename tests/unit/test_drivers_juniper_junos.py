@@ -108,6 +108,18 @@ def test_documentation_layouts_are_read(name: str) -> None:
     assert all(state.interfaces.values())
 
 
+def test_the_master_routing_engine_line_after_the_output_is_not_a_row() -> None:
+    # A vQFX 19.4 session: `show interfaces terse | match "xe-"`, then `{master:0}`, which
+    # Junos prints above every prompt on a chassis with routing-engine or member roles.
+    output = recorded("show_interfaces_terse_match_xe_vqfx_master.txt")
+    assert output.rstrip().endswith("{master:0}")
+
+    state = DRIVER.parse_terse(output)
+
+    assert len(state.interfaces) == 24 and all(state.interfaces.values())
+    assert "{master:0}" not in state.interfaces
+
+
 def test_the_pending_commit_confirmed_line_is_not_a_row() -> None:
     # netmiko strips the prompt, not the line Junos prints above it while a commit waits.
     pending = recorded("commit_confirmed_vqfx.txt").splitlines()[-1]
@@ -154,6 +166,8 @@ def test_a_failed_commit_check_is_an_error() -> None:
         "show_compare_ex.txt",
         "show_interfaces_terse_ex4200.txt",
         "show_cli_authorization_docs.txt",
+        "show_configuration_display_set_vmx.txt",
+        "show_interfaces_terse_match_xe_vqfx_master.txt",
     ],
 )
 def test_successful_answers_hold_no_error(name: str) -> None:
@@ -370,3 +384,15 @@ def test_isolements_own_unfinished_change_is_discarded_then_sent_again() -> None
         ("commit", None),
         LEAVE,
     ]
+
+
+def test_a_recorded_display_set_snapshot_is_kept_whole() -> None:
+    # A vMX 18.2's `show configuration | display set`: nothing in it changes on its own.
+    text = recorded("show_configuration_display_set_vmx.txt")
+
+    class Snap:
+        def send_command(self, command: str, **_: object) -> str:
+            assert command == "show configuration | display set"
+            return text
+
+    assert DRIVER.snapshot(Snap()).splitlines() == text.splitlines()  # type: ignore[arg-type]
