@@ -77,8 +77,16 @@ _BRIEF_ROW = re.compile(
 )
 _BRIEF_HEADER = re.compile(r"^Interface\s+IP-Address\s+(?:OK\?\s+)?Method\s+Status\s+Protocol\s*$")
 _NAMEIF_ROW = re.compile(r"^(?P<interface>\S+)\s+(?P<nameif>\S+)\s+\d+\s*$")
+# `access-group ACL in|out interface NAMEIF [per-user-override | control-plane]` (Cisco ASA
+# command reference). `per-user-override` binds the same through-traffic ACL; `control-plane`
+# binds an ACL for traffic TO the ASA, beside the interface's own: it must never be taken for
+# the ACL a cut goes in, or the cut would stop nothing that crosses the firewall.
 _ACCESS_GROUP = re.compile(
     r"^access-group\s+(?P<acl>\S+)\s+(?P<direction>in|out)\s+interface\s+(?P<nameif>\S+)"
+    r"(?:\s+per-user-override)?\s*$"
+)
+_OTHER_GROUP = re.compile(
+    r"^access-group\s+\S+\s+(?:global|in\s+interface\s+\S+\s+control-plane)\s*$"
 )
 _ACCESS_LIST = re.compile(r"^access-list\s+(?P<acl>\S+)\s+(?P<entry>\S.*?)\s*$")
 _CURPRIV = re.compile(r"^Current privilege level\s*:\s*(\d+)\s*$", re.MULTILINE)
@@ -146,12 +154,21 @@ class CiscoAsaDriver(Driver):
     @staticmethod
     def parse_access_groups(output: str) -> dict[tuple[str, str], str]:
         """(nameif, direction) -> the ACL bound there. `access-group ACL global` binds no
-        interface: the ASA checks an interface's own ACL first, so it does not change a cut."""
-        return {
-            (m["nameif"], m["direction"]): m["acl"]
-            for m in map(_ACCESS_GROUP.match, output.splitlines())
-            if m
-        }
+        interface: the ASA checks an interface's own ACL first, so it does not change a cut;
+        a `control-plane` binding filters traffic to the ASA itself, not through it.
+        Other configuration lines are skipped (a whole `show running-config` reads the same);
+        an `access-group` line of another form is refused: a binding missed here would have
+        isolement bind its own ACL in its place, and unbind the firewall's at restore."""
+        bound: dict[tuple[str, str], str] = {}
+        for line in output.splitlines():
+            match = _ACCESS_GROUP.match(line)
+            if match:
+                bound[(match["nameif"], match["direction"])] = match["acl"]
+            elif line.startswith("access-group ") and not _OTHER_GROUP.match(line):
+                raise UnexpectedOutput(
+                    f"unrecognised 'show running-config access-group' line: {line!r}"
+                )
+        return bound
 
     @staticmethod
     def parse_access_lists(output: str) -> dict[str, list[str]]:
@@ -165,6 +182,15 @@ class CiscoAsaDriver(Driver):
 
     @classmethod
     def parse_state(cls, brief: str, nameif: str, groups: str, acls: str) -> DeviceState:
+        # A refused `show running-config access-group|access-list` holds no binding and no ACL
+        # line: read as such, it would look like an ASA with no ACL bound. Refused, never read.
+        for command, answer in (
+            ("show running-config access-group", groups),
+            ("show running-config access-list", acls),
+        ):
+            error = cls().find_error(answer)
+            if error:
+                raise UnexpectedOutput(f"'{command}' was refused: {error}")
         interfaces = cls.parse_interface_brief(brief)
         nameifs = cls.parse_nameif(nameif)
         bound = cls.parse_access_groups(groups)

@@ -117,6 +117,42 @@ def test_an_unknown_brief_layout_is_refused() -> None:
 # --- nameif, access-group, access-list --------------------------------------------------------
 
 
+@pytest.mark.parametrize("which", ["groups", "acls"])
+def test_a_refused_acl_read_is_never_taken_for_an_asa_without_acls(which: str) -> None:
+    # A real ASA refusal (a 5506-X's `ERROR: % Invalid input detected at '^' marker.`) as the
+    # answer to `show running-config access-group` or `... access-list`.
+    refused = recorded("config_invalid_input.txt")
+    groups = refused if which == "groups" else recorded("show_running-config_access-group.txt")
+    acls = refused if which == "acls" else INSIDE_ACL
+
+    with pytest.raises(UnexpectedOutput, match=r"show running-config access-.*refused"):
+        DRIVER.parse_state(BRIEF, recorded("show_nameif.txt"), groups, acls)
+
+
+def test_an_access_group_line_of_an_unknown_form_is_refused() -> None:
+    groups = recorded("show_running-config_access-group.txt") + (
+        "access-group OUTSIDE_acl in interface outside per-user-override control-plane\n"
+    )
+
+    with pytest.raises(UnexpectedOutput, match="per-user-override control-plane"):
+        CiscoAsaDriver.parse_access_groups(groups)
+
+
+def test_a_control_plane_acl_is_never_taken_for_the_interfaces_own() -> None:
+    # The command reference's forms, after the recorded bindings: a control-plane ACL on
+    # outside filters traffic to the ASA; the cut must still go in OUTSIDE_acl.
+    groups = recorded("show_running-config_access-group.txt") + (
+        "access-group MGMT_ONLY in interface outside control-plane\n"
+        "access-group INSIDE_acl in interface inside per-user-override\n"
+    )
+
+    bound = CiscoAsaDriver.parse_access_groups(groups)
+
+    assert bound[("outside", "in")] == "OUTSIDE_acl"
+    assert bound[("inside", "in")] == "INSIDE_acl"
+    assert "MGMT_ONLY" not in bound.values()
+
+
 def test_show_nameif_maps_interfaces_to_nameifs() -> None:
     assert DRIVER.parse_nameif(recorded("show_nameif.txt")) == {
         "GigabitEthernet0/0": "inside",
