@@ -80,6 +80,8 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
             admin = _ADMIN.search(block)
             if admin is None:
                 # Never guess an admin state: a wrong "up" would make a cut look undone.
-                raise UnexpectedOutput(f"no 'Admin state' line for {header['name']}")
+                raise UnexpectedOutput(
+                    f"'show interface' has no 'Admin state' line for {header['name']}"
+                )
             interfaces[header["name"]] = admin["admin"] == "up"
         return DeviceState(interfaces=interfaces)

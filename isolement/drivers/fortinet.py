@@ -101,7 +101,7 @@ class FortinetDriver(Driver):
         vdom_mode = global_ is not None
         interfaces_table = (global_ or root).tables.get("system interface")
         if interfaces_table is None and "firewall policy" not in root.tables and not vdoms:
-            raise UnexpectedOutput(f"no FortiOS interfaces or policies in: {text[:80]!r}")
+            raise UnexpectedOutput(f"'show' holds no FortiOS interfaces or policies: {text[:80]!r}")
         interfaces: dict[str, bool] = {}
         contexts: dict[str, str] = {}
         for name, entry in (interfaces_table.entries if interfaces_table else {}).items():

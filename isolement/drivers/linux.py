@@ -68,6 +68,16 @@ class LinuxDriver(Driver):
 
     @staticmethod
     def parse_state(links_json: str, table_json: str) -> DeviceState:
+        for command, answer in (
+            ("ip -j link show", links_json),
+            (f"nft -j list table {TABLE}", table_json),
+        ):
+            try:
+                json.loads(answer)
+            except ValueError as exc:
+                raise UnexpectedOutput(
+                    f"'{command}' did not answer JSON ({exc}): {answer[:80]!r}"
+                ) from None
         try:
             links = json.loads(links_json)
             table = json.loads(table_json)["nftables"]
@@ -86,7 +96,9 @@ class LinuxDriver(Driver):
                     allows.setdefault(words[1], {}).setdefault(words[2], []).append(rule_id)
             interfaces = {link["ifname"]: "UP" in link.get("flags", []) for link in links}
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise UnexpectedOutput(f"unrecognised JSON from ip/nft: {exc}") from None
+            raise UnexpectedOutput(
+                f"unrecognised JSON from 'ip -j link show' / 'nft -j list table {TABLE}': {exc}"
+            ) from None
         return DeviceState(interfaces=interfaces, denies=denies, allows=allows)
 
     def cut_commands(

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from shared_captures import CAPTURES
+from shared_captures import CAPTURES, capture
 
 from isolement.drivers import driver_for
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
@@ -537,6 +537,47 @@ def test_excluded_captures_are_refused_or_read_right(entry: dict[str, Any]) -> N
     assert {k: v for k, v in keyed(got.interfaces).items() if k in wanted} == {
         k: v for k, v in wanted.items() if k in keyed(got.interfaces)
     }
+
+
+# --- what a driver cannot read ----------------------------------------------------------------
+
+# The command each parser reads, which its refusal must name. The ASA access-group and
+# access-list readers are left out: they pick their lines out of any configuration text (a
+# whole `show running-config` reads the same), and a refused answer is caught by the error
+# check of CiscoAsaDriver.parse_state instead (tests/unit/test_drivers_cisco_asa.py).
+COMMANDS = {
+    "ios_brief": "show ip interface brief",
+    "nxos_brief": "show interface brief",
+    "nxos_show_interface": "show interface",
+    "asa_brief": "show interface ip brief",
+    "asa_nameif": "show nameif",
+    "junos_terse": "show interfaces terse",
+    "aoscx_show_interface": "show interface",
+    "aos_status": "show interfaces status",
+    "panos_state": "show interface all",
+    "forti_config": "'show'",
+    "frr_state": "show interface brief",
+    "linux_state": "ip -j link show",
+}
+
+
+def test_every_parser_but_the_asa_line_filters_is_covered() -> None:
+    assert set(PARSERS) - set(COMMANDS) == {"asa_access_group", "asa_access_list"}
+
+
+@pytest.mark.parametrize("parser", sorted(COMMANDS))
+def test_another_commands_capture_is_refused_naming_the_command(parser: str) -> None:
+    """A real table of another platform's command, fed to each parser in place of its own: a
+    refusal naming the command, never a state read out of it."""
+    nxos = capture("cisco_nxos/ntc_show_interface_brief.raw")
+    ios = capture("cisco_ios/napalm_facts_normal.raw")
+    foreign = ios if parser.startswith("nxos") else nxos
+    names = ("output", "brief", "interface_all", "security_policy", "links", "table")
+
+    with pytest.raises(UnexpectedOutput) as refused:
+        PARSERS[parser](dict.fromkeys(names, foreign))
+
+    assert COMMANDS[parser] in str(refused.value)
 
 
 # --- error detection -----------------------------------------------------------------------------
