@@ -31,6 +31,7 @@ from isolement.lab.emulator import (
 )
 from isolement.lab.profiles.cisco_ios import IosCli, IosDevice, Mode
 from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
+from shared_captures import capture
 
 from isolement.drivers import CutTarget, driver_for
 from isolement.drivers.cisco_ios import CiscoIosDriver
@@ -40,8 +41,6 @@ from isolement.model.errors import DeviceError
 from isolement.model.inventory import load_inventory
 from isolement.model.playbook import load_playbook
 from isolement.model.state import CutMethod
-
-IOS_DATA = Path(__file__).resolve().parents[1] / "data" / "cisco_ios"
 
 R1 = DeviceSpec(
     "R1",
@@ -92,7 +91,8 @@ def test_prompts_follow_the_mode() -> None:
 
 def test_show_ip_interface_brief_is_ios_column_layout() -> None:
     lines = cli().execute("sh ip int br")
-    recorded = (IOS_DATA / "show_ip_interface_brief_router.txt").read_text().splitlines()
+    # A real ISR4321 capture (../shared/captures, tests/data/cisco_ios/SOURCES.md).
+    recorded = capture("cisco_ios/pynet_isr4k_rashmi.raw").splitlines()
     assert lines[0] == recorded[0]
     assert lines[1] == (
         "GigabitEthernet0/0     192.0.2.1       YES NVRAM  up                    up"
@@ -120,7 +120,7 @@ def test_invalid_input_puts_the_caret_under_the_refused_word() -> None:
     ]
     c.execute("configure terminal")
     c.execute("interface GigabitEthernet0/1")
-    # The shape of tests/data/cisco_ios/config_invalid_input.txt (there the host is R1 too).
+    # The shape of tests/data/cisco_ios/config_errors_pyneng_r1.txt (there the host is R1 too).
     assert c.execute("shutdwn") == [
         "              ^",
         "% Invalid input detected at '^' marker.",
