@@ -117,6 +117,12 @@ class Driver:
     # The last command of a change on a platform that `commits`.
     commit_command: ClassVar[str] = "commit"
 
+    @staticmethod
+    def interface_name(name: str) -> str:
+        """The spelling of an interface name that the state read from the device uses, given
+        any spelling the platform accepts (IOS-XE and NX-OS abbreviate in their brief tables)."""
+        return name
+
     def has_privilege(self, session: Session) -> bool:
         """Whether the session may change the configuration (IOS-like: the `#` prompt)."""
         return session.prompt().rstrip().endswith("#")

@@ -79,6 +79,7 @@ def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
 
 class CiscoIosDriver(InterfaceShutdown, Driver):
     platform = "cisco_ios"
+    interface_name = staticmethod(interface_name)
     netmiko_device_type = "cisco_ios"
     methods = frozenset({CutMethod.SHUTDOWN})
     preferred_method = CutMethod.SHUTDOWN

@@ -74,6 +74,11 @@ _ADMIN = re.compile(r"^\s*admin state(?: is|:)\s*(?P<admin>up|down)\b", re.IGNOR
 class CiscoNxosDriver(InterfaceShutdown, Driver):
     platform = "cisco_nxos"
     netmiko_device_type = "cisco_nxos"
+
+    @staticmethod
+    def interface_name(name: str) -> str:
+        return long_name(name)
+
     methods = frozenset({CutMethod.SHUTDOWN})
     preferred_method = CutMethod.SHUTDOWN
     snapshot_command = "show running-config"

@@ -9,7 +9,7 @@ import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -131,6 +131,27 @@ class Inventory(Strict):
     # Set by the loader: where the file came from, for messages and relative paths.
     source: Path = Path("<memory>")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _device_spelling(cls, data: Any) -> Any:
+        """Endpoint interfaces in the spelling the device's state uses (`Te0/0/4` on IOS-XE is
+        `TenGigabitEthernet0/0/4`), so an inventory may use either and a port named twice in two
+        spellings is seen as one."""
+        if not isinstance(data, dict):
+            return data
+        devices, links = data.get("devices"), data.get("links")
+        if not isinstance(devices, dict) or not isinstance(links, dict):
+            return data
+        spelled = {}
+        for name, link in links.items():
+            ends = link.get("endpoints") if isinstance(link, dict) else None
+            spelled[name] = (
+                {**link, "endpoints": [_spelled(end, devices) for end in ends]}
+                if isinstance(ends, list)
+                else link
+            )
+        return {**data, "links": spelled}
+
     @model_validator(mode="after")
     def _cross_references(self) -> Inventory:
         for name, device in self.devices.items():
@@ -177,6 +198,16 @@ class Inventory(Strict):
     def protecting(self, link: str) -> list[str]:
         """The protected flows that use this link."""
         return [name for name, flow in self.protected.items() if link in flow.links]
+
+
+def _spelled(end: Any, devices: dict[Any, Any]) -> Any:
+    if not isinstance(end, dict) or not isinstance(end.get("interface"), str):
+        return end
+    device = devices.get(end.get("device"))
+    platform = device.get("platform") if isinstance(device, dict) else None
+    if not isinstance(platform, str) or platform not in PLATFORMS:
+        return end  # reported by the field's own validation
+    return {**end, "interface": PLATFORMS[platform].interface_name(end["interface"])}
 
 
 def load_inventory(path: Path) -> Inventory:

@@ -335,3 +335,33 @@ def test_check_credentials_missing_known_hosts(write_inventory: InventoryWriter)
     assert caught.value.source == str(path)
     assert caught.value.field == "known_hosts"
     assert str(inventory.known_hosts) in str(caught.value)
+
+
+# --- interface spellings ----------------------------------------------------------------------
+
+
+def _ios_xe_link(*interfaces: str) -> dict[str, Any]:
+    inventory = base_inventory()
+    inventory["devices"]["dc-rtr"]["platform"] = "cisco_ios"
+    inventory["links"]["wan-dc-h1"]["endpoints"] = [
+        {"device": "dc-rtr", "interface": name} for name in interfaces
+    ]
+    return inventory
+
+
+def test_an_ios_xe_abbreviation_is_read_in_the_spelling_the_device_state_uses(
+    write_inventory: InventoryWriter,
+) -> None:
+    # IOS-XE's brief table says Te0/0/4 and the driver's state says TenGigabitEthernet0/0/4: the
+    # inventory may use either, and the planner then finds the interface in the state read.
+    inventory = load_inventory(write_inventory(_ios_xe_link("Te0/0/4")))
+
+    assert inventory.links["wan-dc-h1"].endpoints[0].interface == "TenGigabitEthernet0/0/4"
+
+
+def test_one_port_named_in_two_spellings_is_refused_as_one_port(
+    write_inventory: InventoryWriter,
+) -> None:
+    error = refusal(write_inventory(_ios_xe_link("Te0/0/4", "TenGigabitEthernet0/0/4")))
+
+    assert "already an endpoint" in str(error)
