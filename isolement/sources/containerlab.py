@@ -218,7 +218,7 @@ def _link(
     ends = _endpoints(link)
     labels = link.get("labels") or {}
     described = " - ".join(f"{n}:{i}" for n, i in ends or [])
-    obj = f"link {index} ({described})" if described else f"link {index}"
+    obj = f"links[{index}] ({described})" if described else f"links[{index}]"
     if not ends:
         draft.skip(source, obj, "its endpoints are not 'node:interface'")
         return

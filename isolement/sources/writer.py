@@ -99,6 +99,8 @@ class Draft:
     links: dict[str, DraftLink] = field(default_factory=dict)
     credentials: dict[str, DraftCredential] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # Written as the source has it, but worth a look before a crisis.
+    warnings: list[Issue] = field(default_factory=list)
     # Values a reader saw in a password, token or vault field: never to be written.
     secrets: set[str] = field(default_factory=set)
 
@@ -150,6 +152,7 @@ class Built:
     inventory: Inventory
     data: dict[str, Any]  # what is written, in the inventory file's own shape
     issues: list[Issue]
+    warnings: list[Issue]
 
 
 def build(draft: Draft, mapping: UserMapping) -> Built:
@@ -169,6 +172,17 @@ def build(draft: Draft, mapping: UserMapping) -> Built:
                     "the device is written as managed out-of-band",
                 )
         device.managed_via = kept
+        for via in kept:
+            if links[via].endpoints == [] or {d for d, _ in links[via].endpoints} == {name}:
+                draft.warnings.append(
+                    Issue(
+                        device.source,
+                        f"device {name}",
+                        f"managed in-band through link {via}, whose only end is on {name} "
+                        "itself: a plan that cuts it will be refused, as it would strand the "
+                        "device (written as the source has it)",
+                    )
+                )
     used_sites = {device.site for device in devices.values()}
     for site in sorted(set(draft.sites) - used_sites):
         draft.skip(draft.sources[0], f"site {site}", "no device of this site was imported")
@@ -224,7 +238,7 @@ def build(draft: Draft, mapping: UserMapping) -> Built:
             source=draft.sources[0],
             field=where,
         ) from None
-    return Built(inventory, data, list(draft.issues))
+    return Built(inventory, data, list(draft.issues), list(draft.warnings))
 
 
 def _safe_devices(draft: Draft) -> dict[str, DraftDevice]:
@@ -375,11 +389,11 @@ def write(path: Path, text: str, *, force: bool) -> None:
         raise
 
 
-def issues_text(issues: list[Issue]) -> str:
-    """What could not be mapped, source by source, object by object."""
+def issues_text(issues: list[Issue], heading: str = "could not be mapped") -> str:
+    """What could not be mapped (or is worth a look), source by source, object by object."""
     if not issues:
-        return "everything the source holds in scope was mapped"
-    lines = [f"could not be mapped ({len(issues)}):"]
+        return ""
+    lines = [f"{heading} ({len(issues)}):"]
     by_source: dict[str, list[Issue]] = {}
     for issue in issues:
         by_source.setdefault(issue.source, []).append(issue)
