@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import paths, render
+from isolement.cli import importing, paths, render
 from isolement.flows import containment, preflight, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.containment import Outcome
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    importing.add_parser(sub)
     return parser
 
 
@@ -546,6 +547,8 @@ COMMANDS = {
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lab":
         return cmd_lab(args)
+    if args.command == "inventory":
+        return importing.cmd_import(args)  # writes an inventory: reads none
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ def list_inventory(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def ansible_inventory_command() -> str | None:
-    return shutil.which("ansible-inventory")
+    """ansible-inventory on PATH, or beside this Python (Ansible installed in the same venv)."""
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    return shutil.which("ansible-inventory") or (str(beside) if beside.is_file() else None)
 
 
 def _run_ansible_inventory(path: Path) -> dict[str, Any]:

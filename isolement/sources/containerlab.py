@@ -28,9 +28,9 @@ from typing import Any
 
 from isolement.model.errors import InputError
 from isolement.model.inventory import LinkKind, Role
+from isolement.model.yamlfile import read_yaml
 from isolement.sources.mapping import PlatformUnknown, UserMapping, netmiko_platform
 from isolement.sources.writer import Draft, DraftDevice, DraftLink, Options, check_safe
-from isolement.model.yamlfile import read_yaml
 
 
 @dataclass(frozen=True)

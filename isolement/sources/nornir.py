@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from isolement.model.errors import InputError
+from isolement.model.yamlfile import read_yaml
 from isolement.sources.declared import HostFacts, add_host
 from isolement.sources.mapping import NETWORK_OS, UserMapping
 from isolement.sources.writer import Draft, Options
-from isolement.model.yamlfile import read_yaml
 
 _ATTRIBUTES = ("hostname", "port", "username", "password", "platform")
 

@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from isolement.model.errors import InputError
 from isolement.model.inventory import Inventory, LinkKind, Role
 from isolement.model.names import check_name
-from isolement.sources.mapping import UserMapping
 from isolement.model.yamlfile import FieldError, field_path
+from isolement.sources.mapping import UserMapping
 
 # A secret shorter than this could match ordinary words of the inventory by chance; such
 # secrets are not searched for (they are never copied into the draft in the first place).
