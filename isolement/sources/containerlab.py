@@ -75,6 +75,7 @@ KINDS: dict[str, Kind] = {
     "aruba_aoscx": Kind("aruba_aoscx", Role.SWITCH, vm_port_names=True),
     "vr-aoscx": Kind("aruba_aoscx", Role.SWITCH, vm_port_names=True),
 }
+_PLATFORMS = {name: kind.platform for name, kind in KINDS.items()}
 # Kinds that are plumbing, never a device to cut on.
 _INFRASTRUCTURE = frozenset({"bridge", "ovs-bridge", "host", "ext-container", "k8s-kind"})
 # Endpoints that are not nodes: the host's own interfaces, the management network...
@@ -141,11 +142,11 @@ def _node(  # noqa: PLR0911
         return None
     kind = KINDS.get(str(kind_name))
     image = str(settings.get("image") or "")
+    value = str(labels.get(f"{_LABEL}platform") or kind_name)
     if kind_name == "linux" and "frrouting/frr" in image:
-        kind = KINDS["frr"]  # FRR in a plain linux container, as older labs run it
-    value = str(labels.get(f"{_LABEL}platform") or (kind.platform if kind else kind_name))
+        kind, value = KINDS["frr"], "frr"  # FRR in a plain linux container, as older labs run it
     try:
-        platform = netmiko_platform(value, {}, mapping, what=f"kind {kind_name}")
+        platform = netmiko_platform(value, _PLATFORMS, mapping, what="kind")
     except PlatformUnknown as exc:
         draft.skip(source, obj, str(exc))
         return None

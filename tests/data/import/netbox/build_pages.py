@@ -35,8 +35,14 @@ def choice(value: str, label: str) -> dict[str, str]:
     return {"value": value, "label": label}
 
 
-TENANT = brief("tenancy/tenants", 5, "Dunder-Mifflin, Inc.", name="Dunder-Mifflin, Inc.",
-               slug="dunder-mifflin", description="")
+TENANT = brief(
+    "tenancy/tenants",
+    5,
+    "Dunder-Mifflin, Inc.",
+    name="Dunder-Mifflin, Inc.",
+    slug="dunder-mifflin",
+    description="",
+)
 SITES = {
     2: ("DM-Akron", "dm-akron"),
     3: ("DM-Albany", "dm-albany"),
@@ -59,8 +65,16 @@ DEVICE_TYPES = {
     7: ("C9200-48P", "c9200-48p", 3, "Cisco", "cisco"),
     8: ("AP7901", "ap7901", 11, "APC", "apc"),
 }
-PLATFORM = brief("dcim/platforms", 1, "Cisco IOS", name="Cisco IOS", slug="cisco-ios",
-                 description="", device_count=13, virtualmachine_count=0)
+PLATFORM = brief(
+    "dcim/platforms",
+    1,
+    "Cisco IOS",
+    name="Cisco IOS",
+    slug="cisco-ios",
+    description="",
+    device_count=13,
+    virtualmachine_count=0,
+)
 # Demo rows of dcim_device: id, name, role, type, platform?, rack (= site's comms closet), site.
 DEVICES = [
     (27, "dmi01-akron-pdu01", 5, 8, False, 1, 2, 1.0),
@@ -85,8 +99,14 @@ def ip_brief(pair: tuple[int, str] | None) -> dict[str, Any] | None:
     if pair is None:
         return None
     oid, address = pair
-    return brief("ipam/ip-addresses", oid, address, family=choice("4", "IPv4") | {"value": 4},
-                 address=address, description="")
+    return brief(
+        "ipam/ip-addresses",
+        oid,
+        address,
+        family=choice("4", "IPv4") | {"value": 4},
+        address=address,
+        description="",
+    )
 
 
 def device(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -100,9 +120,17 @@ def device(row: tuple[Any, ...]) -> dict[str, Any]:
         "display_url": f"{BASE}/dcim/devices/{did}/",
         "display": name,
         "name": name,
-        "device_type": brief("dcim/device-types", dtype, model, manufacturer=brief(
-            "dcim/manufacturers", mid, mname, name=mname, slug=mslug, description=""),
-            model=model, slug=slug, description=""),
+        "device_type": brief(
+            "dcim/device-types",
+            dtype,
+            model,
+            manufacturer=brief(
+                "dcim/manufacturers", mid, mname, name=mname, slug=mslug, description=""
+            ),
+            model=model,
+            slug=slug,
+            description="",
+        ),
         "role": brief("dcim/device-roles", role, rname, name=rname, slug=rslug, description=""),
         "tenant": TENANT,
         "platform": PLATFORM if has_platform else None,
@@ -152,19 +180,51 @@ def device(row: tuple[Any, ...]) -> dict[str, Any]:
 # circuits on provider network 1 "Level3 MPLS").
 CIRCUITS = [
     # id, cid, provider (id, name, slug), type (id, name, slug), term Z id, site, cable
-    (19, "1002840283", (2, "CenturyLink", "centurylink"), (1, "Internet Access", "internet"), 23, 2, 21),
-    (20, "1002840457", (2, "CenturyLink", "centurylink"), (1, "Internet Access", "internet"), 24, 3, 22),
-    (21, "1002841093", (2, "CenturyLink", "centurylink"), (1, "Internet Access", "internet"), 25, 4, 23),
+    (
+        19,
+        "1002840283",
+        (2, "CenturyLink", "centurylink"),
+        (1, "Internet Access", "internet"),
+        23,
+        2,
+        21,
+    ),
+    (
+        20,
+        "1002840457",
+        (2, "CenturyLink", "centurylink"),
+        (1, "Internet Access", "internet"),
+        24,
+        3,
+        22,
+    ),
+    (
+        21,
+        "1002841093",
+        (2, "CenturyLink", "centurylink"),
+        (1, "Internet Access", "internet"),
+        25,
+        4,
+        23,
+    ),
     (2, "JHEW3951", (5, "Level 3", "level-3"), (2, "MPLS", "mpls"), 2, 3, 4),
     (1, "KKDG4923", (5, "Level 3", "level-3"), (2, "MPLS", "mpls"), 1, 2, 7),
     (3, "PPJQ5091", (5, "Level 3", "level-3"), (2, "MPLS", "mpls"), 3, 4, 12),
 ]
 MPLS_A_END = {1: 48, 2: 45, 3: 52}
 # Added: tags and custom fields isolement reads.
-TAG_BACKUP = brief("extras/tags", 50, "isolement-backup", name="isolement-backup",
-                   slug="isolement-backup", color="9e9e9e")
+TAG_BACKUP = brief(
+    "extras/tags",
+    50,
+    "isolement-backup",
+    name="isolement-backup",
+    slug="isolement-backup",
+    color="9e9e9e",
+)
 CIRCUIT_TAGS = {19: [TAG_BACKUP]}
-CIRCUIT_CUSTOM = {3: {"isolement_protected": "SAMU telephony trunk to the regional dispatch centre"}}
+CIRCUIT_CUSTOM = {
+    3: {"isolement_protected": "SAMU telephony trunk to the regional dispatch centre"}
+}
 
 
 def circuit_brief(cid: int) -> dict[str, Any]:
@@ -174,19 +234,34 @@ def circuit_brief(cid: int) -> dict[str, Any]:
 
 def termination_brief(tid: int, cid: int, side: str, cable: int | None) -> dict[str, Any]:
     row = next(r for r in CIRCUITS if r[0] == cid)
-    return brief("circuits/circuit-terminations", tid, f"{row[1]}: Termination {side}",
-                 circuit=circuit_brief(cid), term_side=side, description="",
-                 cable=cable, _occupied=cable is not None)
+    return brief(
+        "circuits/circuit-terminations",
+        tid,
+        f"{row[1]}: Termination {side}",
+        circuit=circuit_brief(cid),
+        term_side=side,
+        description="",
+        cable=cable,
+        _occupied=cable is not None,
+    )
 
 
 def circuit(row: tuple[Any, ...]) -> dict[str, Any]:
     cid, number, (pid, pname, pslug), (tid, tname, tslug), term_z, sid, _cable = row
     term_a = None
     if cid in MPLS_A_END:
-        term_a = brief("circuits/circuit-terminations", MPLS_A_END[cid], f"{number}: Termination A",
-                       provider_network=brief("circuits/provider-networks", 1, "Level3 MPLS",
-                                              name="Level3 MPLS", description=""),
-                       port_speed=None, upstream_speed=None, xconnect_id="", description="")
+        term_a = brief(
+            "circuits/circuit-terminations",
+            MPLS_A_END[cid],
+            f"{number}: Termination A",
+            provider_network=brief(
+                "circuits/provider-networks", 1, "Level3 MPLS", name="Level3 MPLS", description=""
+            ),
+            port_speed=None,
+            upstream_speed=None,
+            xconnect_id="",
+            description="",
+        )
     return {
         "id": cid,
         "url": url(f"circuits/circuits/{cid}/"),
@@ -203,9 +278,16 @@ def circuit(row: tuple[Any, ...]) -> dict[str, Any]:
         "commit_rate": None,
         "description": "",
         "termination_a": term_a,
-        "termination_z": brief("circuits/circuit-terminations", term_z, f"{number}: Termination Z",
-                               site=site_brief(sid), port_speed=None, upstream_speed=None,
-                               xconnect_id="", description=""),
+        "termination_z": brief(
+            "circuits/circuit-terminations",
+            term_z,
+            f"{number}: Termination Z",
+            site=site_brief(sid),
+            port_speed=None,
+            upstream_speed=None,
+            xconnect_id="",
+            description="",
+        ),
         "comments": "",
         "tags": CIRCUIT_TAGS.get(cid, []),
         "custom_fields": {"isolement_kind": None, "isolement_protected": None}
@@ -218,15 +300,24 @@ def circuit(row: tuple[Any, ...]) -> dict[str, Any]:
 # Interface ids and names: router n's ports start at 13*(n-1)+1 (GigabitEthernet0/0/0, 0/0/1,
 # 0/1/0, 0/1/1...), switch ports at 170 + 51*(n-1) (GigabitEthernet1/0/1, 1/0/2...).
 INTERFACES = {
-    1: (1, "GigabitEthernet0/0/0"), 2: (1, "GigabitEthernet0/0/1"),
-    3: (1, "GigabitEthernet0/1/0"), 4: (1, "GigabitEthernet0/1/1"),
-    14: (2, "GigabitEthernet0/0/0"), 15: (2, "GigabitEthernet0/0/1"),
-    16: (2, "GigabitEthernet0/1/0"), 17: (2, "GigabitEthernet0/1/1"),
-    27: (3, "GigabitEthernet0/0/0"), 28: (3, "GigabitEthernet0/0/1"),
-    29: (3, "GigabitEthernet0/1/0"), 30: (3, "GigabitEthernet0/1/1"),
-    170: (14, "GigabitEthernet1/0/1"), 171: (14, "GigabitEthernet1/0/2"),
-    221: (15, "GigabitEthernet1/0/1"), 222: (15, "GigabitEthernet1/0/2"),
-    272: (16, "GigabitEthernet1/0/1"), 273: (16, "GigabitEthernet1/0/2"),
+    1: (1, "GigabitEthernet0/0/0"),
+    2: (1, "GigabitEthernet0/0/1"),
+    3: (1, "GigabitEthernet0/1/0"),
+    4: (1, "GigabitEthernet0/1/1"),
+    14: (2, "GigabitEthernet0/0/0"),
+    15: (2, "GigabitEthernet0/0/1"),
+    16: (2, "GigabitEthernet0/1/0"),
+    17: (2, "GigabitEthernet0/1/1"),
+    27: (3, "GigabitEthernet0/0/0"),
+    28: (3, "GigabitEthernet0/0/1"),
+    29: (3, "GigabitEthernet0/1/0"),
+    30: (3, "GigabitEthernet0/1/1"),
+    170: (14, "GigabitEthernet1/0/1"),
+    171: (14, "GigabitEthernet1/0/2"),
+    221: (15, "GigabitEthernet1/0/1"),
+    222: (15, "GigabitEthernet1/0/2"),
+    272: (16, "GigabitEthernet1/0/1"),
+    273: (16, "GigabitEthernet1/0/2"),
 }
 # Demo rows of dcim_cable + dcim_cabletermination: id, type, color, A end, B end.
 # An end is ("if", interface id) or ("ct", circuit termination id, circuit id).
@@ -248,9 +339,16 @@ CABLES = [
 
 def interface_brief(iid: int, cable: int | None) -> dict[str, Any]:
     did, name = INTERFACES[iid]
-    return brief("dcim/interfaces", iid, name, device=brief(
-        "dcim/devices", did, NAMES[did], name=NAMES[did], description=""),
-        name=name, description="", cable=cable, _occupied=cable is not None)
+    return brief(
+        "dcim/interfaces",
+        iid,
+        name,
+        device=brief("dcim/devices", did, NAMES[did], name=NAMES[did], description=""),
+        name=name,
+        description="",
+        cable=cable,
+        _occupied=cable is not None,
+    )
 
 
 def end_object(end: tuple[Any, ...], cable: int) -> tuple[str, int, dict[str, Any]]:
@@ -297,8 +395,11 @@ def interface(iid: int) -> dict[str, Any]:
     if otype == "dcim.interface":
         connected, ctype, reachable = [peer], "dcim.interface", True
     elif other[2] in MPLS_A_END:
-        connected = [brief("circuits/provider-networks", 1, "Level3 MPLS", name="Level3 MPLS",
-                           description="")]
+        connected = [
+            brief(
+                "circuits/provider-networks", 1, "Level3 MPLS", name="Level3 MPLS", description=""
+            )
+        ]
         ctype, reachable = "circuits.providernetwork", True
     else:  # an internet circuit: the path ends at the provider, unknown to NetBox
         connected, ctype, reachable = None, None, None
@@ -313,7 +414,9 @@ def interface(iid: int) -> dict[str, Any]:
         "module": None,
         "name": name,
         "label": "",
-        "type": choice("1000base-x-sfp", "SFP (1GE)") if fast else choice("1000base-t", "1000BASE-T (1GE)"),
+        "type": choice("1000base-x-sfp", "SFP (1GE)")
+        if fast
+        else choice("1000base-t", "1000BASE-T (1GE)"),
         "enabled": True,
         "parent": None,
         "bridge": None,
@@ -386,7 +489,9 @@ def site(sid: int) -> dict[str, Any]:
     }
 
 
-def pages(path: str, filters: list[tuple[str, Any]], objects: list[dict[str, Any]]) -> dict[str, Any]:
+def pages(
+    path: str, filters: list[tuple[str, Any]], objects: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Every page pynetbox asks for with limit=PAGE: the first without offset, then with."""
     recorded: dict[str, Any] = {}
     count = len(objects)
@@ -394,14 +499,19 @@ def pages(path: str, filters: list[tuple[str, Any]], objects: list[dict[str, Any
         query = [*filters, ("limit", PAGE)] + ([("offset", offset)] if offset else [])
 
         def link(at: int) -> str:
-            return f"{url(path)}?{urlencode(sorted([*filters, ('limit', PAGE), ('offset', at)]), doseq=True)}"
+            query = sorted([*filters, ("limit", PAGE), ("offset", at)])
+            return f"{url(path)}?{urlencode(query, doseq=True)}"
 
         body = {
             "count": count,
             "next": link(offset + PAGE) if offset + PAGE < count else None,
-            "previous": (link(offset - PAGE) if offset - PAGE > 0 else
-                         f"{url(path)}?{urlencode(sorted([*filters, ('limit', PAGE)]))}"
-                         if offset else None),
+            "previous": (
+                link(offset - PAGE)
+                if offset - PAGE > 0
+                else f"{url(path)}?{urlencode(sorted([*filters, ('limit', PAGE)]))}"
+                if offset
+                else None
+            ),
             "results": objects[offset : offset + PAGE],
         }
         recorded[f"/api/{path}?{urlencode(sorted(query, key=lambda kv: kv[0]))}"] = body
@@ -420,11 +530,14 @@ def main() -> None:
             "rq-workers-running": 1,
         }
     }
-    recorded |= pages("dcim/sites/", [("slug", SITES[s][1]) for s in SITE_IDS],
-                      [site(s) for s in SITE_IDS])
+    recorded |= pages(
+        "dcim/sites/", [("slug", SITES[s][1]) for s in SITE_IDS], [site(s) for s in SITE_IDS]
+    )
     recorded |= pages("dcim/devices/", scope, [device(row) for row in DEVICES])
     order = sorted(INTERFACES, key=lambda i: (NAMES[INTERFACES[i][0]], INTERFACES[i][1]))
-    recorded |= pages("dcim/interfaces/", [("cabled", "True"), *scope], [interface(i) for i in order])
+    recorded |= pages(
+        "dcim/interfaces/", [("cabled", "True"), *scope], [interface(i) for i in order]
+    )
     recorded |= pages("circuits/circuits/", scope, [circuit(row) for row in CIRCUITS])
     recorded |= pages("dcim/cables/", scope, [cable(row) for row in CABLES])
     HERE.mkdir(exist_ok=True)
