@@ -13,7 +13,8 @@ log in and work unchanged. This module is what every platform shares:
 - a terminal: typed characters echoed back, line editing, Ctrl-Z and Ctrl-C, typed-ahead lines
   echoed after the prompt that follows the previous answer, as a vty does; `exit` ending the
   session closes the connection at once;
-- an optional latency per command, to behave like a slow device;
+- an optional latency per command, and one at login (before the first prompt), to behave like
+  a slow device;
 - faults, set per device while running (`EmulatedDevice.set_faults`, see `Faults`): the
   connection dropped after the Nth configuration line, a session that logs in then never
   answers, a command refused as the platform refuses an unknown one;
@@ -225,8 +226,8 @@ def _words(line: str) -> str:
 @dataclass(frozen=True)
 class DeviceSpec:
     """One emulated device. `platform` names its profile (`lab/profiles/`); `host_key` overrides
-    the emulator's; `latency` (seconds per command) overrides the emulator's latency for this
-    device only; `port` is the port it listens on (0: one the OS chooses); `faults` are its
+    the emulator's; `latency` (seconds per command) and `login_latency` (seconds before the first
+    prompt) override the emulator's for this device only; `port` is the port it listens on (0: one the OS chooses); `faults` are its
     faults at start (see `EmulatedDevice.set_faults` to change them while running); `options`
     is what its profile reads at start (a VDOM, the policies already in place, ...)."""
 
@@ -235,6 +236,7 @@ class DeviceSpec:
     platform: str = "cisco_ios"
     host_key: paramiko.PKey | None = None
     latency: float | None = None
+    login_latency: float | None = None
     port: int = 0
     faults: Faults = Faults()
     options: Mapping[str, object] = field(default_factory=dict)
@@ -327,6 +329,7 @@ class EmulatedDevice:
         self.name = spec.name
         self.host_key = host_key
         self.latency = spec.latency
+        self.login_latency = spec.login_latency
         self.port = spec.port  # the bound port once the emulator listens
         self.dataplane: DataPlane | None = None
         self._lock = threading.RLock()
@@ -560,7 +563,8 @@ class Emulator:
 
     One thread accepts for every device; each connection gets a thread for its shell (plus
     paramiko's own transport thread). `latency` (seconds) is slept before answering each
-    non-empty command line; it may be changed while running.
+    non-empty command line, `login_latency` once a session's shell is open, before its first
+    prompt (a device's AAA and exec start); both may be changed while running.
     """
 
     def __init__(
@@ -572,6 +576,7 @@ class Emulator:
         host_key: paramiko.PKey | None = None,
         host_key_per_device: bool = False,
         latency: float = 0.0,
+        login_latency: float = 0.0,
         listen: str = LISTEN_HOST,
     ):
         address = ipaddress.IPv4Address(listen)
@@ -591,6 +596,7 @@ class Emulator:
         self._authorized_key = authorized_key
         self._username = username
         self.latency = latency
+        self.login_latency = login_latency
         self._lock = threading.Lock()
         self._listeners: dict[socket.socket, EmulatedDevice] = {}
         self._transports: set[paramiko.Transport] = set()
@@ -777,6 +783,9 @@ class Emulator:
             self._active += 1
             self.max_concurrent_sessions = max(self.max_concurrent_sessions, self._active)
         try:
+            delay = self.login_latency if device.login_latency is None else device.login_latency
+            if delay > 0:
+                self._stopping.wait(delay)  # a stop does not wait for it
             if device.faults.hang_after_login:
                 self._hang(channel, device)
             else:

@@ -280,6 +280,28 @@ def test_latency_is_added_to_each_command(login_key: LoginKey, tmp_path: Path) -
             conn.disconnect()
 
 
+def test_login_latency_delays_the_first_prompt_per_device(
+    login_key: LoginKey, tmp_path: Path
+) -> None:
+    quick = DeviceSpec("R2", ["GigabitEthernet0/0"], login_latency=0.0)
+    with Emulator([R1, quick], login_key.key, login_latency=1.0) as emu:
+        known_hosts = emu.write_known_hosts(tmp_path / "kh")
+        timings = {}
+        for name in ("R1", "R2"):
+            t0 = time.monotonic()
+            conn = connect(emu, known_hosts, login_key.path, name)
+            timings[name] = time.monotonic() - t0
+            try:
+                t0 = time.monotonic()
+                conn.send_command("show ip interface brief")
+                command_s = time.monotonic() - t0
+            finally:
+                conn.disconnect()
+            assert command_s < 1.0  # paid once, at login, not per command
+        assert timings["R1"] >= 1.0
+        assert timings["R2"] < 1.0  # its own login latency overrides the emulator's
+
+
 def test_two_hundred_concurrent_sessions(login_key: LoginKey) -> None:
     """Raw paramiko shells (cheaper than netmiko): all 200 open at once, each answered."""
     count = 200
