@@ -4,7 +4,8 @@ CiscoIosDriver, see of a device.
 - a prompt `NAME#` (`NAME>` after `disable`), `terminal length|width|monitor`, `configure
   terminal` -> `NAME(config)#`, `interface X` -> `NAME(config-if)#`, `shutdown`, `no shutdown`,
   `description`, `ip address`, `exit`, `end`, Ctrl-Z, `do ...`, `write memory`, `show ip
-  interface brief` and `show running-config [interface X]` in IOS's own layout;
+  interface brief`, `show running-config [interface X]` and `show version` (what Ansible's
+  `cisco.ios` reads on connecting) in IOS's own layout;
 - IOS's abbreviations (`conf t`, `sh ip int br`, `int gi0/1`) and its error answers: the caret
   line and `% Invalid input detected at '^' marker.`, `% Incomplete command.`,
   `% Ambiguous command:  "..."`;
@@ -95,6 +96,36 @@ class IosDevice(IosLikeDevice):
                 rows.append(f"{i.name:<22} {address:<15} YES {i.method:<6} {status:<21} {protocol}")
         return rows
 
+    def show_version(self) -> list[str]:
+        # An IOSv's, the fields Ansible's cisco.ios cliconf reads: version, model, hostname
+        # ("NAME uptime is"), image.
+        with self._lock:
+            gigabit = sum(1 for n in self._interfaces if n.startswith("GigabitEthernet"))
+        return [
+            "Cisco IOS Software, IOSv Software (VIOS-ADVENTERPRISEK9-M), Version 15.9(3)M4, "
+            "RELEASE SOFTWARE (fc3)",
+            "Technical Support: http://www.cisco.com/techsupport",
+            "Copyright (c) 1986-2021 by Cisco Systems, Inc.",
+            "Compiled Thu 28-Oct-21 15:36 by mcpre",
+            "",
+            "",
+            "ROM: Bootstrap program is IOSv",
+            "",
+            f"{self.name} uptime is 1 hour, 2 minutes",
+            "System returned to ROM by reload",
+            'System image file is "flash0:/vios-adventerprisek9-m"',
+            "Last reload reason: Unknown reason",
+            "",
+            "Cisco IOSv (revision 1.0) with  with 460137K/62464K bytes of memory.",
+            "Processor board ID 9Y0LVXMNC4QF8K2A1B3C",
+            f"{gigabit} Gigabit Ethernet interfaces",
+            "DRAM configuration is 72 bits wide with parity disabled.",
+            "256K bytes of non-volatile configuration memory.",
+            "2097152K bytes of ATA System CompactFlash 0 (Read/Write)",
+            "",
+            "Configuration register is 0x0",
+        ]
+
     def _interface_block(self, i: Interface) -> list[str]:
         lines = [f"interface {i.name}"]
         if i.description:
@@ -182,6 +213,9 @@ class IosCli(IosLikeCli[IosDevice]):
     def _show_brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_ip_interface_brief()
 
+    def _show_version(self, args: list[Arg]) -> list[str]:
+        return self.device.show_version()
+
     def _show_running_interface(self, args: list[Arg]) -> list[str]:
         return self.device.running_config(self._interface(args[0], create=False))
 
@@ -202,6 +236,7 @@ _USER_COMMANDS = {
     "quit": IosCli._close,
     **TERMINAL_COMMANDS,
     "show ip interface brief": IosCli._show_brief,
+    "show version": IosCli._show_version,
 }
 _EXEC_COMMANDS = {
     **_USER_COMMANDS,

@@ -111,6 +111,20 @@ def test_show_ip_interface_brief_is_ios_column_layout() -> None:
     }
 
 
+def test_show_version_reads_as_ios_with_the_device_hostname() -> None:
+    """What Ansible's cisco.ios reads on connecting; ntc-templates' IOS template is the proof
+    that a real parser reads the layout."""
+    from ntc_templates.parse import parse_output
+
+    (row,) = parse_output(
+        platform="cisco_ios", command="show version", data="\n".join(cli().execute("sh ver"))
+    )
+    assert row["version"] == "15.9(3)M4"
+    assert row["hostname"] == "R1"
+    assert row["hardware"] == ["IOSv"]
+    assert row["running_image"] == "/vios-adventerprisek9-m"
+
+
 def test_invalid_input_puts_the_caret_under_the_refused_word() -> None:
     c = cli()
     assert c.execute("show foo") == [
