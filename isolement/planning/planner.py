@@ -135,7 +135,12 @@ def spare_management_ends(
     reopen on it; cutting the other end stops the traffic just as well and keeps the way back
     in the controller's hands. A link with no other end to cut is refused.
     """
-    cut_ends = {(d, t.link) for d, targets in by_device.items() for t in targets}
+    # The devices cutting each link, indexed once: scanning every cut end for each in-band
+    # target was quadratic in an estate managed in-band.
+    cutters: dict[str, set[str]] = {}
+    for d, targets in by_device.items():
+        for t in targets:
+            cutters.setdefault(t.link, set()).add(d)
     kept: list[KeptEndpoint] = []
     result: dict[str, list[CutTarget]] = {}
     for device, targets in by_device.items():
@@ -146,10 +151,8 @@ def spare_management_ends(
                 continue
             others = [
                 d
-                for d, link in cut_ends
-                if link == target.link
-                and d != device
-                and target.link not in inventory.devices[d].managed_via
+                for d in cutters[target.link]
+                if d != device and target.link not in inventory.devices[d].managed_via
             ]
             if not others:
                 raise PlanRefused(
@@ -248,17 +251,22 @@ def order_steps(
     Restoring: the step that reopens a link goes before the devices managed through it.
     """
     by_device = {s.device: s for s in steps}
-    graph: dict[str, set[str]] = {device: set() for device in by_device}
+    # The steps that change each link, indexed once: comparing every pair of steps made the
+    # ordering quadratic (13 s of 13.3 at 10,000 links).
+    changers: dict[str, list[str]] = {}
     for changer in by_device.values():
-        changed = {c.link for c in changer.changes}
-        for managed in by_device.values():
-            via = set(inventory.devices[managed.device].managed_via)
-            if managed.device == changer.device or not via & changed:
-                continue
-            if direction is Direction.CUT:
-                graph[changer.device].add(managed.device)
-            else:
-                graph[managed.device].add(changer.device)
+        for link in {c.link for c in changer.changes}:
+            changers.setdefault(link, []).append(changer.device)
+    graph: dict[str, set[str]] = {device: set() for device in by_device}
+    for managed in by_device:
+        for link in set(inventory.devices[managed].managed_via):
+            for changer_device in changers.get(link, ()):
+                if changer_device == managed:
+                    continue
+                if direction is Direction.CUT:
+                    graph[changer_device].add(managed)
+                else:
+                    graph[managed].add(changer_device)
     sorter = TopologicalSorter(graph)
     try:
         sorter.prepare()
@@ -445,6 +453,7 @@ def _plan(
     targeted = sorted({t.link for targets in by_device.values() for t in targets})
     cut_after = set(targeted) if direction is Direction.CUT else set()
     untouched = sorted(set(inventory.links) - set(targeted))
+    left_up = set(untouched)
     return Plan(
         direction=direction,
         playbook=playbook.name,
@@ -459,6 +468,6 @@ def _plan(
         protected={
             name: flow.reason
             for name, flow in inventory.protected.items()
-            if set(flow.links) <= set(untouched)
+            if set(flow.links) <= left_up
         },
     )

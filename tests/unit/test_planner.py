@@ -539,3 +539,110 @@ def test_restore_reopens_the_management_link_before_the_devices_behind_it(
     # dc-rtr reopens wan-dc-h2, the link h2-rtr is managed through: it goes first.
     assert steps["dc-rtr"].wave < steps["h2-rtr"].wave
     assert steps["h2-rtr"].after == ["dc-rtr"]
+
+
+# --- ordering at scale ----------------------------------------------------------------------
+
+
+def in_band_ring(count: int) -> Inventory:
+    """`count` routers in a ring of WAN links (wan-i: d_i Gi0/1 to d_i+1 Gi0/2), each with an
+    internet exit on Gi0/0. In runs of five, each router but the first is managed through the
+    WAN link from its predecessor, and one in seven through the one before that as well: chains
+    of waves, several devices behind one link, devices behind two links."""
+    names = [f"d{i:04d}" for i in range(count)]
+    devices: dict[str, Any] = {}
+    links: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        via = []
+        if i % 5:
+            via.append(f"wan-{i - 1:04d}")
+            if i % 5 >= 2 and i % 7 == 0:
+                via.append(f"wan-{i - 2:04d}")
+        devices[name] = {
+            "site": f"s{i % 9}",
+            "role": "router",
+            "platform": "cisco_ios",
+            "host": f"{name}.example.net",
+            "credential": "ops",
+            "managed_via": via,
+        }
+        links[f"inet-{i:04d}"] = {
+            "kind": "internet",
+            "endpoints": [{"device": name, "interface": "GigabitEthernet0/0"}],
+        }
+        links[f"wan-{i:04d}"] = {
+            "kind": "intersite",
+            "endpoints": [
+                {"device": name, "interface": "GigabitEthernet0/1"},
+                {"device": names[(i + 1) % count], "interface": "GigabitEthernet0/2"},
+            ],
+        }
+    return Inventory.model_validate(
+        {
+            "name": "ring",
+            "known_hosts": "known_hosts",
+            "credentials": {"ops": {"username": "isolement", "key_file": "id"}},
+            "sites": {f"s{n}": {} for n in range(9)},
+            "devices": devices,
+            "links": links,
+        }
+    )
+
+
+def pairwise_waves(
+    inventory: Inventory, plan: Plan, direction: Direction
+) -> dict[str, tuple[int, list[str]]]:
+    """Device -> (wave, after) by the ordering rule applied to every pair of steps, as the
+    planner computed it before its steps were indexed by link: the reference the indexed
+    ordering must match."""
+    from graphlib import TopologicalSorter
+
+    steps = {s.device: s for s in plan.steps}
+    graph: dict[str, set[str]] = {d: set() for d in steps}
+    for changer in steps.values():
+        changed = {c.link for c in changer.changes}
+        for managed in steps.values():
+            via = set(inventory.devices[managed.device].managed_via)
+            if managed.device == changer.device or not via & changed:
+                continue
+            if direction is Direction.CUT:
+                graph[changer.device].add(managed.device)
+            else:
+                graph[managed.device].add(changer.device)
+    sorter = TopologicalSorter(graph)
+    sorter.prepare()
+    wave_of: dict[str, int] = {}
+    wave = 0
+    while sorter.is_active():
+        wave += 1
+        ready = sorter.get_ready()
+        wave_of.update(dict.fromkeys(ready, wave))
+        sorter.done(*ready)
+    return {d: (wave_of[d], sorted(graph[d])) for d in steps}
+
+
+def test_a_large_in_band_ordering_gives_the_same_waves_as_comparing_every_pair() -> None:
+    inventory = in_band_ring(600)
+    book = playbook({"select": {"kind": ["intersite", "internet"]}})
+    cut = plan_cut(inventory, book, {}, None)
+    assert len(cut.steps) == 600
+    assert max(s.wave for s in cut.steps) >= 5  # the chains really order waves
+    assert {s.device: (s.wave, s.after) for s in cut.steps} == pairwise_waves(
+        inventory, cut, Direction.CUT
+    )
+    # Steps come out in wave order, then by name.
+    assert [(s.wave, s.device) for s in cut.steps] == sorted((s.wave, s.device) for s in cut.steps)
+
+    observed = {
+        d: DeviceState(
+            interfaces=dict.fromkeys(
+                ("GigabitEthernet0/0", "GigabitEthernet0/1", "GigabitEthernet0/2"), True
+            )
+        )
+        for d in inventory.devices
+    }
+    restore = plan_restore(inventory, book, {}, recorded_from(cut), applied(observed, cut))
+    assert max(s.wave for s in restore.steps) >= 5
+    assert {s.device: (s.wave, s.after) for s in restore.steps} == pairwise_waves(
+        inventory, restore, Direction.RESTORE
+    )
