@@ -28,18 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+# bench/ is not a package: run as a script, its own directory is on sys.path.
+import estate
 
 DEFAULT_WORKERS = (6, 32, 64, 128, 200)
-INTERFACES = ("GigabitEthernet0/0", "GigabitEthernet0/1")
-TARGETED = INTERFACES[0]
-SITES = 10
-USERNAME = "isolement"
-PLAYBOOK = {
-    "name": "bench-cut-internet",
-    "description": "cut every emulated device's internet link",
-    "cut": [{"select": {"kind": "internet"}, "method": "auto"}],
-}
 
 
 def _rss_mb() -> float:
@@ -49,58 +41,6 @@ def _rss_mb() -> float:
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def device_names(count: int) -> list[str]:
-    return [f"r{i:03d}" for i in range(count)]
-
-
-# --- the emulator process -----------------------------------------------------------------
-
-
-def serve(args: argparse.Namespace) -> int:
-    """Run the emulated devices until stdin closes. Protocol on stdin/stdout, one line each:
-    writes `ready` once listening; answers `stats` with JSON (and resets the session peak);
-    `reopen` reopens every targeted port (as a colleague on the console would) and answers with
-    JSON."""
-    import paramiko
-    from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec
-
-    work = Path(args.work)
-    key = paramiko.Ed25519Key(filename=str(work / "id_ed25519"))
-    specs = [
-        DeviceSpec(name, [InterfaceSpec(i) for i in INTERFACES])
-        for name in device_names(args.devices)
-    ]
-    emulator = Emulator(specs, key, username=USERNAME, latency=args.latency)
-    emulator.start()
-    emulator.write_known_hosts(work / "known_hosts")
-    (work / "ports.json").write_text(json.dumps(emulator.ports))
-    print("ready", flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip() == "stats":
-                shut = sum(
-                    1 for d in emulator.devices.values() for up in d.admin_up().values() if not up
-                )
-                stats = {
-                    "max_sessions": emulator.reset_session_peak(),
-                    "active": emulator.active_sessions,
-                    "shut_interfaces": shut,
-                    "rss_mb": _rss_mb(),
-                    "cpu_s": _cpu_s(),
-                }
-                print(json.dumps(stats), flush=True)
-            elif line.strip() == "reopen":
-                reopened = 0
-                for device in emulator.devices.values():
-                    if device.is_shutdown(TARGETED):
-                        device.set_shutdown(TARGETED, False)
-                        reopened += 1
-                print(json.dumps({"reopened": reopened}), flush=True)
-    finally:
-        emulator.stop()
-    return 0
 
 
 # --- one measurement (its own process, so its peak RSS is its own) ---------------------------
@@ -118,7 +58,7 @@ def measure(args: argparse.Namespace) -> int:
     logging.getLogger("paramiko").addHandler(logging.NullHandler())
     work = Path(args.work)
     inventory = load_inventory(work / "inventory.yaml")
-    playbook = load_playbook(str(work / "playbook.yaml"), work)
+    playbook = load_playbook(estate.PLAYBOOK_NAME, work / "playbooks")
     journal = work / f"journal-{args.workers}-{os.getpid()}.jsonl"
     rt = Runtime(inventory, journal_path=journal, workers=args.workers)
     base_mb = _rss_mb()
@@ -161,69 +101,8 @@ def measure(args: argparse.Namespace) -> int:
 # --- the orchestration ----------------------------------------------------------------------
 
 
-def write_inventory(work: Path, ports: dict[str, int]) -> None:
-    names = sorted(ports)
-    from isolement.lab.emulator import exit_links, inventory_for
-
-    inventory = inventory_for(
-        "bench-emulated",
-        ports,
-        username=USERNAME,
-        key_file="id_ed25519",
-        sites={name: f"s{n % SITES:02d}" for n, name in enumerate(names)},
-        links=exit_links(names, TARGETED),
-    )
-    (work / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    (work / "playbook.yaml").write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
-
-
-class EmulatorProcess:
-    def __init__(self, work: Path, devices: int, latency: float):
-        command = [
-            sys.executable,
-            __file__,
-            "--serve",
-            "--work",
-            str(work),
-            "--devices",
-            str(devices),
-            "--latency",
-            str(latency),
-        ]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        if self._readline() != "ready":
-            self.stop()
-            raise SystemExit("the emulator process did not start")
-
-    def _readline(self) -> str:
-        assert self.process.stdout is not None
-        return self.process.stdout.readline().strip()
-
-    def _ask(self, request: str) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(request + "\n")
-        self.process.stdin.flush()
-        return dict(json.loads(self._readline()))
-
-    def stats(self) -> dict[str, Any]:
-        return self._ask("stats")
-
-    def reopen(self) -> int:
-        """Reopen every targeted port on the emulator itself; how many were shut."""
-        return int(self._ask("reopen")["reopened"])
-
-    def stop(self) -> None:
-        try:
-            self.process.communicate(timeout=30)  # closes stdin: the emulator stops
-        except subprocess.TimeoutExpired:
-            self.process.kill()  # our own child, by its handle
-            self.process.wait()
-
-
 def run_one(
-    work: Path, workers: int, emulator: EmulatorProcess, restore_workers: int | None
+    work: Path, workers: int, emulator: estate.Fleet, restore_workers: int | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """One measured cut in a fresh process, with the emulator's figures during it; then, with
     `restore_workers`, the (untimed) restore. Returns (cut, restore or None)."""
@@ -257,7 +136,7 @@ def run_one(
             if not line:
                 raise SystemExit(f"the restore after {workers} workers failed ({child.wait()})")
             restore = dict(json.loads(line))
-            restore["shut_after"] = emulator.stats()["shut_interfaces"]
+            restore["shut_after"] = len(emulator.cut_devices()) + emulator.other_ports_shut()
         child.wait(timeout=60)
     finally:
         if child.poll() is None:
@@ -283,13 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         help="reset between runs with a real containment.restore (untimed, checked; slower) "
         "instead of reopening the ports on the emulator",
     )
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--restore-workers", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve:
-        return serve(args)
     if args.measure:
         args.workers = int(args.workers)
         return measure(args)
@@ -302,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="isolement-bench-") as tmp:
         work = Path(tmp)
-        generate_login_key(work / "id_ed25519")
-        emulator = EmulatorProcess(work, args.devices, args.latency)
+        generate_login_key(work / estate.KEY_FILE)
+        # One emulator process for the whole estate, as these figures were always taken.
+        emulator = estate.Fleet(work, args.devices, latency=args.latency, per_process=args.devices)
         try:
-            write_inventory(work, json.loads((work / "ports.json").read_text()))
+            estate.write_estate(work, emulator.ports)
             print(
                 f"{args.devices} emulated cisco_ios devices on 127.0.0.1 (2 interfaces, 1 "
                 f"targeted), {args.latency:g} s per command; {os.cpu_count()} CPUs, Python "
