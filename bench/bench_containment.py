@@ -55,12 +55,19 @@ TOOLS = (
     Tool("cut", "isolement cut (CLI)", changes=True),
     Tool("rerun", "isolement cut, re-run", changes=True, fresh=False),
     Tool("preflight", "isolement preflight", changes=False),
-    Tool("floor", "floor: asyncssh, all at once", changes=True),
+    Tool("floor", "floor: asyncssh", changes=True),
     Tool("netmiko-seq", "netmiko, sequential", changes=True),
     Tool("netmiko-threads", "netmiko, a thread per device", changes=True),
     Tool("ansible", "Ansible network_cli, cisco.ios", changes=True),
 )
 FLOOR = "floor"
+
+
+def label(tool: Tool, args: argparse.Namespace) -> str:
+    if tool.key == FLOOR:
+        k = args.floor_concurrency
+        return f"{tool.label}, {f'{k} at a time' if k else 'all at once'}"
+    return tool.label
 
 
 @dataclass
@@ -171,7 +178,8 @@ def command_for(
         env["ISOLEMENT_STATE_DIR"] = str(estate_.state_dir)
         return _isolement(estate_, "preflight", estate.PLAYBOOK_NAME), env, None
     if tool == FLOOR:
-        return [python, str(BENCH / "floor_asyncssh.py"), str(estate_.work)], env, None
+        command = [python, str(BENCH / "floor_asyncssh.py"), str(estate_.work)]
+        return [*command, "--concurrency", str(args.floor_concurrency)], env, None
     if tool == "netmiko-seq":
         return [python, str(BENCH / "netmiko_script.py"), str(estate_.work)], env, None
     if tool == "netmiko-threads":
@@ -330,7 +338,8 @@ def bench_size(
                     result = run_tool(tool, estate_, fleet, args)
                     results[tool.key].append(result)
                     report(
-                        f"  run {repeat + 1}/{args.repeat} {tool.label}: {result.wall_s:.1f} s, "
+                        f"  run {repeat + 1}/{args.repeat} {label(tool, args)}: "
+                        f"{result.wall_s:.1f} s, "
                         f"{result.cut}/{devices} cut; {result.summary}"
                     )
             fleet.reopen()
@@ -361,7 +370,8 @@ def table(devices: int, results: dict[str, list[Result]], args: argparse.Namespa
     for tool in TOOLS:
         runs = results[tool.key]
         if not runs:
-            lines.append(f"  {tool.label:<29} skipped: {why_skipped(tool.key, devices, args)}")
+            skipped = why_skipped(tool.key, devices, args)
+            lines.append(f"  {label(tool, args):<29} skipped: {skipped}")
             continue
         wall = _median([r.wall_s for r in runs])
         cpu = _median([r.cpu_s for r in runs])
@@ -372,7 +382,7 @@ def table(devices: int, results: dict[str, list[Result]], args: argparse.Namespa
         if any(r.cut != expected or r.other_shut for r in runs):
             ended += " !"
         lines.append(
-            f"  {tool.label:<29} {wall:>7.1f} {cpu:>7.1f} {peak:>8.0f} {ended:>10} "
+            f"  {label(tool, args):<29} {wall:>7.1f} {cpu:>7.1f} {peak:>8.0f} {ended:>10} "
             f"{_ratio(wall, floor_wall):>10} {_ratio(cpu, floor_cpu):>9} "
             f"{_median([r.emulator_cpu_s for r in runs]):>9.1f} "
             f"{max(r.sessions for r in runs):>8}"
@@ -380,7 +390,7 @@ def table(devices: int, results: dict[str, list[Result]], args: argparse.Namespa
         for n, r in enumerate(runs, 1):
             trouble = r.exit != 0 or r.cut != expected or r.other_shut or r.lingered
             if trouble:
-                what = f"{tool.label}, run {n}: exit {r.exit}, {r.cut}/{devices} cut"
+                what = f"{label(tool, args)}, run {n}: exit {r.exit}, {r.cut}/{devices} cut"
                 if r.other_shut:
                     what += f", {r.other_shut} other ports shut"
                 if r.lingered:
@@ -437,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ansible-max", type=int, default=200, help="largest N for Ansible")
     parser.add_argument(
         "--ansible-forks", type=int, default=0, help="Ansible forks (0: one per device)"
+    )
+    parser.add_argument(
+        "--floor-concurrency",
+        type=int,
+        default=0,
+        help="devices the floor works on at once (0: every device at once)",
     )
     parser.add_argument(
         "--sequential-max", type=int, default=50, help="largest N for sequential netmiko"

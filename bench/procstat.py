@@ -67,6 +67,10 @@ class _Sampler(threading.Thread):
         super().__init__(name="bench-sampler", daemon=True)
         self._needle = f"{MARK_VARIABLE}={mark}\0".encode()
         self._known: dict[int, bool] = {}
+        # A process that was there before the run is never one of its own; a newer one without
+        # the mark may be a child between fork and exec (its parent's environment still): it
+        # is looked at again on the next sample.
+        self._before = {int(entry) for entry in os.listdir("/proc") if entry.isdigit()}
         self._lock = threading.Lock()  # the sampler and the waiting thread both look
         self._done = threading.Event()
         self.peak_mb = 0.0
@@ -84,7 +88,8 @@ class _Sampler(threading.Thread):
                 environ = Path(f"/proc/{pid}/environ").read_bytes()
             except OSError:
                 continue  # gone already, or a zombie
-            self._known[pid] = self._needle in environ
+            if self._needle in environ or pid in self._before:
+                self._known[pid] = self._needle in environ
         return [pid for pid, mine in self._known.items() if mine and pid in pids]
 
     def sample(self) -> None:
