@@ -54,10 +54,10 @@ def _timed(repeat: int, action: Callable[[], object]) -> float:
 
 
 def bench_links(links: int, repeat: int) -> list[tuple[str, float, str]]:
-    from isolement.inventory import Inventory, load_inventory
-    from isolement.planner import plan_cut
-    from isolement.playbook import load_playbook
-    from isolement.yamlfile import read_yaml
+    from isolement.model.inventory import Inventory, load_inventory
+    from isolement.model.playbook import load_playbook
+    from isolement.model.yamlfile import read_yaml
+    from isolement.planning.planner import plan_cut
 
     rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory(prefix=f"isolement-bench-plan-{links}-") as tmp:

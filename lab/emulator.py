@@ -226,10 +226,11 @@ def _words(line: str) -> str:
 @dataclass(frozen=True)
 class DeviceSpec:
     """One emulated device. `platform` names its profile (`lab/profiles/`); `host_key` overrides
-    the emulator's; `latency` (seconds per command) and `login_latency` (seconds before the first
-    prompt) override the emulator's for this device only; `port` is the port it listens on (0: one the OS chooses); `faults` are its
-    faults at start (see `EmulatedDevice.set_faults` to change them while running); `options`
-    is what its profile reads at start (a VDOM, the policies already in place, ...)."""
+    the emulator's; `latency` (seconds per command) and `login_latency` (seconds before the
+    first prompt) override the emulator's for this device only; `port` is the port it listens
+    on (0: one the OS chooses); `faults` are its faults at start (see
+    `EmulatedDevice.set_faults` to change them while running); `options` is what its profile
+    reads at start (a VDOM, the policies already in place, ...)."""
 
     name: str
     interfaces: Sequence[InterfaceSpec | str]
