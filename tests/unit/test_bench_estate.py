@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from isolement.cli import main
+from isolement.cli.main import main
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
