@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (contained / restored / intact), 2 bad input or refused before anything was
 sent, 3 partial: some paths are still open, 4 nothing could be done (devices unreachable or all
-failed), 5 journal not intact.
+failed), 5 the journal is altered or could not be written, 6 (journal verify) the journal is
+consistent but not anchored: nothing proves that its last records were not removed.
 """
 
 from __future__ import annotations
@@ -29,8 +30,19 @@ from isolement.flows import containment, preflight, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.containment import Outcome
 from isolement.flows.runtime import Runtime, operator_name
-from isolement.journal.store import TornRecord, default_journal_path, read_records, verify_chain
-from isolement.model.errors import InputError, IsolementError, LabError, LockedError
+from isolement.journal.anchor import Anchoring
+from isolement.journal.records import Head
+from isolement.journal.store import (
+    Custody,
+    Network,
+    Override,
+    TornRecord,
+    default_journal_path,
+    read_records,
+    repair,
+)
+from isolement.journal.verification import Verification, verify_journal
+from isolement.model.errors import InputError, IsolementError, JournalError, LabError, LockedError
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.names import check_name, check_statement
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
@@ -65,6 +77,13 @@ def _moment(value: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _head(value: str) -> Head:
+    try:
+        return Head.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isolement", description="Cut and restore network paths during a cyber-containment."
@@ -88,9 +107,40 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a device may take to answer one command (default 30)",
     )
+    anchors = Anchoring.from_environment()
+    parser.add_argument(
+        "--anchor-dir",
+        type=Path,
+        default=anchors.location,
+        metavar="DIR",
+        help="where every run anchors the journal's head: another medium "
+        "(default $ISOLEMENT_ANCHOR_DIR; none: each run prints its head to keep)",
+    )
+    parser.add_argument(
+        "--anchor-key",
+        type=Path,
+        default=anchors.signing_key,
+        metavar="PRIVATE_KEY",
+        help="Ed25519 key signing the anchors (default $ISOLEMENT_ANCHOR_KEY)",
+    )
+    parser.add_argument(
+        "--anchor-public-key",
+        type=Path,
+        default=anchors.public_key,
+        metavar="PUBLIC_KEY",
+        help="check the anchors' signatures with it (default $ISOLEMENT_ANCHOR_PUBLIC_KEY)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("validate", help="check the inventory and every playbook")
+
+    def accept_altered(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--accept-altered-journal",
+            type=_safe("--accept-altered-journal", check_statement),
+            metavar="REASON",
+            help="act on a journal that fails verification, as it is (journaled: who, why)",
+        )
 
     def playbook_command(name: str, help_: str, optional: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
@@ -123,9 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="0-5",
         help="extra attempts for a device whose change failed (default 2)",
     )
+    accept_altered(p)
     playbook_command("preflight", "check every targeted device is ready; changes nothing")
     playbook_command("status", "live state of each targeted path", optional=True)
-    playbook_command("verify", "state read back and probes; non-zero if a path is open")
+    accept_altered(
+        playbook_command("verify", "state read back and probes; non-zero if a path is open")
+    )
     p = playbook_command("restore", "undo what a playbook cut, exactly")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every cut of this playbook")
@@ -148,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", **reason)
     p.add_argument("--operator", type=_safe("--operator", check_statement))
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    accept_altered(p)
 
     journal = sub.add_parser("journal", help="the record of every decision and change")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
@@ -160,7 +214,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = jsub.add_parser("show", help="timeline (times are UTC unless an offset is given)")
     journal_filters(show)
-    jsub.add_parser("verify", help="check the hash chain; non-zero if altered")
+    verify_ = jsub.add_parser(
+        "verify",
+        help="check the chain and its head against the anchors: 0 intact, 5 altered, "
+        "6 consistent but not anchored",
+    )
+    verify_.add_argument(
+        "--head",
+        type=_head,
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a head a run printed, kept elsewhere: the journal must still hold it",
+    )
+    verify_.add_argument(
+        "--anchors",
+        type=Path,
+        metavar="PATH",
+        help="an anchor directory, or one anchor file (to check a copy of the journal)",
+    )
+    repair_ = jsub.add_parser(
+        "repair", help="move a torn last line aside; every whole record stays; journaled"
+    )
+    repair_.add_argument("--reason", type=_safe("--reason", check_statement))
+    repair_.add_argument("--operator", type=_safe("--operator", check_statement))
     export = jsub.add_parser(
         "export", help="a report for the crisis cell and investigators, or every record"
     )
@@ -188,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = jsub.add_parser("verify-report", help="check an exported report's FILE.sig")
     check.add_argument("file", type=Path)
     check.add_argument("--public-key", type=Path, required=True)
+    check.add_argument(
+        "--head",
+        type=_head,
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a head kept elsewhere: the report must cover it",
+    )
 
     lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
@@ -226,6 +311,10 @@ def _confirm(args: argparse.Namespace, what: str) -> None:
         raise InputError("not confirmed; nothing was sent")
 
 
+def anchoring(args: argparse.Namespace) -> Anchoring:
+    return Anchoring(args.anchor_dir, args.anchor_key, args.anchor_public_key)
+
+
 class App:
     """The loaded inputs of one invocation."""
 
@@ -233,7 +322,35 @@ class App:
         self.args = args
         self.inventory: Inventory = load_inventory(args.inventory)
         journal = args.journal or default_journal_path(paths.state_dir(), self.inventory.name)
-        self.runtime = Runtime(self.inventory, journal, timeout=args.timeout)
+        self.anchoring = anchoring(args)
+        accepted = getattr(args, "accept_altered_journal", None)
+        custody = Custody(
+            anchoring=self.anchoring,
+            network=Network.reached_by(self.inventory),
+            override=(
+                Override(accepted, getattr(args, "operator", None) or operator_name())
+                if accepted
+                else None
+            ),
+        )
+        self.runtime = Runtime(self.inventory, journal, timeout=args.timeout, custody=custody)
+
+    def verification(self) -> Verification:
+        return verify_journal(self.runtime.journal_path, self.anchoring)
+
+    def warn_if_altered(self) -> None:
+        """For commands that read the journal to decide without writing it: say it loudly."""
+        found = self.verification()
+        if found.fails:
+            print(
+                "isolement: WARNING: the journal fails verification; what follows reads it "
+                f"as it is:\n  {found.describe()}",
+                file=sys.stderr,
+            )
+
+    def head_line(self) -> str:
+        """The line a run that wrote the journal ends with: its head, to keep elsewhere."""
+        return self.verification().head_line()
 
     def playbook(self) -> tuple[Playbook, dict[str, str]]:
         playbook = load_playbook(self.args.playbook, self.args.playbooks)
@@ -262,6 +379,7 @@ def cmd_validate(app: App) -> int:
 
 def cmd_plan(app: App) -> int:
     playbook, params = app.playbook()
+    app.warn_if_altered()
     if app.args.restore:
         stages = reconnection.plan_stages(app.runtime, playbook, params)
         _emit(
@@ -290,9 +408,15 @@ def cmd_plan(app: App) -> int:
     return EXIT_OK
 
 
+def _emit_run(app: App, text: str, data: dict[str, Any]) -> None:
+    """A run's output, ending with the journal's head as the run left it."""
+    found = app.verification()
+    _emit(app.args, f"{text}\n{found.head_line()}", {**data, "journal": found.as_dict()})
+
+
 def _run_exit(app: App, report: containment.RunReport) -> int:
-    _emit(
-        app.args,
+    _emit_run(
+        app,
         render.run_text(report),
         {
             "outcome": report.outcome,
@@ -336,8 +460,8 @@ def cmd_restore(app: App) -> int:
             reason=app.args.reason,
             operator=operator,
         )
-        _emit(
-            app.args,
+        _emit_run(
+            app,
             "\n".join(render.run_text(run) for run in runs),
             {
                 "closed": app.args.close,
@@ -361,8 +485,8 @@ def cmd_restore(app: App) -> int:
             reason=app.args.reason,
             operator=operator,
         )
-        _emit(
-            app.args,
+        _emit_run(
+            app,
             render.stage_text(opened),
             {
                 "stage": opened.stage,
@@ -387,6 +511,7 @@ def cmd_restore(app: App) -> int:
 
 def cmd_preflight(app: App) -> int:
     playbook, params = app.playbook()
+    app.warn_if_altered()
     problems = preflight.preflight(app.runtime, playbook, params)
     lines = [
         f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
@@ -399,6 +524,7 @@ def cmd_preflight(app: App) -> int:
 
 
 def cmd_status(app: App) -> int:
+    app.warn_if_altered()
     stages: dict[str, reconnection.StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
@@ -415,8 +541,8 @@ def cmd_status(app: App) -> int:
 def cmd_verify(app: App) -> int:
     playbook, params = app.playbook()
     report = verify.verify(app.runtime, playbook, params)
-    _emit(
-        app.args,
+    _emit_run(
+        app,
         render.verify_text(report),
         {
             "contained": report.contained,
@@ -459,7 +585,7 @@ def cmd_journal_keys(args: argparse.Namespace) -> int:
         text = f"{args.private}: private key (keep it); {args.public}: public key (hand it out)"
         _emit(args, f"{text}\nfingerprint {fingerprint}", {"fingerprint": fingerprint})
         return EXIT_OK
-    ok, message = signing.verify_file(args.file, args.public_key)
+    ok, message = signing.verify_file(args.file, args.public_key, heads=args.head)
     _emit(args, message, {"file": str(args.file), "ok": ok, "message": message})
     return EXIT_OK if ok else EXIT_JOURNAL
 
@@ -468,18 +594,19 @@ def cmd_journal(app: App) -> int:
     path = app.runtime.journal_path
     sub = app.args.journal_command
     if sub == "verify":
-        good, problem = verify_chain(path)
-        text = (
-            f"{path}: {good} records, intact"
-            if problem is None
-            else f"{path}: NOT INTACT after {good} good records: {problem}"
-        )
-        _emit(app.args, text, {"path": str(path), "records": good, "problem": problem})
-        return EXIT_OK if problem is None else EXIT_JOURNAL
+        anchors = app.anchoring
+        if app.args.anchors is not None:
+            anchors = dataclasses.replace(anchors, location=app.args.anchors)
+        found = verify_journal(path, anchors, app.args.head)
+        _emit(app.args, found.describe(), found.as_dict())
+        return found.exit_code
+    if sub == "repair":
+        return _repair(app, path)
+    app.warn_if_altered()
     records = [r for r in read_records(path) if not isinstance(r, TornRecord)]
     filters = _journal_filters(app.args)
     if sub == "export":
-        return _export(app.args, path, records, filters)
+        return _export(app, path, records, filters)
     shown = reporting.filter_records(records, filters)
     if app.args.json:
         print(json.dumps(shown, indent=2, ensure_ascii=False))
@@ -488,17 +615,35 @@ def cmd_journal(app: App) -> int:
     return EXIT_OK
 
 
-def _export(
-    args: argparse.Namespace, path: Path, records: list[dict[str, Any]], filters: reporting.Filters
-) -> int:
+def _repair(app: App, path: Path) -> int:
+    done = repair(
+        path,
+        custody=dataclasses.replace(app.runtime.custody, network=None),
+        operator=app.args.operator or operator_name(),
+        reason=app.args.reason or "",
+    )
+    if done.moved_to is None:
+        text = f"{path}: nothing to repair: every line is a whole record"
+    else:
+        text = (
+            f"{path}: line {done.line} was torn ({done.torn_bytes} bytes, a write that did not "
+            f"finish): moved to {done.moved_to}; every whole record kept in place; the repair "
+            "is journaled (journal.repaired)"
+        )
+    data = {"path": str(path), "moved_to": str(done.moved_to) if done.moved_to else None}
+    _emit_run(app, text, data)
+    return EXIT_OK
+
+
+def _export(app: App, path: Path, records: list[dict[str, Any]], filters: reporting.Filters) -> int:
+    args = app.args
     if args.sign and not args.output:
         raise InputError("--sign signs a file: give --output too")
+    found = app.verification()
     if args.format == "records":
         text = json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
     else:
-        built = reporting.build_report(
-            records, chain=verify_chain(path), filters=filters, source=str(path)
-        )
+        built = reporting.build_report(records, chain=found, filters=filters, source=str(path))
         text = reporting.FORMATS[args.format](built)
     if not args.output:
         print(text, end="" if text.endswith("\n") else "\n")
@@ -507,7 +652,7 @@ def _export(
     lines = [f"{args.output}: {args.format} report of {path}"]
     if args.sign:
         passphrase = _passphrase(args, f"Passphrase for {args.sign}: ")
-        sig = signing.sign_file(args.output, args.sign, passphrase)
+        sig = signing.sign_file(args.output, args.sign, passphrase, journal=found.as_dict())
         lines.append(f"{sig}: signature (check with 'isolement journal verify-report')")
     print("\n".join(lines), file=sys.stderr)
     return EXIT_OK
@@ -579,7 +724,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except IsolementError as exc:
         print(f"isolement: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        # A journal altered, or not writable: the run stopped before sending anything more.
+        return EXIT_JOURNAL if isinstance(exc, JournalError) else EXIT_FAILED
     except KeyboardInterrupt:
         print(
             "isolement: interrupted; see 'isolement journal show' for what was done",

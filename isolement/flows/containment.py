@@ -23,16 +23,15 @@ from isolement.drivers import CutTarget, Driver, Session, driver_for
 from isolement.flows.executor import run_per_device
 from isolement.flows.preflight import cut_targets, login, observe
 from isolement.flows.runtime import Runtime
+from isolement.journal.snapshots import load_snapshot, store_snapshot
 from isolement.journal.store import (
     Journal,
     devices_cut_by_others,
-    load_snapshot,
     outstanding_cuts,
     redact,
     snapshots_before_cut,
-    store_snapshot,
 )
-from isolement.model.errors import DeviceError, IsolementError
+from isolement.model.errors import DeviceError, IsolementError, JournalError
 from isolement.model.plan import Change, DeviceStep, Direction, Plan
 from isolement.model.playbook import Playbook
 from isolement.model.state import DeviceState
@@ -330,6 +329,8 @@ def execute(
                     result = attempt(step, number)
                     result.attempts = number
                     return result
+                except JournalError:
+                    raise  # the journal cannot be written: retrying would send unjournaled
                 except (DeviceError, IsolementError) as exc:
                     last_error = exc.reason if isinstance(exc, DeviceError) else str(exc)
                 if number <= options.retries:
@@ -450,7 +451,7 @@ def cut(
     options: Options | None = None,
 ) -> RunReport:
     targets = cut_targets(rt.inventory, playbook, parameters)
-    with Journal(rt.journal_path) as journal:
+    with Journal(rt.journal_path, custody=rt.custody) as journal:
         return execute(
             rt,
             journal,
@@ -479,7 +480,7 @@ def restore(
     approved_by: str,
     options: Options | None = None,
 ) -> RunReport:
-    with Journal(rt.journal_path) as journal:
+    with Journal(rt.journal_path, custody=rt.custody) as journal:
         recorded = recorded_cuts(rt, playbook, parameters)
         targets: dict[str, list[CutTarget]] = {}
         for r in recorded:

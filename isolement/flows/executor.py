@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from isolement.model.errors import DeviceError, IsolementError
+from isolement.model.errors import DeviceError, IsolementError, JournalError
 
 T = TypeVar("T")
 
@@ -62,6 +62,8 @@ def run_per_device(
             return DeviceResult(device, value=task(device))
         except DeviceError as exc:
             return DeviceResult(device, error=exc.reason)
+        except JournalError:
+            raise  # not one device's failure: no change may be sent unjournaled; the run stops
         except IsolementError as exc:
             return DeviceResult(device, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others

@@ -5,11 +5,12 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from isolement.drivers import Driver, Session
 from isolement.flows.executor import MAX_WORKERS
+from isolement.journal.store import Custody
 from isolement.model.inventory import Inventory
 from isolement.transport import session as sessions
 
@@ -26,6 +27,8 @@ class Runtime:
     workers: int = MAX_WORKERS
     # Seconds a device may take to answer one command before it counts as hung.
     timeout: float = sessions.COMMAND_TIMEOUT
+    # How the journal is kept as evidence: anchors, the network's lock, an accepted alteration.
+    custody: Custody = field(default_factory=Custody)
 
 
 def operator_name() -> str:

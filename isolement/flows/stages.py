@@ -134,7 +134,7 @@ def open_stage(
 ) -> StageReport:
     index, stage = playbook.stage(name)
     _check_references(rt, playbook, stage)
-    with Journal(rt.journal_path) as journal:
+    with Journal(rt.journal_path, custody=rt.custody) as journal:
         states = stage_states(rt, playbook, parameters)
         for earlier in playbook.stages[:index]:
             if not states[earlier.name].open:
@@ -264,7 +264,7 @@ def close_stage(
 ) -> list[RunReport]:
     """Close the stage at once, and every later stage still open (last opened first)."""
     index, _ = playbook.stage(name)
-    with Journal(rt.journal_path) as journal:
+    with Journal(rt.journal_path, custody=rt.custody) as journal:
         states = stage_states(rt, playbook, parameters)
         later = [s for s in playbook.stages[index:] if states[s.name].open]
         if not later:

@@ -151,7 +151,7 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
     # The verification is evidence too. A verify run while a cut holds the journal is still
     # answered; it is then not journaled, and says so.
     try:
-        with Journal(rt.journal_path) as journal:
+        with Journal(rt.journal_path, custody=rt.custody) as journal:
             journal.record(
                 "verify.result",
                 playbook=playbook.name,

@@ -1,29 +1,72 @@
 """The append-only record of every decision and change, as JSON lines written through structlog.
 
-Each record carries the hash of the one before it, so an edit, a removal, a reordering or a
-truncation is detected by `verify`. Each record is flushed and fsynced before the next step, so
-a crash leaves a journal that says what may have happened. One writer at a time (flock).
+A record is written whole and fsynced before `record` returns, or `record` raises
+JournalWriteError and the file is cut back to the length it had: no partial line is left, and
+no later record is accepted in that run (so no change is sent whose intent is not on disk).
+Opening a journal to write verifies it first (its chain, its anchors) and refuses an altered
+one unless an override is given, which is journaled. One writer per journal (flock on the
+file), and one run per network (journal/lock.py). See journal/__init__.py for the modules.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import re
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from isolement.model.errors import JournalError, LockedError
+from isolement.journal.anchor import Anchoring, AnchorWriter
+from isolement.journal.files import (
+    fsync_directory,
+    private_directory,
+    refuse_shared_file,
+    write_all,
+    write_failure,
+)
+from isolement.journal.lock import NetworkLock
+from isolement.journal.records import (
+    GENESIS,
+    GENESIS_HEAD,
+    Head,
+    TornRecord,
+    read_records,
+    record_hash,
+)
+from isolement.journal.verification import Verdict, Verification, verify_chain, verify_journal
+from isolement.model.errors import JournalAltered, JournalError, JournalWriteError, LockedError
 
-GENESIS = "0" * 64
+if TYPE_CHECKING:
+    from isolement.model.inventory import Inventory
+
+__all__ = [
+    "GENESIS",
+    "Custody",
+    "Journal",
+    "Network",
+    "Override",
+    "Repair",
+    "TornRecord",
+    "default_journal_path",
+    "devices_cut_by_others",
+    "last_read_back",
+    "outstanding_cuts",
+    "read_records",
+    "record_hash",
+    "redact",
+    "repair",
+    "snapshots_before_cut",
+    "verify_chain",
+]
 
 # Configuration lines that carry secrets in device output; the value is replaced.
 # Everything after the keyword goes: IOS puts an encryption type first (`secret 5 $1$...`).
@@ -46,67 +89,133 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _record_hash(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+@dataclass(frozen=True)
+class Network:
+    """The devices a run may change, named by the management addresses the inventory reaches
+    (`host:port`): the identity two runs must not share at once."""
+
+    name: str
+    addresses: tuple[str, ...]
+
+    @classmethod
+    def reached_by(cls, inventory: Inventory) -> Network:
+        # As written in the inventory, case aside: no name is resolved (a lookup at 3 a.m. is
+        # one more thing that can hang), so a device named by two spellings is two locks.
+        return cls(
+            inventory.name,
+            tuple(f"{d.host.lower()}:{d.port}" for d in inventory.devices.values()),
+        )
 
 
-@dataclass
-class _Chain:
-    seq: int
-    last_hash: str
+@dataclass(frozen=True)
+class Override:
+    """The crisis cell's explicit choice to act on a journal that fails verification."""
+
+    reason: str
+    accepted_by: str
+
+
+@dataclass(frozen=True)
+class Custody:
+    """How a journal is kept as evidence: where its heads are anchored, which network its
+    runs lock, and whether an altered journal is accepted (and by whom, and why)."""
+
+    anchoring: Anchoring = field(default_factory=Anchoring)
+    network: Network | None = None
+    override: Override | None = None
 
 
 class _JournalFile:
-    """structlog's wrapped logger: writes one rendered line and makes it durable."""
+    """structlog's wrapped logger: writes one rendered line whole and durably, or not at all."""
 
     def __init__(self, fd: int):
         self.fd = fd
+        self.torn_left = False  # a failed write could not be cut back: repair is needed
 
     def msg(self, line: str) -> None:
-        os.write(self.fd, (line + "\n").encode())
-        os.fsync(self.fd)
+        start = os.fstat(self.fd).st_size
+        try:
+            write_all(self.fd, (line + "\n").encode())
+            os.fsync(self.fd)
+        except OSError:
+            try:
+                os.ftruncate(self.fd, start)
+                os.fsync(self.fd)
+            except OSError:
+                self.torn_left = True
+            raise
 
     info = msg  # structlog's BoundLogger.msg() calls the wrapped logger's info()
 
 
 class Journal:
-    """Append-only journal bound to one file. Use as a context manager to hold the lock."""
+    """Append-only journal bound to one file. Use as a context manager to hold the locks."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, custody: Custody | None = None, _repair: bool = False):
         self.path = path
+        self.custody = custody or Custody()
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._chain: _Chain | None = None
+        self._head = GENESIS_HEAD
+        self._pending = GENESIS_HEAD
+        self._failure: str | None = None
+        self._exit = contextlib.ExitStack()
+        self._anchor: AnchorWriter | None = None
+        self._repair = _repair
+        self.verification: Verification | None = None
+        self.anchor_problem: str | None = None
+        self.moved_aside: tuple[Path, int, str, int] | None = None
+
+    @property
+    def head(self) -> Head:
+        return self._head
 
     def __enter__(self) -> Journal:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self._open()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def _open(self) -> None:
+        private_directory(self.path.parent)
+        network = self.custody.network
+        if network is not None:
+            self._exit.enter_context(
+                NetworkLock(
+                    network.addresses, what=f"inventory {network.name}, journal {self.path}"
+                )
+            )
+        created = not self.path.exists()
+        try:
+            fd = os.open(
+                self.path,
+                os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+            )
+        except OSError as exc:
+            raise write_failure("the journal", self.path, exc, "Nothing was sent") from None
+        self._exit.callback(os.close, fd)
+        refuse_shared_file(fd, self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
             raise LockedError(
                 f"another isolement run is writing {self.path}; wait for it to finish "
                 "(two runs on one inventory must not interleave)"
             ) from None
-        records = list(read_records(self.path))
-        if records and isinstance(records[-1], TornRecord):
-            os.close(fd)
-            raise JournalError(
-                f"{self.path}: the last line is torn (a run was killed while writing it): "
-                f"{records[-1].text[:80]!r}. Keep this file as evidence, then run "
-                "'isolement journal verify' and move it aside before the next run."
-            )
-        last = records[-1] if records else None
-        self._chain = (
-            _Chain(seq=last["seq"], last_hash=last["hash"])
-            if isinstance(last, dict)
-            else _Chain(seq=0, last_hash=GENESIS)
-        )
+        if created:
+            with contextlib.suppress(OSError):
+                fsync_directory(self.path.parent)
+        if self._repair:
+            self._move_torn_tail_aside(fd)
+        found = self._admit()
+        self._head = self._pending = found.last or GENESIS_HEAD
         self._fd = fd
+        self._file = _JournalFile(fd)
         self._log = structlog.wrap_logger(
-            _JournalFile(fd),
+            self._file,
             processors=[
                 structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
                 self._redact,
@@ -114,12 +223,88 @@ class Journal:
                 structlog.processors.JSONRenderer(sort_keys=True, ensure_ascii=False),
             ],
         )
-        return self
+        if self.custody.anchoring.enabled:
+            self._anchor = AnchorWriter(self.custody.anchoring, self.path)
+            self._anchor.write("open", self._head)
+        override = self.custody.override
+        if found.fails and override is not None:
+            self.record(
+                "journal.override",
+                accepted_by=override.accepted_by,
+                reason=override.reason,
+                verdict=found.verdict,
+                problem=found.problem,
+                verified=found.as_dict(),
+            )
+
+    def _admit(self) -> Verification:
+        """Verify the journal; refuse one that fails, unless the crisis cell overrides."""
+        found = verify_journal(self.path, self.custody.anchoring)
+        self.verification = found
+        if found.verdict is Verdict.TORN:
+            raise JournalAltered(
+                f"{self.path} fails verification: {found.problem}. Nothing was sent. Keep the "
+                "file as evidence, then run 'isolement journal repair': it moves the torn tail "
+                "aside and keeps every whole record"
+            )
+        if found.fails and self.custody.override is None:
+            raise JournalAltered(
+                f"the journal fails verification: {found.describe()}\nNothing was sent: "
+                "nothing acts on an altered journal. Keep it as evidence (isolement journal "
+                "verify, show). To act on it as it is, in a crisis, re-run with "
+                "--accept-altered-journal REASON: who accepted it and why is journaled first"
+            )
+        return found
+
+    def _move_torn_tail_aside(self, fd: int) -> None:
+        """For `repair`: cut a write that did not finish off the end, into a file of its own."""
+        found = verify_journal(self.path, self.custody.anchoring)
+        if found.verdict is not Verdict.TORN:
+            if found.fails:
+                raise JournalAltered(
+                    f"{self.path}: {found.problem}: that is not a torn tail (a write cut short "
+                    "is the last line, without its newline): the journal was changed. Nothing "
+                    "was repaired; keep it as evidence"
+                )
+            return
+        data = self.path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        torn = data[keep:]
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
+        try:
+            out = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                write_all(out, torn)
+                os.fsync(out)
+            finally:
+                os.close(out)
+            fsync_directory(aside.parent)
+            os.ftruncate(fd, keep)
+            os.fsync(fd)
+        except OSError as exc:
+            raise write_failure(
+                "the torn tail", aside, exc, "The journal was not changed"
+            ) from None
+        line = data[:keep].count(b"\n") + 1
+        self.moved_aside = (aside, len(torn), hashlib.sha256(torn).hexdigest(), line)
 
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None
+        self._close()
+
+    def _close(self) -> None:
+        if self._anchor is not None and self._fd is not None:
+            try:
+                self._anchor.write("close", self._head)
+            except JournalError as error:
+                # The run has acted already: say it, and leave its end unanchored (the next
+                # verification says so too) rather than hide what it did behind an error.
+                self.anchor_problem = str(error)
+                structlog.get_logger("isolement.journal").warning(
+                    "journal head not anchored", problem=str(error)
+                )
+        self._fd = None
+        self._exit.close()  # closing the file releases its flock; then the network's locks
 
     @staticmethod
     def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
@@ -128,66 +313,68 @@ class Journal:
         return redact(plain)  # type: ignore[no-any-return]
 
     def _link(self, _: WrappedLogger, __: str, event: EventDict) -> EventDict:
-        assert self._chain is not None
-        self._chain.seq += 1
-        event["seq"] = self._chain.seq
-        event["prev"] = self._chain.last_hash
-        event["hash"] = _record_hash(dict(event))
-        self._chain.last_hash = event["hash"]
+        event["seq"] = self._head.seq + 1
+        event["prev"] = self._head.hash
+        event["hash"] = record_hash(dict(event))
+        self._pending = Head(event["seq"], event["hash"])
         return event
 
     def record(self, event: str, **fields: Any) -> None:
-        """Append one record, durably. Safe to call from several device workers at once."""
+        """Append one record, durably, or raise JournalWriteError having written nothing.
+        Safe to call from several device workers at once."""
         if self._fd is None:
             raise JournalError("journal is not open for writing")
         with self._lock:
-            self._log.msg(event, **fields)
+            if self._failure is not None:
+                raise JournalWriteError(self._failure)
+            try:
+                self._log.msg(event, **fields)
+            except OSError as exc:
+                torn = self._file.torn_left
+                device = f" for {fields['device']}" if "device" in fields else ""
+                error = write_failure(
+                    f"the journal record {event}{device}",
+                    self.path,
+                    exc,
+                    (
+                        "Its last line may be torn: run 'isolement journal repair'"
+                        if torn
+                        else "Every record before it is whole on disk"
+                    )
+                    + "; nothing more is sent in this run. Once the journal can be written "
+                    "again, re-run: it reads each device and converges",
+                )
+                self._failure = str(error)
+                raise error from None
+            self._head = self._pending
 
 
 @dataclass(frozen=True)
-class TornRecord:
-    line_number: int
-    text: str
+class Repair:
+    """What `repair` did: the torn tail moved aside (None when there was none)."""
+
+    moved_to: Path | None
+    torn_bytes: int = 0
+    line: int = 0
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any] | TornRecord]:
-    """Every record in order; a line that is not whole JSON comes back as a TornRecord."""
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError
-            except ValueError:
-                yield TornRecord(number, line.rstrip("\n"))
-                continue
-            yield record
-
-
-def verify_chain(path: Path) -> tuple[int, str | None]:
-    """(number of good records, description of the first bad one or None if intact)."""
-    prev = GENESIS
-    good = 0
-    for number, record in enumerate(read_records(path), 1):
-        if isinstance(record, TornRecord):
-            return good, f"line {number}: not a whole record (torn or edited): {record.text[:60]!r}"
-        body: dict[str, Any] = dict(record)
-        claimed = body.pop("hash", None)
-        if body.get("prev") != prev:
-            return (
-                good,
-                f"line {number} (seq {record.get('seq')}): does not follow the record "
-                "before it (a record was removed, reordered or inserted)",
-            )
-        if claimed != _record_hash(body):
-            return good, f"line {number} (seq {record.get('seq')}): content was altered"
-        if record.get("seq") != number:
-            return good, f"line {number}: sequence number {record.get('seq')} is out of order"
-        prev = claimed
-        good += 1
-    return good, None
+def repair(path: Path, *, custody: Custody, operator: str, reason: str = "") -> Repair:
+    """Move a torn last line (a write that did not finish) aside, keep every whole record where
+    it is, and journal that it was done. Anything else wrong is refused, not repaired."""
+    with Journal(path, custody=custody, _repair=True) as journal:
+        if journal.moved_aside is None:
+            return Repair(None)
+        aside, size, digest, line = journal.moved_aside
+        journal.record(
+            "journal.repaired",
+            moved_to=str(aside),
+            torn_bytes=size,
+            torn_sha256=digest,
+            line=line,
+            operator=operator,
+            reason=reason,
+        )
+        return Repair(aside, size, line)
 
 
 def default_journal_path(state_dir: Path, inventory_name: str) -> Path:
@@ -233,40 +420,6 @@ def last_read_back(path: Path) -> dict[tuple[str, str], tuple[dict[str, Any], st
         for interface, state in states.items():
             known[(record["device"], interface)] = (state, str(record.get("ts", "?")))
     return known
-
-
-def snapshot_dir(journal_path: Path) -> Path:
-    return journal_path.parent / "snapshots"
-
-
-def store_snapshot(journal_path: Path, text: str) -> str:
-    """Keep a device's configuration, redacted, beside the journal; return its sha256, which
-    the journal records reference. Content-addressed: the same configuration is stored once."""
-    redacted = redact(text)
-    digest = hashlib.sha256(redacted.encode()).hexdigest()
-    directory = snapshot_dir(journal_path)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = directory / f"{digest}.txt"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return digest  # the same configuration, stored already (two identical firewalls)
-    try:
-        os.write(fd, redacted.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return digest
-
-
-def load_snapshot(journal_path: Path, digest: str) -> str | None:
-    path = snapshot_dir(journal_path) / f"{digest}.txt"
-    if not path.exists():
-        return None
-    text = path.read_text()
-    if hashlib.sha256(text.encode()).hexdigest() != digest:
-        raise JournalError(f"snapshot {path} does not match its hash: it was altered")
-    return text
 
 
 def snapshots_before_cut(path: Path, playbook: str, parameters: dict[str, str]) -> dict[str, str]:

@@ -5,8 +5,12 @@ IsolementError
 │   └── PlanRefused       the request is well-formed but unsafe or impossible to plan
 ├── DeviceError           a device could not be reached, refused us, or answered with an error
 ├── UnexpectedOutput      a driver could not make sense of what a device printed
-├── JournalError          the journal cannot be written, or is not intact
-├── LockedError           another run holds the inventory's lock
+├── JournalError          the journal cannot be read as evidence, or cannot be written
+│   ├── JournalWriteError a record or snapshot could not be written durably (disk full,
+│   │                     read-only, I/O error): the run stops, nothing more is sent
+│   └── JournalAltered    the journal fails verification: nothing acts on it without
+│                         an explicit, journaled override (--accept-altered-journal)
+├── LockedError           another run holds the lock on this journal or on these devices
 └── LabError              the lab cannot be stood up or torn down
 """
 
@@ -45,11 +49,21 @@ class UnexpectedOutput(IsolementError):
 
 
 class JournalError(IsolementError):
-    """The journal cannot be written, or is not intact."""
+    """The journal cannot be read as evidence, or cannot be written."""
+
+
+class JournalWriteError(JournalError):
+    """A record or snapshot could not be written durably. Nothing partial is left behind, and
+    no change may be sent after it: the run stops."""
+
+
+class JournalAltered(JournalError):
+    """The journal fails verification (a record edited, removed, forged or torn): nothing acts
+    on it without an explicit, journaled override."""
 
 
 class LockedError(IsolementError):
-    """Another isolement run holds the lock on this inventory."""
+    """Another isolement run holds the lock on this journal, or on devices of this network."""
 
 
 class LabError(IsolementError):

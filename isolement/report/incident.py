@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from isolement import __version__
-from isolement.journal.store import TornRecord, read_records, verify_chain
+from isolement.journal.anchor import Anchoring
+from isolement.journal.store import TornRecord, read_records
+from isolement.journal.verification import Verification, verify_journal
 
 Record = Mapping[str, Any]
 
@@ -208,22 +210,42 @@ class ErrorEntry:
 
 @dataclass(frozen=True)
 class ChainStatus:
-    """`journal.verify_chain` on the whole file: records verified, and the first problem."""
+    """The journal's verification on the whole file: records that chain, the first problem, and
+    the verdict against its anchors ("intact" only when an anchor covers every record)."""
 
     checked: bool
     good: int
     problem: str | None
+    verdict: str = "not-anchored"
+    summary: str = ""
 
     @property
     def intact(self) -> bool:
-        return self.checked and self.problem is None
+        return self.checked and self.problem is None and self.verdict == "intact"
+
+    @property
+    def altered(self) -> bool:
+        return self.checked and self.problem is not None
 
     def describe(self) -> str:
         if not self.checked:
             return "not checked"
-        if self.problem is None:
-            return f"intact: {self.good} records verified"
-        return f"NOT INTACT after {self.good} good records: {self.problem}"
+        if self.summary:
+            return self.summary
+        if self.problem is not None:
+            return f"NOT INTACT after {self.good} good records: {self.problem}"
+        return (
+            f"consistent, not anchored: {self.good} records chain correctly; removal of the "
+            "last records cannot be detected without a head kept elsewhere"
+        )
+
+    @classmethod
+    def of(cls, chain: Verification | tuple[int, str | None] | None) -> ChainStatus:
+        if chain is None:
+            return cls(False, 0, None)
+        if isinstance(chain, Verification):
+            return cls(True, chain.records, chain.problem, chain.verdict, chain.describe())
+        return cls(True, chain[0], chain[1], "altered" if chain[1] else "not-anchored")
 
 
 @dataclass(frozen=True)
@@ -805,9 +827,9 @@ def _summary(
         status, headline = "reconnected", "RECONNECTED: nothing isolement cut is still cut"
     else:
         status, headline = "none", "NO CUT RECORDED"
-    if (runs and runs[-1].outcome not in _OK_OUTCOMES) or (chain.checked and not chain.intact):
+    if (runs and runs[-1].outcome not in _OK_OUTCOMES) or chain.altered:
         status = "attention"
-        if chain.checked and not chain.intact:
+        if chain.altered:
             headline += " — JOURNAL NOT INTACT"
         else:
             headline += f" — last run: {runs[-1].outcome or 'no end recorded'}"
@@ -827,14 +849,15 @@ def _summary(
 def build_report(
     records: Iterable[Record | TornRecord],
     *,
-    chain: tuple[int, str | None] | None = None,
+    chain: Verification | tuple[int, str | None] | None = None,
     filters: Filters | None = None,
     source: str = "",
     generated_at: datetime | None = None,
 ) -> IncidentReport:
     """The report over `records` (the whole journal, in order; torn lines are counted).
 
-    `chain` is `journal.verify_chain(path)` for the file the records come from. With filters,
+    `chain` is `verify_journal(path, anchors)` (or `verify_chain(path)`) for the file the
+    records come from. With filters,
     the timeline, decisions, time-to-contain, reconnections and errors cover the selected
     records; what is cut is replayed from every record of the device/playbook up to `until`,
     so "still cut" is the truth at the end of the window whatever `since` says.
@@ -849,9 +872,7 @@ def build_report(
         scope = [r for r in scope if r.get("device") == filters.device]
     cuts = [e for e in replay_cuts(scope) if _overlaps(e, filters)]
     still_cut = [e for e in cuts if e.still_cut]
-    chain_status = (
-        ChainStatus(True, chain[0], chain[1]) if chain is not None else ChainStatus(False, 0, None)
-    )
+    chain_status = ChainStatus.of(chain)
     runs = decisions(selected)
     contained = containment(selected)
     error_list = errors(selected)
@@ -889,12 +910,15 @@ def build_report(
 
 
 def report_from_journal(
-    path: Path, filters: Filters | None = None, generated_at: datetime | None = None
+    path: Path,
+    filters: Filters | None = None,
+    generated_at: datetime | None = None,
+    anchoring: Anchoring | None = None,
 ) -> IncidentReport:
-    """Read the journal at `path`, verify its chain, and build the report."""
+    """Read the journal at `path`, verify it against its anchors, and build the report."""
     return build_report(
         read_records(path),
-        chain=verify_chain(path),
+        chain=verify_journal(path, anchoring),
         filters=filters,
         source=str(path),
         generated_at=generated_at,
@@ -1520,7 +1544,9 @@ def _summary_html(report: IncidentReport) -> str:
     if not report.chain.checked:
         chain = '<span class="badge plain">not checked</span>'
     elif report.chain.intact:
-        chain = f'<span class="badge good">intact</span> {report.chain.good} records verified'
+        chain = f'<span class="badge good">intact</span> {h(report.chain.describe())}'
+    elif not report.chain.altered:
+        chain = f'<span class="badge plain">not anchored</span> {h(report.chain.describe())}'
     else:
         chain = f'<span class="badge bad">NOT INTACT</span> {h(report.chain.describe())}'
     items = [

@@ -9,11 +9,14 @@ The signature covers the file's bytes; the SHA-256 and fingerprint in the .sig o
 failure say *why* (a different key, or a file changed since it was signed) — a forged .sig
 cannot pass, since the signature itself is always checked.
 
-Why `cryptography` (PyCA): it is the well-kept reference Python binding to OpenSSL's Ed25519,
-and it is already installed as a dependency of paramiko (which isolement uses for SSH), so
-signing adds no new dependency. The keys are standard PEM (PKCS#8 private, SubjectPublicKeyInfo
-public), so `openssl pkey`/`openssl pkeyutl -verify -rawin` can check a signature without
-isolement.
+A report exported from a journal also carries, in its .sig, the journal's head and verdict
+at export time (`journal`), signed with the same key (`journal_signature`): `verify_file`
+then says which head the report covers, fails when the journal was not intact when it was
+made, and checks it against heads kept elsewhere (a head later than the report's means records
+were removed before the export).
+
+The keys are the cell's (isolement/journal/keys.py); the signature over the file's bytes is
+plain Ed25519, so `openssl pkeyutl -verify -rawin` can check it without isolement.
 """
 
 from __future__ import annotations
@@ -22,18 +25,32 @@ import base64
 import binascii
 import hashlib
 import json
-import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from isolement.journal.keys import (
+    fingerprint,
+    generate_keypair,
+    load_private_key,
+    load_public_key,
+)
+from isolement.journal.records import Head
 from isolement.model.errors import InputError
+
+__all__ = [
+    "SIGNATURE_FORMAT",
+    "fingerprint",
+    "generate_keypair",
+    "load_private_key",
+    "load_public_key",
+    "sign_file",
+    "signature_path",
+    "verify_file",
+]
 
 SIGNATURE_FORMAT = "isolement-signature/1"
 SUFFIX = ".sig"
@@ -43,85 +60,27 @@ def signature_path(path: Path) -> Path:
     return path.with_name(path.name + SUFFIX)
 
 
-def fingerprint(public_key: Ed25519PublicKey) -> str:
-    """SHA-256 of the raw public key, hex: the name a key goes by in a .sig file."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
+def _statement(document: dict[str, Any]) -> bytes:
+    """What `journal_signature` signs: the file's hash and what it says of its journal."""
+    body = {"sha256": document["sha256"], "journal": document["journal"]}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def generate_keypair(private_path: Path, public_path: Path, passphrase: bytes | None = None) -> str:
-    """Write a new Ed25519 key pair as PEM (private file mode 0600, encrypted when a passphrase
-    is given) and return its fingerprint. Refuses to overwrite an existing file."""
-    for path in (private_path, public_path):
-        if path.exists():
-            raise InputError("already exists; not overwriting a key", source=str(path))
-    key = Ed25519PrivateKey.generate()
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase)
-        if passphrase
-        else serialization.NoEncryption()
-    )
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    # Created 0600 from the start (not chmod afterwards), and never over an existing file.
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(private_pem)
-    public_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(public_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(public_pem)
-    return fingerprint(key.public_key())
-
-
-def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
-    except FileNotFoundError:
-        raise InputError("no such private key file", source=str(path)) from None
-    except TypeError:
-        # cryptography's way of saying the key is encrypted and no passphrase was given, or
-        # the reverse.
-        raise InputError(
-            "this private key needs a passphrase"
-            if passphrase is None
-            else "this private key is not encrypted; give no passphrase",
-            source=str(path),
-        ) from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise InputError(
-            "not a readable PEM private key (or the passphrase is wrong)", source=str(path)
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InputError("not an Ed25519 private key", source=str(path))
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except FileNotFoundError:
-        raise InputError("no such public key file", source=str(path)) from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise InputError("not a readable PEM public key", source=str(path)) from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise InputError("not an Ed25519 public key", source=str(path))
-    return key
-
-
-def sign_file(path: Path, private_key_path: Path, passphrase: bytes | None = None) -> Path:
-    """Sign the file's bytes; write and return `<path>.sig`."""
+def sign_file(
+    path: Path,
+    private_key_path: Path,
+    passphrase: bytes | None = None,
+    *,
+    journal: dict[str, Any] | None = None,
+) -> Path:
+    """Sign the file's bytes (and, for a report, the journal's verification at export: its
+    head and verdict); write and return `<path>.sig`."""
     key = load_private_key(private_key_path, passphrase)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file to sign", source=str(path)) from None
-    document = {
+    document: dict[str, Any] = {
         "format": SIGNATURE_FORMAT,
         "algorithm": "ed25519",
         "file": path.name,
@@ -129,6 +88,11 @@ def sign_file(path: Path, private_key_path: Path, passphrase: bytes | None = Non
         "key_fingerprint": fingerprint(key.public_key()),
         "signature": base64.b64encode(key.sign(data)).decode("ascii"),
     }
+    if journal is not None:
+        document["journal"] = journal
+        document["journal_signature"] = base64.b64encode(key.sign(_statement(document))).decode(
+            "ascii"
+        )
     target = signature_path(path)
     target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return target
@@ -151,32 +115,93 @@ def _read_signature(sig_path: Path) -> dict[str, Any] | str:
 
 
 def verify_file(
-    path: Path, public_key_path: Path, sig_path: Path | None = None
+    path: Path,
+    public_key_path: Path,
+    sig_path: Path | None = None,
+    *,
+    heads: Sequence[Head] = (),
 ) -> tuple[bool, str]:
-    """(True, who signed what) if `<path>.sig` is a good signature of the file by this key;
-    (False, why not) otherwise."""
-    sig_path = sig_path or signature_path(path)
+    """(True, who signed what) if `<path>.sig` is a good signature of the file by this key, of
+    a report on a journal intact at export that holds every head in `heads`; (False, why not)
+    otherwise."""
+    checked = _good_signature(path, public_key_path, sig_path or signature_path(path))
+    if isinstance(checked, str):
+        return False, checked
+    document, public_key = checked
+    signed = (
+        f"{path}: good signature by key {fingerprint(public_key)} over SHA-256 {document['sha256']}"
+    )
+    if "journal" not in document:
+        if heads:
+            return False, f"{signed}; but it holds no journal head to check --head against"
+        return True, signed
+    return _journal_covered(signed, public_key, document, heads)
+
+
+def _good_signature(
+    path: Path, public_key_path: Path, sig_path: Path
+) -> tuple[dict[str, Any], Ed25519PublicKey] | str:
+    """The .sig document and the key it verifies with, or why the file's signature fails."""
     try:
         public_key = load_public_key(public_key_path)
         data = path.read_bytes()
     except InputError as exc:
-        return False, str(exc)
+        return str(exc)
     except FileNotFoundError:
-        return False, f"no such file {path}"
+        return f"no such file {path}"
     document = _read_signature(sig_path)
     if isinstance(document, str):
-        return False, document
+        return document
     problem = _mismatch(path, public_key_path, public_key, document, data)
     if problem is not None:
-        return False, problem
+        return problem
     try:
         signature = base64.b64decode(document["signature"], validate=True)
         public_key.verify(signature, data)
     except (InvalidSignature, binascii.Error, ValueError):
-        return False, f"{path}: the signature in {sig_path} does not verify with this key"
-    return True, (
-        f"{path}: good signature by key {fingerprint(public_key)} over SHA-256 {document['sha256']}"
+        return f"{path}: the signature in {sig_path} does not verify with this key"
+    return document, public_key
+
+
+def _journal_covered(
+    signed: str, public_key: Ed25519PublicKey, document: dict[str, Any], heads: Sequence[Head]
+) -> tuple[bool, str]:
+    """Whether the journal the report was made from was intact then, and holds `heads`."""
+    try:
+        signature = base64.b64decode(str(document.get("journal_signature")), validate=True)
+        public_key.verify(signature, _statement(document))
+        journal = document["journal"]
+        verdict = str(journal["verdict"])
+        covered = (
+            Head(int(journal["head"]["seq"]), str(journal["head"]["hash"]))
+            if journal["head"]
+            else Head(0, "")
+        )
+    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+        return False, f"{signed}; but what it says of its journal was changed since it was signed"
+    text = (
+        f"{signed}; a report of journal {journal.get('path')} up to head seq {covered.seq} "
+        f"sha256 {covered.hash or '-'}, found {verdict} when it was made"
     )
+    if verdict in ("altered", "torn"):
+        return False, f"{text}: the journal was NOT INTACT: {journal.get('problem')}"
+    for head in heads:
+        if head.seq > covered.seq:
+            return False, (
+                f"{text}; the head you gave (seq {head.seq}) is later: records "
+                f"{covered.seq + 1}-{head.seq} were removed from the journal before this report "
+                "was made"
+            )
+        if head.seq == covered.seq and not head.matches(covered.hash):
+            return False, f"{text}; the head you gave differs: the journal was rewritten"
+        if head.seq < covered.seq:
+            text += (
+                f"; the head you gave (seq {head.seq}) is older: check the journal itself "
+                "with 'journal verify --head'"
+            )
+    if verdict != "intact" and not heads:
+        text += "; only a head kept elsewhere (--head) can tell whether records were removed"
+    return True, text
 
 
 def _mismatch(

@@ -45,7 +45,13 @@ def run_cli(*args: str, state_dir: Path, inventory: Path | None = None):
     command = [ISOLEMENT]
     if inventory is not None:
         command += ["--inventory", str(inventory)]
-    env = {**os.environ, "ISOLEMENT_STATE_DIR": str(state_dir)}
+    # The journal's heads anchored beside the state directory, standing for another medium, so
+    # that `journal verify` can say "intact" of what was anchored.
+    env = {
+        **os.environ,
+        "ISOLEMENT_STATE_DIR": str(state_dir),
+        "ISOLEMENT_ANCHOR_DIR": str(state_dir.parent / "anchors"),
+    }
     return subprocess.run(
         [*command, *args],
         capture_output=True,

@@ -271,7 +271,11 @@ def test_device_error_is_a_failure_not_a_success(cli, state_dir) -> None:
 
 
 def _start_cut(state_dir: Path, playbook: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "ISOLEMENT_STATE_DIR": str(state_dir)}
+    env = {
+        **os.environ,
+        "ISOLEMENT_STATE_DIR": str(state_dir),
+        "ISOLEMENT_ANCHOR_DIR": str(state_dir.parent / "anchors"),  # as labtools.run_cli
+    }
     return subprocess.Popen(
         [ISOLEMENT, "cut", playbook, "--reason", "killed", "--yes"],
         env=env,
@@ -299,11 +303,18 @@ def test_controller_killed_mid_run_leaves_an_intact_journal_and_rerun_converges(
     _wait_for_event(state_dir, "change.intent")
     run.send_signal(signal.SIGKILL)
     run.wait()
+    # Whole records only, anchored up to where the killed run began: what it wrote after is
+    # said to come from a run that did not close its anchor, not called intact (exit 6).
     verify = cli("journal", "verify")
-    assert verify.returncode == 0, verify.stdout
+    assert verify.returncode == 6, verify.stdout
+    assert "consistent, anchored up to seq" in verify.stdout
+    assert "has not closed its anchor" in verify.stdout
     assert not any(r["event"] == "run.finished" for r in journal_records(state_dir))
     again = cli("cut", "cut-all", "--reason", "after the crash", "--yes")
     assert again.returncode == 0, again.stdout
+    verify = cli("journal", "verify")  # the re-run's anchor covers the killed run's records
+    assert verify.returncode == 0, verify.stdout
+    assert "did not close it" in verify.stdout  # and the killed run stays on record
     check = cli("verify", "cut-all")
     assert check.returncode == 0, check.stdout
     # The restore knows every change the killed run may have made.

@@ -560,7 +560,12 @@ class CliEstate:
         self.emu = emu
         self.inventory = tmp_path / "inventory.yaml"
         self.playbook = tmp_path / "cut-exits.yaml"
-        self.env = {**os.environ, "ISOLEMENT_STATE_DIR": str(tmp_path / "state")}
+        # Anchored in a directory standing for another medium, so that "intact" can be said.
+        self.env = {
+            **os.environ,
+            "ISOLEMENT_STATE_DIR": str(tmp_path / "state"),
+            "ISOLEMENT_ANCHOR_DIR": str(tmp_path / "anchors"),
+        }
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = (

@@ -19,6 +19,7 @@ from isolement.journal.store import (
     TornRecord,
     outstanding_cuts,
     read_records,
+    record_hash,
     verify_chain,
 )
 from isolement.model.errors import JournalError, LockedError
@@ -106,14 +107,12 @@ def test_edited_field_is_detected_at_its_line(path: Path) -> None:
 
 
 def test_edited_record_with_its_hash_recomputed_breaks_the_next_link(path: Path) -> None:
-    from isolement.journal.store import _record_hash
-
     write_records(path, 4)
     text = lines(path)
     record = json.loads(text[1])
     record["reason"] = "nothing happened"
     body = {k: v for k, v in record.items() if k != "hash"}
-    record["hash"] = _record_hash(body)
+    record["hash"] = record_hash(body)
     text[1] = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
     path.write_text("".join(text))
 
@@ -159,7 +158,7 @@ def test_torn_last_line_is_detected(path: Path) -> None:
     good, problem = verify_chain(path)
     assert good == 3
     assert problem is not None
-    assert problem.startswith("line 4: not a whole record")
+    assert problem.startswith("line 4: the last line is torn")
     assert isinstance(list(read_records(path))[-1], TornRecord)
 
 
@@ -386,3 +385,10 @@ def test_journal_directory_is_private(path: Path) -> None:
     mode = stat.S_IMODE(path.parent.stat().st_mode)
     assert mode & 0o077 == 0, oct(mode)
     assert os.access(path.parent, os.W_OK)
+
+
+def test_the_store_exports_what_it_names() -> None:
+    from isolement.journal import store
+
+    assert all(hasattr(store, name) for name in store.__all__)
+    assert {"Journal", "Custody", "read_records", "verify_chain", "repair"} <= set(store.__all__)

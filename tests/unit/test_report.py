@@ -234,7 +234,9 @@ def test_sample_ends_with_every_cut_restored(sample: R.IncidentReport) -> None:
     assert all(e.restored_at is not None for e in sample.cuts)
     assert [r.approved_by for r in sample.reconnections] == ["a"] * 4
     assert sample.errors == []
-    assert sample.chain == R.ChainStatus(True, 136, None)
+    # An old journal with no anchor: consistent, never called intact.
+    assert (sample.chain.checked, sample.chain.good, sample.chain.problem) == (True, 136, None)
+    assert sample.chain.verdict == "not-anchored" and not sample.chain.intact
 
 
 def test_journal_ending_after_a_cut_reports_what_is_still_cut(ends_cut: Path) -> None:
@@ -449,7 +451,7 @@ def test_html_has_the_summary_and_every_section(sample: R.IncidentReport) -> Non
     timeline = page[page.index('id="timeline"') :]
     assert timeline.count("<tr>") == 1 + 136  # header row + one per record
     assert "RECONNECTED: nothing isolement cut is still cut" in page
-    assert "136 records verified" in page
+    assert "not anchored" in page and "136 records chain correctly" in page
 
 
 def test_markdown_has_the_timeline_and_escapes(
@@ -491,7 +493,14 @@ def test_json_is_the_structured_report(sample: R.IncidentReport) -> None:
     data = json.loads(R.to_json(sample))
     assert data["format"] == "isolement-incident-report/1"
     assert len(data["timeline"]) == 136
-    assert data["chain"] == {"checked": True, "good": 136, "problem": None, "intact": True}
+    chain = {k: data["chain"][k] for k in ("checked", "good", "problem", "verdict", "intact")}
+    assert chain == {
+        "checked": True,
+        "good": 136,
+        "problem": None,
+        "verdict": "not-anchored",
+        "intact": False,
+    }
     assert data["containment"][0]["time_to_contain_s"] == 0.719
     assert data["still_cut"] == []
     assert data["last_hash"] == raw_records()[-1]["hash"]
@@ -577,7 +586,7 @@ def test_browser_shows_the_summary_and_every_timeline_row(
     summary = text_of(dom[dom.index('id="summary"') : dom.index('id="decisions"')])
     assert "RECONNECTED: nothing isolement cut is still cut" in summary
     assert "0.719 s from decision to last confirmed change" in summary
-    assert "intact 136 records verified" in summary
+    assert "not anchored" in summary and "136 records chain correctly" in summary
     timeline = dom[dom.index('id="timeline"') :]
     assert len(re.findall(r"<tr[ >]", timeline)) == 1 + 136
     assert "2026-11-23 14:20:34.889" in timeline  # the last record
