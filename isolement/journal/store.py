@@ -11,7 +11,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,29 +20,10 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
+from isolement.journal.redaction import redact
 from isolement.model.errors import JournalError, LockedError
 
 GENESIS = "0" * 64
-
-# Configuration lines that carry secrets in device output; the value is replaced.
-# Everything after the keyword goes: IOS puts an encryption type first (`secret 5 $1$...`).
-_SECRET_LINE = re.compile(
-    r"(?im)^(.*?\b(?:password|secret|community|pre-shared-key|key|token)\s+)\S.*$"
-)
-_SECRET_KEYS = re.compile(r"(?i)(password|secret|token|passphrase|private_key)")
-
-
-def redact(value: Any) -> Any:
-    """Mask anything that looks like a secret, in nested records and in device output."""
-    if isinstance(value, str):
-        return _SECRET_LINE.sub(r"\1<redacted>", value)
-    if isinstance(value, dict):
-        return {
-            k: ("<redacted>" if _SECRET_KEYS.search(k) else redact(v)) for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 def _record_hash(body: dict[str, Any]) -> str:
