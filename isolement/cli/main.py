@@ -25,15 +25,17 @@ import structlog
 
 from isolement import __version__
 from isolement.cli import paths, render
+from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.containment import Outcome
-from isolement.flows.runtime import Runtime, operator_name
+from isolement.flows.runtime import Runtime
 from isolement.journal.store import TornRecord, default_journal_path, read_records, verify_chain
 from isolement.model.errors import InputError, IsolementError, LabError, LockedError
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.names import check_name, check_statement
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
+from isolement.model.text import escape_json, shown
 from isolement.planning.planner import resolve_parameters, select_targets
 from isolement.report import incident as reporting
 from isolement.report import signing
@@ -201,10 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
+    # Device answers and journal text are in both: nothing they carry may act on the terminal.
     if args.json:
-        print(json.dumps(data, indent=2, default=_jsonable))
+        print(escape_json(json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False)))
     else:
-        print(text)
+        print(shown(text, lines=True))
 
 
 def _jsonable(value: Any) -> Any:
@@ -308,6 +311,15 @@ def _run_exit(app: App, report: containment.RunReport) -> int:
     return _RUN_EXIT[report.outcome]
 
 
+def _operator(args: argparse.Namespace) -> str:
+    if args.operator:
+        return str(args.operator)
+    name, note = default_operator()
+    if note:
+        print(f"isolement: note: {note}", file=sys.stderr)
+    return name
+
+
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
@@ -317,7 +329,7 @@ def cmd_cut(app: App) -> int:
         playbook,
         params,
         reason=app.args.reason,
-        operator=app.args.operator or operator_name(),
+        operator=_operator(app.args),
         options=options,
     )
     return _run_exit(app, report)
@@ -325,7 +337,7 @@ def cmd_cut(app: App) -> int:
 
 def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
-    operator = app.args.operator or operator_name()
+    operator = _operator(app.args)
     if app.args.close:
         runs = reconnection.close_stage(
             app.runtime,
@@ -479,11 +491,12 @@ def cmd_journal(app: App) -> int:
     filters = _journal_filters(app.args)
     if sub == "export":
         return _export(app.args, path, records, filters)
-    shown = reporting.filter_records(records, filters)
-    if app.args.json:
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
-    else:
-        print(reporting.timeline_text(shown) or f"{path}: no records")
+    selected = reporting.filter_records(records, filters)
+    _emit(
+        app.args,
+        reporting.timeline_text(selected) or f"{path}: no records",
+        selected,
+    )
     return EXIT_OK
 
 
@@ -493,7 +506,10 @@ def _export(
     if args.sign and not args.output:
         raise InputError("--sign signs a file: give --output too")
     if args.format == "records":
-        text = json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
+        # The exact records, with what could act on a terminal written as JSON escapes.
+        text = escape_json(
+            json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
+        )
     else:
         built = reporting.build_report(
             records, chain=verify_chain(path), filters=filters, source=str(path)
@@ -569,13 +585,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (InputError, LockedError) as exc:
-        print(f"isolement: error: {exc}", file=sys.stderr)
+        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
         return EXIT_INPUT
     except LabError as exc:
-        print(f"isolement lab: error: {exc}", file=sys.stderr)
+        print(f"isolement lab: error: {shown(exc, lines=True)}", file=sys.stderr)
         return EXIT_FAILED
     except IsolementError as exc:
-        print(f"isolement: error: {exc}", file=sys.stderr)
+        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,3 @@ class Runtime:
     workers: int = MAX_WORKERS
     # Seconds a device may take to answer one command before it counts as hung.
     timeout: float = sessions.COMMAND_TIMEOUT
-
-
-def operator_name() -> str:
-    return os.environ.get("SUDO_USER") or getpass.getuser()
