@@ -293,8 +293,19 @@ def test_interface_and_rule_lines_of_real_configurations_stay(capture: str) -> N
         line
         for line in text.splitlines()
         if line.strip().startswith(
-            ("interface", "interfaces", "shutdown", "no shutdown", "edit", "set status",
-             "access-group", "access-list", "set name", "set srcintf", "set dstintf")
+            (
+                "interface",
+                "interfaces",
+                "shutdown",
+                "no shutdown",
+                "edit",
+                "set status",
+                "access-group",
+                "access-list",
+                "set name",
+                "set srcintf",
+                "set dstintf",
+            )
         )
     ]
     assert kept, capture

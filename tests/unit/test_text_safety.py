@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import base_inventory
+from isolement.lab.profiles.ios_like import IosLikeCli
 from test_cli_bad_input import (  # noqa: F401 (fixtures)
     Listener,
     assert_refused_before_sending,
@@ -32,7 +33,6 @@ from test_emulator import FAULTY, GI0, CliEstate, cli_estate  # noqa: F401 (fixt
 
 from isolement.cli import operator as operators
 from isolement.journal.store import Journal, read_records
-from isolement.lab.profiles.ios_like import IosLikeCli
 from isolement.model.text import shown
 from isolement.report import incident as R
 
@@ -89,7 +89,9 @@ def test_shown_escapes_characters_beyond_the_bmp_in_full() -> None:
 # --- the command line refuses them -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["CSI (C1)", "NEL (C1)", "LINE SEPARATOR", "RIGHT-TO-LEFT OVERRIDE", "ESC"])
+@pytest.mark.parametrize(
+    "name", ["CSI (C1)", "NEL (C1)", "LINE SEPARATOR", "RIGHT-TO-LEFT OVERRIDE", "ESC"]
+)
 @pytest.mark.parametrize("option", ["--reason", "--approved-by", "--operator"])
 def test_a_decision_argument_with_a_hostile_character_is_refused(
     capsys: pytest.CaptureFixture[str],
@@ -172,14 +174,21 @@ def test_journal_show_json_escapes_what_it_prints_and_loses_nothing(
     journal = hostile_journal(tmp_path)
     inventory = write_inventory(base_inventory())  # type: ignore[operator]
     code, out, err = run(
-        capsys, "--inventory", str(inventory), "--journal", str(journal), "--json",
-        "journal", "show",
+        capsys,
+        "--inventory",
+        str(inventory),
+        "--journal",
+        str(journal),
+        "--json",
+        "journal",
+        "show",
     )
     assert code == 0, err
     assert raw_unsafe(out) == []
     assert json.loads(out) == [r for r in read_records(journal) if isinstance(r, dict)]
-    code, out, err = run(capsys, "--inventory", str(inventory), "--journal", str(journal),
-                         "journal", "show")
+    code, out, err = run(
+        capsys, "--inventory", str(inventory), "--journal", str(journal), "journal", "show"
+    )
     assert code == 0, err
     assert raw_unsafe(out) == []
     assert "eve\\x1b]0;owned\\x07" in out
@@ -210,17 +219,32 @@ def hostile_journal(tmp_path: Path) -> Path:
         )
         change = {"interface": "wan-h1", "link": "wan-dc-h1", "method": "shutdown"}
         journal.record(
-            "change.intent", **run_fields, device="dc-rtr", direction="cut", attempt=1,
-            changes=[change], commands=["interface wan-h1", "shutdown"],
+            "change.intent",
+            **run_fields,
+            device="dc-rtr",
+            direction="cut",
+            attempt=1,
+            changes=[change],
+            commands=["interface wan-h1", "shutdown"],
         )
         journal.record(
-            "change.failed", **run_fields, device="dc-rtr", direction="cut", attempt=1,
-            changes=[change], error=f"device answered with an error: Error: {OSC}{CLEAR}\u2066x",
+            "change.failed",
+            **run_fields,
+            device="dc-rtr",
+            direction="cut",
+            attempt=1,
+            changes=[change],
+            error=f"device answered with an error: Error: {OSC}{CLEAR}\u2066x",
         )
         journal.record(
-            "run.finished", **run_fields, direction="cut", outcome="failed",
-            still_open={"wan-dc-h1": f"dc-rtr: Error: {OSC}"}, failed={"dc-rtr": f"{OSC}"},
-            interrupted=False, duration_s=1.0,
+            "run.finished",
+            **run_fields,
+            direction="cut",
+            outcome="failed",
+            still_open={"wan-dc-h1": f"dc-rtr: Error: {OSC}"},
+            failed={"dc-rtr": f"{OSC}"},
+            interrupted=False,
+            duration_s=1.0,
         )
     return path
 
