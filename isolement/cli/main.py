@@ -26,10 +26,11 @@ import structlog
 
 from isolement import __version__
 from isolement.cli import importing, paths, render
+from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.containment import Outcome
-from isolement.flows.runtime import Runtime, operator_name
+from isolement.flows.runtime import Runtime
 from isolement.journal.anchor import Anchoring
 from isolement.journal.records import Head
 from isolement.journal.store import (
@@ -46,6 +47,7 @@ from isolement.model.errors import InputError, IsolementError, JournalError, Lab
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.names import check_name, check_statement
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
+from isolement.model.text import escape_json, shown
 from isolement.planning.planner import resolve_parameters, select_targets
 from isolement.report import incident as reporting
 from isolement.report import signing
@@ -287,10 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
+    # Device answers and journal text are in both: nothing they carry may act on the terminal.
     if args.json:
-        print(json.dumps(data, indent=2, default=_jsonable))
+        print(escape_json(json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False)))
     else:
-        print(text)
+        print(shown(text, lines=True))
 
 
 def _jsonable(value: Any) -> Any:
@@ -327,11 +330,7 @@ class App:
         custody = Custody(
             anchoring=self.anchoring,
             network=Network.reached_by(self.inventory),
-            override=(
-                Override(accepted, getattr(args, "operator", None) or operator_name())
-                if accepted
-                else None
-            ),
+            override=(Override(accepted, _operator(args)) if accepted else None),
         )
         self.runtime = Runtime(self.inventory, journal, timeout=args.timeout, custody=custody)
 
@@ -433,6 +432,16 @@ def _run_exit(app: App, report: containment.RunReport) -> int:
     return _RUN_EXIT[report.outcome]
 
 
+def _operator(args: argparse.Namespace) -> str:
+    given = getattr(args, "operator", None)  # not every command takes --operator
+    if given:
+        return str(given)
+    name, note = default_operator()
+    if note:
+        print(f"isolement: note: {note}", file=sys.stderr)
+    return name
+
+
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
@@ -442,7 +451,7 @@ def cmd_cut(app: App) -> int:
         playbook,
         params,
         reason=app.args.reason,
-        operator=app.args.operator or operator_name(),
+        operator=_operator(app.args),
         options=options,
     )
     return _run_exit(app, report)
@@ -450,7 +459,7 @@ def cmd_cut(app: App) -> int:
 
 def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
-    operator = app.args.operator or operator_name()
+    operator = _operator(app.args)
     if app.args.close:
         runs = reconnection.close_stage(
             app.runtime,
@@ -607,11 +616,12 @@ def cmd_journal(app: App) -> int:
     filters = _journal_filters(app.args)
     if sub == "export":
         return _export(app, path, records, filters)
-    shown = reporting.filter_records(records, filters)
-    if app.args.json:
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
-    else:
-        print(reporting.timeline_text(shown) or f"{path}: no records")
+    selected = reporting.filter_records(records, filters)
+    _emit(
+        app.args,
+        reporting.timeline_text(selected) or f"{path}: no records",
+        selected,
+    )
     return EXIT_OK
 
 
@@ -619,7 +629,7 @@ def _repair(app: App, path: Path) -> int:
     done = repair(
         path,
         custody=dataclasses.replace(app.runtime.custody, network=None),
-        operator=app.args.operator or operator_name(),
+        operator=_operator(app.args),
         reason=app.args.reason or "",
     )
     if done.moved_to is None:
@@ -641,7 +651,10 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
         raise InputError("--sign signs a file: give --output too")
     found = app.verification()
     if args.format == "records":
-        text = json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
+        # The exact records, with what could act on a terminal written as JSON escapes.
+        text = escape_json(
+            json.dumps(reporting.filter_records(records, filters), indent=2, ensure_ascii=False)
+        )
     else:
         built = reporting.build_report(records, chain=found, filters=filters, source=str(path))
         text = reporting.FORMATS[args.format](built)
@@ -717,13 +730,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (InputError, LockedError) as exc:
-        print(f"isolement: error: {exc}", file=sys.stderr)
+        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
         return EXIT_INPUT
     except LabError as exc:
-        print(f"isolement lab: error: {exc}", file=sys.stderr)
+        print(f"isolement lab: error: {shown(exc, lines=True)}", file=sys.stderr)
         return EXIT_FAILED
     except IsolementError as exc:
-        print(f"isolement: error: {exc}", file=sys.stderr)
+        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
         # A journal altered, or not writable: the run stopped before sending anything more.
         return EXIT_JOURNAL if isinstance(exc, JournalError) else EXIT_FAILED
     except KeyboardInterrupt:

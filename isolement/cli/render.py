@@ -1,5 +1,8 @@
 """Human-readable text for plans, run reports, status and verification: what an engineer reads
-on a terminal at 3 a.m. The --json forms are built from the same objects in cli.py."""
+on a terminal at 3 a.m. The --json forms are built from the same objects in cli.py.
+
+Text that comes from a device or from the journal goes through `shown`, one line each: an
+answer carrying escape sequences or line breaks cannot act on the terminal or fake a line."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from isolement.flows.containment import PlanReport, RunReport
 from isolement.flows.stages import StagePlan, StageReport, StageState
 from isolement.flows.verify import LinkStatus, VerifyReport
 from isolement.model.plan import Direction, Plan
+from isolement.model.text import shown
 
 
 def plan_text(report: PlanReport) -> str:
@@ -26,7 +30,7 @@ def plan_text(report: PlanReport) -> str:
             lines += [f"  {device} {c.interface} (link {c.link})" for c in changes]
     if report.unreachable:
         lines.append("Unreachable now (state unknown):")
-        lines += [f"  {d}: {why}" for d, why in sorted(report.unreachable.items())]
+        lines += [f"  {d}: {shown(why)}" for d, why in sorted(report.unreachable.items())]
     lines += _impact_text(plan)
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
@@ -89,19 +93,19 @@ def run_text(report: RunReport) -> str:
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
         lines.append(f"  {mark:<6} {result.step.device}: {what}{retried}")
         if result.error:
-            lines.append(f"         {result.error}")
+            lines.append(f"         {shown(result.error)}")
         if result.drift:
             lines.append(
                 "         DRIFT: the configuration differs from before the cut "
                 "(changed by hand since?); left as it is:"
             )
-            lines += [f"           {line}" for line in result.drift[:12]]
+            lines += [f"           {shown(line)}" for line in result.drift[:12]]
         elif result.drift == []:
             lines.append("         configuration identical to before the cut")
     stepped = {s.step.device for s in report.steps}
     for device, why in sorted(report.unreachable.items()):
         if device not in stepped:
-            lines.append(f"  UNKNOWN {device}: {why}")
+            lines.append(f"  UNKNOWN {device}: {shown(why)}")
     if plan.direction is Direction.RESTORE:
         for device, changes in sorted(plan.already_done.items()):
             for c in changes:
@@ -120,7 +124,7 @@ def run_text(report: RunReport) -> str:
         lines.append("  interrupted: the device changes in flight finished; none was started after")
     if report.still_open:
         lines.append(f"Still {'OPEN' if cutting else 'CUT'}:")
-        lines += [f"  {link}: {why}" for link, why in sorted(report.still_open.items())]
+        lines += [f"  {link}: {shown(why)}" for link, why in sorted(report.still_open.items())]
     elif cutting and plan.targeted_links:
         lines.append(f"CONTAINED: {', '.join(plan.targeted_links)} cut")
     return "\n".join(lines)
@@ -131,7 +135,7 @@ def status_text(links: list[LinkStatus]) -> str:
     for link in links:
         lines.append(f"{link.state.upper():<8} {link.link} ({link.kind})")
         for end in link.endpoints:
-            why = f"  {end.reason}" if end.reason else ""
+            why = f"  {shown(end.reason)}" if end.reason else ""
             lines.append(f"    {end.state:<8} {end.device} {end.interface} [{end.method}]{why}")
     return "\n".join(lines)
 
@@ -170,7 +174,12 @@ def stages_text(stages: list[StageState]) -> str:
         return ""
     lines = ["", "Reconnection stages:"]
     for n, s in enumerate(stages, 1):
-        state = f"OPEN since {s.at}, approved by {s.by}: {s.reason}" if s.open else "closed"
+        # Read back from the journal: the words as typed, shown safely.
+        state = (
+            f"OPEN since {shown(s.at)}, approved by {shown(s.by)}: {shown(s.reason)}"
+            if s.open
+            else "closed"
+        )
         lines.append(f"  {n}. {s.name:<16} {state}")
     return "\n".join(lines)
 
@@ -187,7 +196,7 @@ def stage_text(report: StageReport) -> str:
         lines.append(f"Stage {report.stage}: OPEN and verified.")
     else:
         lines.append(
-            f"Stage {report.stage}: NOT OPENED: {report.why}. It was closed again "
+            f"Stage {report.stage}: NOT OPENED: {shown(report.why)}. It was closed again "
             "(the cut never fails open)."
         )
     return "\n".join(lines)
@@ -197,7 +206,7 @@ def stage_plans_text(playbook: str, stages: list[StagePlan]) -> str:
     lines = [f"Reconnection stages of {playbook}, in order (nothing is sent):"]
     for n, sp in enumerate(stages, 1):
         stage = sp.stage
-        state = f"open, approved by {sp.state.by}" if sp.state.open else "closed"
+        state = f"open, approved by {shown(sp.state.by)}" if sp.state.open else "closed"
         lines.append(f"{n}. {stage.name} [{state}]: {stage.description}".rstrip(": "))
         if sp.reopened:
             lines.append(f"   reopens: {', '.join(sp.reopened)}")

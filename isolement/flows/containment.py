@@ -23,12 +23,12 @@ from isolement.drivers import CutTarget, Driver, Session, driver_for
 from isolement.flows.executor import run_per_device
 from isolement.flows.preflight import cut_targets, login, observe
 from isolement.flows.runtime import Runtime
+from isolement.journal.redaction import redact
 from isolement.journal.snapshots import load_snapshot, store_snapshot
 from isolement.journal.store import (
     Journal,
     devices_cut_by_others,
     outstanding_cuts,
-    redact,
     snapshots_before_cut,
 )
 from isolement.model.errors import DeviceError, IsolementError, JournalError

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,3 @@ class Runtime:
     timeout: float = sessions.COMMAND_TIMEOUT
     # How the journal is kept as evidence: anchors, the network's lock, an accepted alteration.
     custody: Custody = field(default_factory=Custody)
-
-
-def operator_name() -> str:
-    return os.environ.get("SUDO_USER") or getpass.getuser()

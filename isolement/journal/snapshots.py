@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 
 from isolement.journal.files import fsync_directory, write_all, write_failure
-from isolement.journal.store import redact  # (moves to journal/redaction.py)
+from isolement.journal.redaction import redact
 from isolement.model.errors import JournalError
 
 

@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ from isolement.journal.records import (
     read_records,
     record_hash,
 )
+from isolement.journal.redaction import redact
 from isolement.journal.verification import Verdict, Verification, verify_chain, verify_journal
 from isolement.model.errors import JournalAltered, JournalError, JournalWriteError, LockedError
 
@@ -62,31 +62,10 @@ __all__ = [
     "outstanding_cuts",
     "read_records",
     "record_hash",
-    "redact",
     "repair",
     "snapshots_before_cut",
     "verify_chain",
 ]
-
-# Configuration lines that carry secrets in device output; the value is replaced.
-# Everything after the keyword goes: IOS puts an encryption type first (`secret 5 $1$...`).
-_SECRET_LINE = re.compile(
-    r"(?im)^(.*?\b(?:password|secret|community|pre-shared-key|key|token)\s+)\S.*$"
-)
-_SECRET_KEYS = re.compile(r"(?i)(password|secret|token|passphrase|private_key)")
-
-
-def redact(value: Any) -> Any:
-    """Mask anything that looks like a secret, in nested records and in device output."""
-    if isinstance(value, str):
-        return _SECRET_LINE.sub(r"\1<redacted>", value)
-    if isinstance(value, dict):
-        return {
-            k: ("<redacted>" if _SECRET_KEYS.search(k) else redact(v)) for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

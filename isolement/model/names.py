@@ -11,8 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from isolement.model.text import describe, first_unsafe
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_name(value: str) -> str:
@@ -25,8 +26,18 @@ def check_name(value: str) -> str:
 
 
 def check_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("line breaks and control characters are not allowed here")
+    """One line of text that is shown and journaled as typed: no line break, no control
+    character (C0, DEL, C1: a terminal would run them), no invisible formatting character
+    (bidi overrides and isolates, zero-width characters: they change what a reader sees)."""
+    found = first_unsafe(value)
+    if found is not None:
+        position, char = found
+        # The value itself is not repeated: printing it would run what it carries.
+        raise ValueError(
+            "line breaks, control characters and invisible formatting characters (bidi "
+            f"overrides, zero-width characters) are not allowed here: {describe(char)} at "
+            f"character {position + 1}"
+        )
     return value
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from labtools import LAB_DIR, journal_records, running_config, vtysh_config
 
-from isolement.journal.store import redact
+from isolement.journal.redaction import redact
 
 
 def test_no_lab_secret_reaches_any_file_the_tool_wrote(cli, state_dir: Path, tmp_path) -> None:

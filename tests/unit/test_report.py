@@ -8,6 +8,7 @@ from the raw records, independently of isolement.report.incident, wherever they 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -441,7 +442,10 @@ def test_html_escapes_text_from_the_journal(malicious: R.IncidentReport) -> None
     assert MALICIOUS not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script" not in page.lower()
-    assert "mallory&quot;&gt;&lt;script&gt;" in page
+    # The quote is escaped too (which entity is the escaper's choice): it cannot end an
+    # attribute, and the text reads back as typed.
+    assert 'mallory"' not in page
+    assert 'mallory"><script>alert(2)</script>' in html.unescape(page)
 
 
 def test_html_has_the_summary_and_every_section(sample: R.IncidentReport) -> None:
