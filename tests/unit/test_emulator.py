@@ -280,6 +280,25 @@ def test_latency_is_added_to_each_command(login_key: LoginKey, tmp_path: Path) -
             conn.disconnect()
 
 
+def test_slow_on_delays_that_command_only(
+    emulator: tuple[Emulator, Path], login_key: LoginKey
+) -> None:
+    emu, known_hosts = emulator
+    emu.device("R1").set_faults(slow_on="show  ip interface BRIEF", slow_s=0.6)
+    conn = connect(emu, known_hosts, login_key.path)
+    try:
+        t0 = time.monotonic()
+        conn.send_command("show running-config")
+        assert time.monotonic() - t0 < 0.6
+        t0 = time.monotonic()
+        assert "GigabitEthernet0/0" in conn.send_command("show ip interface brief")
+        assert time.monotonic() - t0 >= 0.6
+    finally:
+        conn.disconnect()
+    with pytest.raises(ValueError, match="0 or more"):
+        Faults(slow_on="show version", slow_s=-1)
+
+
 def test_two_hundred_concurrent_sessions(login_key: LoginKey) -> None:
     """Raw paramiko shells (cheaper than netmiko): all 200 open at once, each answered."""
     count = 200
