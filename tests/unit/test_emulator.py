@@ -7,7 +7,6 @@ Everything listens on 127.0.0.1 only, on ports the OS picks; no lab, no root nee
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -18,7 +17,15 @@ from typing import Any
 
 import paramiko
 import pytest
-from emulated import Emulate, LoginKey, Session, emulated, netmiko_connect, write_cli_files
+from emulated import (
+    Emulate,
+    IsolementCli,
+    LoginKey,
+    Session,
+    emulated,
+    netmiko_connect,
+    write_cli_files,
+)
 from isolement.lab.emulator import (
     DeviceSpec,
     Emulator,
@@ -529,8 +536,6 @@ def test_the_cli_survives_devices_closing_their_sessions(
 FAULT_NAMES = [f"r{i}" for i in range(1, 6)]
 FAULTY = "r3"
 OTHERS = set(FAULT_NAMES) - {FAULTY}
-# The installed entry point, as an operator runs it (beside the interpreter running the tests).
-ISOLEMENT_BIN = Path(sys.executable).with_name("isolement")
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 3, 4
 
 
@@ -543,20 +548,10 @@ class CliEstate:
         self.emu = emu
         self.inventory = tmp_path / "inventory.yaml"
         self.playbook = tmp_path / "cut-exits.yaml"
-        self.env = {**os.environ, "ISOLEMENT_STATE_DIR": str(tmp_path / "state")}
+        self.cli = IsolementCli(self.inventory, tmp_path / "state")
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = (
-            [str(ISOLEMENT_BIN)] if ISOLEMENT_BIN.exists() else [sys.executable, "-m", "isolement"]
-        )
-        return subprocess.run(
-            [*command, "--inventory", str(self.inventory), "--timeout", "3", *args],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-        )
+        return self.cli.run(*args)
 
     def cut(self, *options: str) -> subprocess.CompletedProcess[str]:
         return self.run("cut", str(self.playbook), "--reason", "fault drill", "--yes", *options)
