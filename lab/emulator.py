@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import EllipsisType, TracebackType
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -448,7 +448,7 @@ class EmulatedDevice:
         """Change this device's faults while it runs (those not named are kept); returns them.
         `drop_after_config_lines`, `error_on` and `slow_on` apply from the next line typed in
         any session, `hang_after_login` to the sessions opened from now on."""
-        named = {
+        named: dict[str, Any] = {
             "drop_after_config_lines": drop_after_config_lines,
             "hang_after_login": hang_after_login,
             "error_on": error_on,

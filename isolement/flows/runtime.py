@@ -1,15 +1,17 @@
-"""What every flow needs: the inventory, where the journal is, how to reach a device."""
+"""What every flow needs: the inventory, where the journal is, how to reach a device, how a run
+behaves when devices fail, and the operator's interrupts."""
 
 from __future__ import annotations
 
 import getpass
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from isolement.drivers import Driver, Session
 from isolement.flows.executor import MAX_WORKERS
+from isolement.flows.interrupt import Interrupt
 from isolement.model.inventory import Inventory
 from isolement.transport import session as sessions
 
@@ -26,6 +28,18 @@ class Runtime:
     workers: int = MAX_WORKERS
     # Seconds a device may take to answer one command before it counts as hung.
     timeout: float = sessions.COMMAND_TIMEOUT
+    interrupt: Interrupt = field(default_factory=Interrupt)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a run behaves when devices fail."""
+
+    # Cut what can be cut when pre-flight fails on some devices (default: change nothing).
+    partial: bool = False
+    # Extra attempts for a device whose change failed, with a doubling delay between them.
+    retries: int = 2
+    backoff_s: float = 1.0
 
 
 def operator_name() -> str:

@@ -275,6 +275,42 @@ def test_a_stage_whose_run_was_killed_during_the_hold_can_be_closed(
     assert events(cli.records(), "stage.closed", stage="back")
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt, JournalError, RuntimeError])
+def test_an_exception_during_the_watch_closes_the_stage_again_before_it_goes_on(
+    staged: tuple[Emulator, IsolementCli],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: type[BaseException],
+) -> None:
+    from isolement.flows import stages
+
+    emu, cli = staged
+    calls: list[str] = []
+
+    def watch(*args: object) -> str:
+        calls.append("watch")
+        assert not emu.device("r1").is_shutdown(GI0)  # the stage is open while watched
+        raise error("during the hold")
+
+    monkeypatch.setattr(stages, "_watch", watch)
+    rt = Runtime(load_inventory(cli.inventory), cli.journal_path)
+    playbook = load_playbook(str(Path(cli.inventory).with_name("cut-exits.yaml")), tmp_path)
+
+    with pytest.raises(error):
+        stages.open_stage(
+            rt, playbook, {}, "back", approved_by="dr", reason="doubt lifted", operator="t"
+        )
+
+    assert calls == ["watch"]
+    assert emu.device("r1").is_shutdown(GI0), "the stage was left open"
+    records = cli.records()
+    assert [r["event"] for r in records if r["event"].startswith("stage.")] == [
+        "stage.intent",
+        "stage.closed",
+    ]
+    assert "interrupted" in events(records, "stage.closed")[0]["reason"]
+
+
 # --- #10 item 12: unconfirmed is not "still open"; a timeout is a timeout --------------------
 
 FIVE = [f"r{i}" for i in range(1, 6)]
@@ -354,7 +390,7 @@ def test_a_change_whose_outcome_could_not_be_read_is_unconfirmed_until_a_later_r
     from isolement.flows.status import status
 
     links = status(Runtime(inventory, rt.journal_path), playbook, {})
-    assert {link.link: link.state for link in links}["inet-r3"] == "cut"
+    assert {link.link: link.state for link in links.links}["inet-r3"] == "cut"
 
 
 def test_a_privilege_check_that_times_out_is_reported_as_a_timeout(
