@@ -28,7 +28,9 @@ class DrillResult:
     playbook: str
     time_to_contain_s: float
     cut: containment.Outcome
-    contained: bool
+    # "contained" (each path read cut, or proven blocked by packets where its device cannot
+    # be read: the in-band h2 behind its cut management link), "OPEN", or "UNKNOWN".
+    verified: str
     restore: containment.Outcome
     probes_back: bool
     stages: str  # reconnection stages opened and verified, of those the playbook declares
@@ -39,7 +41,7 @@ class DrillResult:
         all_stages = self.stages == "-" or self.stages.split("/")[0] == self.stages.split("/")[1]
         return (
             self.cut in good
-            and self.contained
+            and self.verified == "contained"
             and self.restore in good
             and self.probes_back
             and all_stages
@@ -57,9 +59,9 @@ def _rehearse(rt: Runtime, name: str) -> DrillResult:
     print(f"\n=== {name} ===")
     print(render.plan_text(containment.plan(rt, playbook, params, offline=False)))
     cut = containment.cut(rt, playbook, params, reason=f"lab drill: {name}", operator=OPERATOR)
-    print(render.run_text(cut))
+    print(render.run_text(cut, name))
     check = verify.verify(rt, playbook, params)
-    print(render.verify_text(check))
+    print(render.verify_text(check, name))
     opened = 0
     for stage in playbook.stages:
         # Reconnection in the playbook's clinical order, each stage checked before the next.
@@ -72,7 +74,7 @@ def _rehearse(rt: Runtime, name: str) -> DrillResult:
             reason="lab drill: staged reconnection",
             operator=OPERATOR,
         )
-        print(render.stage_text(report))
+        print(render.stage_text(report, name))
         if not report.opened:
             break
         opened += 1
@@ -80,13 +82,17 @@ def _rehearse(rt: Runtime, name: str) -> DrillResult:
     restored = containment.restore(
         rt, playbook, params, reason="lab drill: restore", operator=OPERATOR, approved_by=OPERATOR
     )
-    print(render.run_text(restored))
+    print(render.run_text(restored, name))
     missing = _back_after_restore(inventory.probes, passing_before)
     if missing:
         print(f"NOT BACK after restore: {', '.join(sorted(missing))}")
     stages = f"{opened}/{len(playbook.stages)}" if playbook.stages else "-"
+    if check.contained:
+        verified = "contained"
+    else:
+        verified = "OPEN" if check.open_links or check.leaking_probes else "UNKNOWN"
     return DrillResult(
-        name, cut.duration_s, cut.outcome, check.contained, restored.outcome, not missing, stages
+        name, cut.duration_s, cut.outcome, verified, restored.outcome, not missing, stages
     )
 
 
@@ -123,7 +129,7 @@ def drill(playbooks: list[str], keep: bool = False) -> int:
     for r in results:
         print(
             f"  {r.playbook:<16} {r.time_to_contain_s:>13.1f} s  {r.cut:<14} "
-            f"{'contained' if r.contained else 'OPEN':<10} {r.stages:<7} {r.restore:<14} "
+            f"{r.verified:<10} {r.stages:<7} {r.restore:<14} "
             f"{'yes' if r.probes_back else 'NO'}"
         )
     print(f"Journal: {journal}")

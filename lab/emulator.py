@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import hmac
 import io
 import ipaddress
@@ -44,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import EllipsisType, TracebackType
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -201,11 +202,16 @@ class Faults:
       answered as the platform answers a command it does not know (IOS: the caret line and
       `% Invalid input detected at '^' marker.`), and is not applied, in whatever mode it is
       typed.
+    - `slow_on` (with `slow_s`): this command line (compared as `error_on`) is answered only
+      after `slow_s` more seconds, on top of the device's latency: one slow command on a device
+      otherwise quick enough (a privilege check on a loaded firewall).
     """
 
     drop_after_config_lines: int | None = None
     hang_after_login: bool = False
     error_on: str | None = None
+    slow_on: str | None = None
+    slow_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.drop_after_config_lines is not None and self.drop_after_config_lines < 1:
@@ -214,9 +220,20 @@ class Faults:
             not self.error_on.strip() or any(ch in self.error_on for ch in "\r\n")
         ):
             raise ValueError("error_on is one non-empty command line")
+        if self.slow_on is not None and (
+            not self.slow_on.strip() or any(ch in self.slow_on for ch in "\r\n")
+        ):
+            raise ValueError("slow_on is one non-empty command line")
+        if self.slow_s < 0:
+            raise ValueError("slow_s is a number of seconds: 0 or more")
 
     def refuses(self, line: str) -> bool:
         return self.error_on is not None and _words(line) == _words(self.error_on)
+
+    def delay(self, line: str) -> float:
+        """The extra seconds before `line` is answered (the `slow_on` fault), or 0."""
+        slow = self.slow_on is not None and _words(line) == _words(self.slow_on)
+        return self.slow_s if slow else 0.0
 
 
 def _words(line: str) -> str:
@@ -429,20 +446,23 @@ class EmulatedDevice:
         drop_after_config_lines: int | EllipsisType | None = ...,
         hang_after_login: bool | EllipsisType = ...,
         error_on: str | EllipsisType | None = ...,
+        slow_on: str | EllipsisType | None = ...,
+        slow_s: float | EllipsisType = ...,
     ) -> Faults:
         """Change this device's faults while it runs (those not named are kept); returns them.
-        `drop_after_config_lines` and `error_on` apply from the next line typed in any session,
-        `hang_after_login` to the sessions opened from now on."""
+        `drop_after_config_lines`, `error_on` and `slow_on` apply from the next line typed in
+        any session, `hang_after_login` to the sessions opened from now on."""
+        named: dict[str, Any] = {
+            "drop_after_config_lines": drop_after_config_lines,
+            "hang_after_login": hang_after_login,
+            "error_on": error_on,
+            "slow_on": slow_on,
+            "slow_s": slow_s,
+        }
         with self._lock:
-            old = self._faults
-            self._faults = Faults(
-                old.drop_after_config_lines
-                if isinstance(drop_after_config_lines, EllipsisType)
-                else drop_after_config_lines,
-                old.hang_after_login
-                if isinstance(hang_after_login, EllipsisType)
-                else hang_after_login,
-                old.error_on if isinstance(error_on, EllipsisType) else error_on,
+            self._faults = dataclasses.replace(
+                self._faults,
+                **{k: v for k, v in named.items() if not isinstance(v, EllipsisType)},
             )
             return self._faults
 
@@ -883,7 +903,7 @@ class _Terminal:
     def _enter(self, line: str) -> None:
         cli = self._cli
         if line.strip():
-            delay = self._latency()
+            delay = self._latency() + self._device.faults.delay(line)
             if delay > 0:
                 self._flush()  # the echo is immediate; the answer is what is slow
                 time.sleep(delay)

@@ -2,8 +2,12 @@
 
 Exit codes: 0 done (contained / restored / intact), 2 bad input or refused before anything was
 sent, 3 partial: some paths are still open, 4 nothing could be done (devices unreachable or all
-failed), 5 the journal is altered or could not be written, 6 (journal verify) the journal is
-consistent but not anchored: nothing proves that its last records were not removed.
+failed), 5 the journal is altered or could not be written (the run stopped at once), 6 unknown:
+no targeted path is known open, but some could not be read in this run (a device out of reach
+behind a cut management link, a change whose outcome was not seen; the report says which, and
+how to read them), 7 (journal verify) the journal is consistent but not anchored: nothing
+proves that its last records were not removed, 130 interrupted before anything was sent, or a
+second interrupt stopped waiting for the changes in flight (the journal says what is known).
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ import structlog
 from isolement import __version__
 from isolement.cli import importing, paths, render
 from isolement.cli.operator import default_operator
-from isolement.flows import containment, preflight, verify
+from isolement.flows import containment, preflight, status, verify
 from isolement.flows import stages as reconnection
-from isolement.flows.containment import Outcome
-from isolement.flows.runtime import Runtime
+from isolement.flows.interrupt import Interrupted
+from isolement.flows.results import Outcome, RunReport, StageState, StepResult
+from isolement.flows.runtime import Options, Runtime
 from isolement.journal.anchor import Anchoring
 from isolement.journal.records import Head
 from isolement.journal.store import (
@@ -43,6 +48,7 @@ from isolement.journal.store import (
     repair,
 )
 from isolement.journal.verification import Verification, verify_journal
+from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, IsolementError, JournalError, LabError, LockedError
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.names import check_name, check_statement
@@ -52,13 +58,16 @@ from isolement.planning.planner import resolve_parameters, select_targets
 from isolement.report import incident as reporting
 from isolement.report import signing
 
-EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL, EXIT_UNKNOWN = 0, 2, 3, 4, 5, 6
+EXIT_INTERRUPTED = 130
 _RUN_EXIT = {
     Outcome.DONE: EXIT_OK,
     Outcome.NOTHING_TO_DO: EXIT_OK,
     Outcome.PARTIAL: EXIT_PARTIAL,
     Outcome.FAILED: EXIT_FAILED,
     Outcome.STOPPED: EXIT_FAILED,
+    Outcome.UNKNOWN: EXIT_UNKNOWN,
+    Outcome.JOURNAL_FAILED: EXIT_JOURNAL,
 }
 
 
@@ -176,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra attempts for a device whose change failed (default 2)",
     )
     accept_altered(p)
+    p.add_argument(
+        "--reach",
+        action="append",
+        default=[],
+        metavar="DEVICE",
+        type=_safe("--reach", check_name),
+        help="a device out of reach behind a link this playbook cut: reopen that link at the "
+        "controller's side, read and re-cut the device, cut the link again (repeatable)",
+    )
     playbook_command("preflight", "check every targeted device is ready; changes nothing")
     playbook_command("status", "live state of each targeted path", optional=True)
     accept_altered(
@@ -413,23 +431,54 @@ def _emit_run(app: App, text: str, data: dict[str, Any]) -> None:
     _emit(app.args, f"{text}\n{found.head_line()}", {**data, "journal": found.as_dict()})
 
 
-def _run_exit(app: App, report: containment.RunReport) -> int:
-    _emit_run(
-        app,
-        render.run_text(report),
-        {
-            "outcome": report.outcome,
-            "run": report.run_id,
-            "plan": report.plan,
-            "hash": report.plan.digest(),
-            "steps": report.steps,
-            "unreachable": report.unreachable,
-            "still_open": report.still_open,
-            "interrupted": report.interrupted,
-            "duration_s": report.duration_s,
-        },
-    )
-    return _RUN_EXIT[report.outcome]
+def _invoked_as(app: App) -> str:
+    """The playbook as the operator named it, for the commands a report suggests."""
+    site = f" --site {app.args.site}" if getattr(app.args, "site", None) else ""
+    return f"{app.args.playbook}{site}"
+
+
+def _step_json(result: StepResult) -> dict[str, Any]:
+    return {
+        "step": result.step,
+        "status": result.status,
+        "error": result.error,
+        "output": result.output,
+        "duration_s": result.duration_s,
+        "attempts": result.attempts,
+        "drift": result.drift,
+        "notes": result.notes,
+    }
+
+
+def _run_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "outcome": report.outcome,
+        "run": report.run_id,
+        "plan": report.plan,
+        "hash": report.plan.digest(),
+        "steps": [_step_json(s) for s in report.steps],
+        "unreachable": report.unreachable,
+        "still_open": report.still_open,
+        "unknown": report.unknown,
+        "out_of_reach": report.out_of_reach,
+        "interrupted": report.interrupted,
+        "aborted": report.aborted,
+        "journal_error": report.journal_error,
+        "duration_s": report.duration_s,
+        "reopened": _run_json(report.reopened) if report.reopened else None,
+    }
+
+
+def _exit_of(report: RunReport) -> int:
+    return EXIT_INTERRUPTED if report.aborted else _RUN_EXIT[report.outcome]
+
+
+def _run_exit(app: App, report: RunReport) -> int:
+    _emit_run(app, render.run_text(report, _invoked_as(app)), _run_json(report))
+    if report.journal_error:
+        # The report says it too, but a stopped run is an error: said where errors go.
+        print(f"isolement: journal: {shown(report.journal_error)}", file=sys.stderr)
+    return _exit_of(report)
 
 
 def _operator(args: argparse.Namespace) -> str:
@@ -445,7 +494,7 @@ def _operator(args: argparse.Namespace) -> str:
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
-    options = containment.Options(partial=app.args.partial, retries=app.args.retries)
+    options = Options(partial=app.args.partial, retries=app.args.retries)
     report = containment.cut(
         app.runtime,
         playbook,
@@ -453,6 +502,7 @@ def cmd_cut(app: App) -> int:
         reason=app.args.reason,
         operator=_operator(app.args),
         options=options,
+        reach=app.args.reach,
     )
     return _run_exit(app, report)
 
@@ -471,16 +521,21 @@ def cmd_restore(app: App) -> int:
         )
         _emit_run(
             app,
-            "\n".join(render.run_text(run) for run in runs),
+            "\n".join(render.run_text(run, _invoked_as(app)) for run in runs),
             {
                 "closed": app.args.close,
                 "runs": [
-                    {"outcome": r.outcome, "run": r.run_id, "still_open": r.still_open}
+                    {
+                        "outcome": r.outcome,
+                        "run": r.run_id,
+                        "still_open": r.still_open,
+                        "unknown": r.unknown,
+                    }
                     for r in runs
                 ],
             },
         )
-        return max(_RUN_EXIT[run.outcome] for run in runs)
+        return max(_exit_of(run) for run in runs)
     if not app.args.approved_by:
         raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
     if app.args.stage:
@@ -496,7 +551,7 @@ def cmd_restore(app: App) -> int:
         )
         _emit_run(
             app,
-            render.stage_text(opened),
+            render.stage_text(opened, _invoked_as(app)),
             {
                 "stage": opened.stage,
                 "opened": opened.opened,
@@ -534,17 +589,23 @@ def cmd_preflight(app: App) -> int:
 
 def cmd_status(app: App) -> int:
     app.warn_if_altered()
-    stages: dict[str, reconnection.StageState] = {}
+    stages: dict[str, StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
-        links = verify.status(app.runtime, playbook, params)
-        stages = reconnection.stage_states(app.runtime, playbook, params)
+        found = status.status(app.runtime, playbook, params)
+        view = JournalView.read(app.runtime.journal_path)
+        stages = reconnection.stage_states(view, playbook, params)
     else:
-        links = verify.status(app.runtime, None, {})
-    text = render.status_text(links) + render.stages_text(list(stages.values()))
-    _emit(app.args, text, {"links": links, "stages": list(stages.values())})
-    unknown = any(link.state is verify.PathState.UNKNOWN for link in links)
-    return EXIT_FAILED if unknown else EXIT_OK
+        found = status.status(app.runtime, None, {})
+    invoked = _invoked_as(app) if app.args.playbook else None
+    text = render.status_text(found, invoked) + render.stages_text(list(stages.values()))
+    data = {
+        "links": found.links,
+        "stages": list(stages.values()),
+        "out_of_reach": found.out_of_reach,
+    }
+    _emit(app.args, text, data)
+    return EXIT_UNKNOWN if found.unknown else EXIT_OK
 
 
 def cmd_verify(app: App) -> int:
@@ -552,7 +613,7 @@ def cmd_verify(app: App) -> int:
     report = verify.verify(app.runtime, playbook, params)
     _emit_run(
         app,
-        render.verify_text(report),
+        render.verify_text(report, _invoked_as(app)),
         {
             "contained": report.contained,
             "links": report.links,
@@ -567,7 +628,9 @@ def cmd_verify(app: App) -> int:
             ],
         },
     )
-    return EXIT_OK if report.contained else EXIT_PARTIAL
+    if report.contained:
+        return EXIT_OK
+    return EXIT_PARTIAL if report.open_links or report.leaking_probes else EXIT_UNKNOWN
 
 
 def _journal_filters(args: argparse.Namespace) -> reporting.Filters:
@@ -712,6 +775,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     return COMMANDS[args.command](App(args))
 
 
+# An error isolement raises on purpose -> (how the message starts, exit code); the first class
+# the error is an instance of wins.
+_ERROR_EXITS: list[tuple[type[IsolementError], str, int]] = [
+    (InputError, "isolement: error", EXIT_INPUT),
+    (LockedError, "isolement: error", EXIT_INPUT),
+    (Interrupted, "isolement", EXIT_INTERRUPTED),
+    (JournalError, "isolement: journal", EXIT_JOURNAL),
+    (LabError, "isolement lab: error", EXIT_FAILED),
+    (IsolementError, "isolement: error", EXIT_FAILED),
+]
+
+
+def _refused(exc: IsolementError) -> int:
+    prefix, code = next((p, c) for kind, p, c in _ERROR_EXITS if isinstance(exc, kind))
+    print(f"{prefix}: {shown(exc, lines=True)}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Operational logs go to stderr; the journal is written separately (see journal.py).
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -729,16 +810,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the run when a device resets a connection netmiko is still writing to.)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (InputError, LockedError) as exc:
-        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
-        return EXIT_INPUT
-    except LabError as exc:
-        print(f"isolement lab: error: {shown(exc, lines=True)}", file=sys.stderr)
-        return EXIT_FAILED
     except IsolementError as exc:
-        print(f"isolement: error: {shown(exc, lines=True)}", file=sys.stderr)
-        # A journal altered, or not writable: the run stopped before sending anything more.
-        return EXIT_JOURNAL if isinstance(exc, JournalError) else EXIT_FAILED
+        return _refused(exc)
     except KeyboardInterrupt:
         print(
             "isolement: interrupted; see 'isolement journal show' for what was done",

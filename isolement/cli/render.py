@@ -1,16 +1,32 @@
 """Human-readable text for plans, run reports, status and verification: what an engineer reads
-on a terminal at 3 a.m. The --json forms are built from the same objects in cli.py.
+on a terminal at 3 a.m. The --json forms are built from the same objects in cli/main.py.
 
 Text that comes from a device or from the journal goes through `shown`, one line each: an
-answer carrying escape sequences or line breaks cannot act on the terminal or fake a line."""
+answer carrying escape sequences or line breaks cannot act on the terminal or fake a line.
+
+`invoked_as` is the playbook as the operator named it (with its --site): the commands this
+text suggests are ones that can be typed as they are.
+"""
 
 from __future__ import annotations
 
-from isolement.flows.containment import PlanReport, RunReport
-from isolement.flows.stages import StagePlan, StageReport, StageState
-from isolement.flows.verify import LinkStatus, VerifyReport
+from collections.abc import Mapping
+
+from isolement.flows.results import (
+    OutOfReach,
+    PlanReport,
+    RunReport,
+    StagePlan,
+    StageReport,
+    StageState,
+    StatusReport,
+    StepStatus,
+    VerifyReport,
+)
 from isolement.model.plan import Direction, Plan
 from isolement.model.text import shown
+
+_MARKS = {StepStatus.CONFIRMED: "ok", StepStatus.UNCONFIRMED: "UNCONFIRMED"}
 
 
 def plan_text(report: PlanReport) -> str:
@@ -28,9 +44,10 @@ def plan_text(report: PlanReport) -> str:
         lines.append(f"Already {'cut' if plan.direction is Direction.CUT else 'open'}:")
         for device, changes in plan.already_done.items():
             lines += [f"  {device} {c.interface} (link {c.link})" for c in changes]
-    if report.unreachable:
+    if report.unreachable or report.out_of_reach:
         lines.append("Unreachable now (state unknown):")
-        lines += [f"  {d}: {shown(why)}" for d, why in sorted(report.unreachable.items())]
+        why = {**report.unreachable, **{d: o.why for d, o in report.out_of_reach.items()}}
+        lines += [f"  {d}: {shown(w)}" for d, w in sorted(why.items())]
     lines += _impact_text(plan)
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
@@ -79,21 +96,45 @@ def _impact_text(plan: Plan) -> list[str]:
     return lines
 
 
-def run_text(report: RunReport) -> str:
+def run_text(report: RunReport, invoked_as: str | None = None) -> str:
+    lines = [run_text(report.reopened, invoked_as), ""] if report.reopened else []
     plan = report.plan
     cutting = plan.direction is Direction.CUT
     verb = "Cut" if cutting else "Restore"
-    lines = [
+    lines.append(
         f"{verb} {plan.playbook}: {report.outcome} in {report.duration_s:.1f} s "
         f"(run {report.run_id}, plan {plan.digest()[:12]})"
-    ]
+    )
+    lines += _steps_done(report)
+    stepped = {s.step.device for s in report.steps}
+    for device, why in sorted(report.unreachable.items()):
+        if device not in stepped:
+            lines.append(f"  UNKNOWN {device}: {shown(why)}")
+    for device, out in sorted(report.out_of_reach.items()):
+        lines.append(f"  UNKNOWN {device}: {shown(out.why)}")
+    if plan.direction is Direction.RESTORE:
+        for device, changes in sorted(plan.already_done.items()):
+            for c in changes:
+                lines.append(
+                    f"  DRIFT  {device}: {c.interface} ({c.link}) was already open: "
+                    "reopened by hand since the cut; left as it is"
+                )
+    lines += _run_notes(report)
+    lines += _verdict(report, cutting)
+    lines += _reach_text(report.out_of_reach, invoked_as or plan.playbook)
+    return "\n".join(lines)
+
+
+def _steps_done(report: RunReport) -> list[str]:
+    lines = []
     for result in report.steps:
-        mark = "FAILED" if result.error else "ok"
+        mark = _MARKS.get(result.status, "FAILED")
         what = ", ".join(f"{c.interface} ({c.link})" for c in result.step.changes)
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
         lines.append(f"  {mark:<6} {result.step.device}: {what}{retried}")
         if result.error:
             lines.append(f"         {shown(result.error)}")
+        lines += [f"         note: {shown(note)}" for note in result.notes]
         if result.drift:
             lines.append(
                 "         DRIFT: the configuration differs from before the cut "
@@ -102,46 +143,71 @@ def run_text(report: RunReport) -> str:
             lines += [f"           {shown(line)}" for line in result.drift[:12]]
         elif result.drift == []:
             lines.append("         configuration identical to before the cut")
-    stepped = {s.step.device for s in report.steps}
-    for device, why in sorted(report.unreachable.items()):
-        if device not in stepped:
-            lines.append(f"  UNKNOWN {device}: {shown(why)}")
-    if plan.direction is Direction.RESTORE:
-        for device, changes in sorted(plan.already_done.items()):
-            for c in changes:
-                lines.append(
-                    f"  DRIFT  {device}: {c.interface} ({c.link}) was already open: "
-                    "reopened by hand since the cut; left as it is"
-                )
-    if plan.nothing_to_do and not report.still_open:
+    return lines
+
+
+def _run_notes(report: RunReport) -> list[str]:
+    lines = []
+    if report.plan.nothing_to_do and not report.still_open and not report.unknown:
         lines.append("  nothing to do: every targeted endpoint was already in the wanted state")
     if report.outcome == "stopped":
         lines.append(
             "  pre-flight failed: NOTHING WAS CHANGED. Fix the devices above, or re-run "
             "with --partial to cut what can be cut."
         )
-    if report.interrupted:
+    if report.journal_error:
+        lines.append(f"  STOPPED: {shown(report.journal_error)}; nothing more was sent")
+    if report.aborted:
+        lines.append(
+            "  aborted: the device changes in flight were not waited for; their outcome is "
+            "unknown (a re-run reads them)"
+        )
+    elif report.interrupted:
         lines.append("  interrupted: the device changes in flight finished; none was started after")
+    return lines
+
+
+def _verdict(report: RunReport, cutting: bool) -> list[str]:
+    lines = []
     if report.still_open:
         lines.append(f"Still {'OPEN' if cutting else 'CUT'}:")
         lines += [f"  {link}: {shown(why)}" for link, why in sorted(report.still_open.items())]
-    elif cutting and plan.targeted_links:
-        lines.append(f"CONTAINED: {', '.join(plan.targeted_links)} cut")
-    return "\n".join(lines)
+    if report.unknown:
+        lines.append("Unknown (not read in this run, neither cut nor open):")
+        lines += [f"  {link}: {shown(why)}" for link, why in sorted(report.unknown.items())]
+    if cutting and not report.still_open and report.unknown:
+        lines.append("NOT CONTAINED: the paths above are not proven cut")
+    elif cutting and not report.still_open and report.plan.targeted_links:
+        lines.append(f"CONTAINED: {', '.join(report.plan.targeted_links)} cut")
+    return lines
 
 
-def status_text(links: list[LinkStatus]) -> str:
+def _reach_text(out_of_reach: Mapping[str, OutOfReach], invoked_as: str) -> list[str]:
+    """How to learn what the devices out of reach really are."""
     lines = []
-    for link in links:
+    for device, out in sorted(out_of_reach.items()):
+        where = ", ".join(f"{link} at {end}" for link, end in out.cut_at)
+        lines.append(
+            f"To read {device}: isolement cut {invoked_as} --reach {device} --reason ... "
+            f"(reopens {where} for as long as it takes to read and re-cut it, then cuts it "
+            "again), or check it on site."
+        )
+    return lines
+
+
+def status_text(report: StatusReport, invoked_as: str | None = None) -> str:
+    lines = []
+    for link in report.links:
         lines.append(f"{link.state.upper():<8} {link.link} ({link.kind})")
         for end in link.endpoints:
             why = f"  {shown(end.reason)}" if end.reason else ""
             lines.append(f"    {end.state:<8} {end.device} {end.interface} [{end.method}]{why}")
+    lines += _reach_text(report.out_of_reach, invoked_as or "PLAYBOOK")
     return "\n".join(lines)
 
 
-def verify_text(report: VerifyReport) -> str:
-    lines = [status_text(report.links), "Probes:"]
+def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:
+    lines = [status_text(report.status, invoked_as), "Probes:"]
     for check in report.probes:
         mark = "ok" if check.ok else "WRONG"
         probe = check.outcome.probe
@@ -153,9 +219,20 @@ def verify_text(report: VerifyReport) -> str:
         lines.append("  none available (probes run in the lab's namespaces)")
     if not report.journaled:
         lines.append("(not journaled: another isolement run holds the journal)")
-    verdict = "CONTAINED" if report.contained else "NOT CONTAINED"
     open_ = ", ".join(link.link for link in report.open_links)
-    lines.append(f"{verdict}" + (f": still open: {open_}" if open_ else ""))
+    unproven = ", ".join(link.link for link in report.unproven_links)
+    for link, probes in sorted(report.proven_by_packets.items()):
+        lines.append(
+            f"{link}: not read in this run; blocked all the same, by packets: {', '.join(probes)}"
+        )
+    if report.contained:
+        lines.append("CONTAINED")
+    elif open_ or report.leaking_probes:
+        lines.append("NOT CONTAINED" + (f": still open: {open_}" if open_ else ""))
+    if unproven:
+        lines.append(
+            f"NOT PROVEN: not read in this run, and no probe proves them blocked: {unproven}"
+        )
     if report.leaking_probes:
         lines.append(
             "Traffic still passes: "
@@ -174,18 +251,23 @@ def stages_text(stages: list[StageState]) -> str:
         return ""
     lines = ["", "Reconnection stages:"]
     for n, s in enumerate(stages, 1):
-        # Read back from the journal: the words as typed, shown safely.
-        state = (
-            f"OPEN since {shown(s.at)}, approved by {shown(s.by)}: {shown(s.reason)}"
-            if s.open
-            else "closed"
-        )
+        if s.pending_at:
+            state = (
+                f"MAY BE OPEN: opening began at {shown(s.pending_at)} (approved by {shown(s.by)}: "
+                f"{shown(s.reason)}), "
+                f"outcome not journaled; close it with --close {s.name}"
+            )
+        elif s.open:
+            # Read back from the journal: the words as typed, shown safely.
+            state = f"OPEN since {shown(s.at)}, approved by {shown(s.by)}: {shown(s.reason)}"
+        else:
+            state = "closed"
         lines.append(f"  {n}. {s.name:<16} {state}")
     return "\n".join(lines)
 
 
-def stage_text(report: StageReport) -> str:
-    lines = [run_text(run) for run in report.runs]
+def stage_text(report: StageReport, invoked_as: str | None = None) -> str:
+    lines = [run_text(run, invoked_as) for run in report.runs]
     for check in report.checks:
         mark = "ok" if check.ok else "WRONG"
         lines.append(

@@ -47,7 +47,14 @@ from collections.abc import Mapping, Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import COMMIT_TIMEOUT_S, CutTarget, Driver, Session
-from isolement.model.errors import DeviceError, IsolementError, PlanRefused, UnexpectedOutput
+from isolement.model.errors import (
+    ConnectionLost,
+    DeviceError,
+    IsolementError,
+    NoAnswer,
+    PlanRefused,
+    UnexpectedOutput,
+)
 from isolement.model.state import CutMethod, DeviceState
 
 _TAG = "isolement"
@@ -112,6 +119,8 @@ class PaloAltoPanosDriver(Driver):
         # candidate's state. A reader is refused at the first `set`, which is then reverted.
         try:
             self._pending_changes(session, "")
+        except (NoAnswer, ConnectionLost):
+            raise  # slow or gone is not refused: the caller says which
         except IsolementError:
             return False
         return True

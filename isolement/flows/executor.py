@@ -20,12 +20,13 @@ dominates: at 0.5 s per command 128 workers take 14 s where 64 take 23 s.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from isolement.model.errors import DeviceError, IsolementError, JournalError
+from isolement.model.errors import DeviceError, IsolementError
 
 T = TypeVar("T")
 
@@ -38,36 +39,86 @@ T = TypeVar("T")
 # a worker thread adds little.
 MAX_WORKERS = 128
 
+# How often the waiting thread looks whether it was told to stop waiting.
+_POLL_S = 0.1
+
 
 @dataclass(frozen=True)
 class DeviceResult(Generic[T]):
+    """One device's task, done: its value, or why not (the exception kept as a value)."""
+
     device: str
     value: T | None = None
     error: str | None = None
+    exception: BaseException | None = None
+    # Still running when the caller stopped waiting: nothing is known of it.
+    abandoned: bool = False
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
+def _guarded(device: str, task: Callable[[str], T]) -> DeviceResult[T]:
+    try:
+        return DeviceResult(device, value=task(device))
+    except DeviceError as exc:
+        return DeviceResult(device, error=exc.reason, exception=exc)
+    except IsolementError as exc:
+        return DeviceResult(device, error=str(exc), exception=exc)
+    except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
+        return DeviceResult(device, error=f"{type(exc).__name__}: {exc}", exception=exc)
+
+
 def run_per_device(
-    devices: Iterable[str], task: Callable[[str], T], workers: int = MAX_WORKERS
+    devices: Iterable[str],
+    task: Callable[[str], T],
+    workers: int = MAX_WORKERS,
+    *,
+    abort: threading.Event | None = None,
 ) -> dict[str, DeviceResult[T]]:
+    """`task(device)` for each device, at most `workers` at once; a result per device.
+
+    With `abort` set, stop waiting: the devices still running come back `abandoned`, those not
+    started with an error saying so. The worker threads are daemons, so a process that stops
+    waiting is not held up by a device that never answers.
+    """
     names = list(dict.fromkeys(devices))
-    if not names:
-        return {}
+    done: queue.Queue[DeviceResult[T]] = queue.Queue()
+    pending: queue.Queue[str] = queue.Queue()
+    for name in names:
+        pending.put(name)
+    started: set[str] = set()
+    lock = threading.Lock()
 
-    def guarded(device: str) -> DeviceResult[T]:
+    def worker() -> None:
+        while not (abort is not None and abort.is_set()):
+            try:
+                device = pending.get_nowait()
+            except queue.Empty:
+                return
+            with lock:
+                started.add(device)
+            done.put(_guarded(device, task))
+
+    for _ in range(max(1, min(workers, len(names)))):
+        threading.Thread(target=worker, daemon=True, name="isolement-device").start()
+    results: dict[str, DeviceResult[T]] = {}
+    while len(results) < len(names):
         try:
-            return DeviceResult(device, value=task(device))
-        except DeviceError as exc:
-            return DeviceResult(device, error=exc.reason)
-        except JournalError:
-            raise  # not one device's failure: no change may be sent unjournaled; the run stops
-        except IsolementError as exc:
-            return DeviceResult(device, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
-            return DeviceResult(device, error=f"{type(exc).__name__}: {exc}")
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(names)))) as pool:
-        return dict(zip(names, pool.map(guarded, names), strict=True))
+            result = done.get(timeout=_POLL_S)
+        except queue.Empty:
+            if abort is not None and abort.is_set():
+                break
+            continue
+        results[result.device] = result
+    with lock:
+        running = set(started)
+    for name in names:
+        if name not in results:
+            in_flight = name in running
+            why = (
+                "aborted while in flight: outcome unknown" if in_flight else "not started: aborted"
+            )
+            results[name] = DeviceResult(name, error=why, abandoned=in_flight)
+    return {name: results[name] for name in names}

@@ -1,4 +1,5 @@
-"""What every flow needs: the inventory, where the journal is, how to reach a device."""
+"""What every flow needs: the inventory, where the journal is, how to reach a device, how a run
+behaves when devices fail, and the operator's interrupts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from isolement.drivers import Driver, Session
 from isolement.flows.executor import MAX_WORKERS
+from isolement.flows.interrupt import Interrupt
 from isolement.journal.store import Custody
 from isolement.model.inventory import Inventory
 from isolement.transport import session as sessions
@@ -25,5 +27,17 @@ class Runtime:
     workers: int = MAX_WORKERS
     # Seconds a device may take to answer one command before it counts as hung.
     timeout: float = sessions.COMMAND_TIMEOUT
+    interrupt: Interrupt = field(default_factory=Interrupt)
     # How the journal is kept as evidence: anchors, the network's lock, an accepted alteration.
     custody: Custody = field(default_factory=Custody)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a run behaves when devices fail."""
+
+    # Cut what can be cut when pre-flight fails on some devices (default: change nothing).
+    partial: bool = False
+    # Extra attempts for a device whose change failed, with a doubling delay between them.
+    retries: int = 2
+    backoff_s: float = 1.0

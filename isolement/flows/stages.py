@@ -1,83 +1,70 @@
 """Staged reconnection once the doubt is lifted: open a playbook's stages one by one, each
 approved by a named person, checked with real probes (and held under watch) before the next,
-and closed again at once, automatically if its checks fail: a cut never fails open.
+and closed again at once, automatically if its checks fail or anything interrupts the watch:
+a cut never fails open.
 
-A stage's state lives in the journal: `stage.opened` once verified, `stage.closed` when closed;
-a full `cut` of the playbook closes every stage.
+A stage's state lives in the journal: `stage.intent` before anything is reopened, then
+`stage.opened` once verified or `stage.closed` when closed again. A stage whose intent has no
+outcome (the run was killed while it was open) may be open, is shown so, and `--close` closes
+it; a full `cut` of the playbook closes every stage.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from dataclasses import replace
 
 from isolement.drivers import CutTarget
-from isolement.flows.containment import Options, RunReport, execute, recorded_cuts
-from isolement.flows.preflight import cut_targets, observe
-from isolement.flows.runtime import Runtime
-from isolement.flows.verify import ProbeCheck
-from isolement.journal.store import Journal, TornRecord, read_records
+from isolement.flows.containment import (
+    RunSpec,
+    cut_spec,
+    execute,
+    recorded_cuts,
+    restore_spec,
+)
+from isolement.flows.observers import Decision
+from isolement.flows.preflight import observe
+from isolement.flows.recorder import JournalRecorder
+from isolement.flows.results import (
+    Outcome,
+    ProbeCheck,
+    RunReport,
+    StagePlan,
+    StageReport,
+    StageState,
+)
+from isolement.flows.runtime import Options, Runtime
+from isolement.journal import events as ev
+from isolement.journal.store import Journal
+from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, PlanRefused
-from isolement.model.plan import Change, Plan
 from isolement.model.playbook import Playbook, Stage
-from isolement.model.state import DeviceState
-from isolement.planning.planner import plan_allow, plan_cut, plan_restore, selected_links
+from isolement.planning.management import cut_targets
+from isolement.planning.planner import plan_allow, plan_restore, selected_links
 from isolement.probes.namespace import ProbeResult, run_probes
 
-
-@dataclass
-class StageState:
-    name: str
-    open: bool = False
-    by: str = ""
-    at: str = ""
-    reason: str = ""
-
-
-@dataclass
-class StageReport:
-    stage: str
-    opened: bool
-    runs: list[RunReport] = field(default_factory=list)
-    checks: list[ProbeCheck] = field(default_factory=list)
-    closed_again: bool = False
-    why: str = ""
+# Seconds between checks while reopened paths settle.
+SETTLE_CHECK_EVERY_S = 1.0
+_OK = (Outcome.DONE, Outcome.NOTHING_TO_DO)
 
 
 def stage_states(
-    rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]
+    view: JournalView, playbook: Playbook, parameters: Mapping[str, str]
 ) -> dict[str, StageState]:
     """Each stage of the playbook as the journal says it is now."""
-    states = {s.name: StageState(s.name) for s in playbook.stages}
-    full_cuts: set[str] = set()
-    for record in read_records(rt.journal_path):
-        if isinstance(record, TornRecord):
-            continue
-        if record.get("playbook") != playbook.name or record.get("parameters") != parameters:
-            continue
-        event = record.get("event")
-        name = record.get("stage")
-        if event == "stage.opened" and name in states:
-            states[name] = StageState(
-                name,
-                True,
-                str(record.get("approved_by")),
-                str(record.get("ts")),
-                str(record.get("reason")),
-            )
-        elif event == "stage.closed" and name in states:
-            states[name] = StageState(name)
-        elif event == "run.started" and record.get("direction") == "cut" and not name:
-            full_cuts.add(str(record.get("run")))
-        elif (
-            event == "run.finished"
-            and record.get("run") in full_cuts
-            and record.get("outcome") in ("done", "partial", "nothing-to-do")
-        ):
-            states = {s: StageState(s) for s in states}  # a full cut closes every stage
+    states = {}
+    for stage in playbook.stages:
+        record = view.stage(playbook.name, parameters, stage.name)
+        pending = record.pending
+        states[stage.name] = StageState(
+            stage.name,
+            record.open,
+            pending.approved_by if pending and not record.open else record.by,
+            record.at,
+            pending.reason if pending and not record.open else record.reason,
+            pending_at=pending.ts if pending else "",
+        )
     return states
 
 
@@ -122,6 +109,29 @@ def _check_references(rt: Runtime, playbook: Playbook, stage: Stage) -> None:
                 )
 
 
+def _bubble_targets(
+    rt: Runtime, playbook: Playbook, parameters: Mapping[str, str], vias: set[str]
+) -> dict[str, list[CutTarget]]:
+    return {
+        d: ts
+        for d, ts in cut_targets(rt.inventory, playbook, parameters).items()
+        if any(t.link in vias for t in ts)
+    }
+
+
+def _check_order(
+    view: JournalView, playbook: Playbook, parameters: Mapping[str, str], index: int
+) -> None:
+    states = stage_states(view, playbook, parameters)
+    name = playbook.stages[index].name
+    for earlier in playbook.stages[:index]:
+        if not states[earlier.name].open:
+            raise PlanRefused(
+                f"stage {name} comes after stage {earlier.name}, which is not "
+                f"open and verified: open {earlier.name} first"
+            )
+
+
 def open_stage(
     rt: Runtime,
     playbook: Playbook,
@@ -135,90 +145,119 @@ def open_stage(
     index, stage = playbook.stage(name)
     _check_references(rt, playbook, stage)
     with Journal(rt.journal_path, custody=rt.custody) as journal:
-        states = stage_states(rt, playbook, parameters)
-        for earlier in playbook.stages[:index]:
-            if not states[earlier.name].open:
-                raise PlanRefused(
-                    f"stage {name} comes after stage {earlier.name}, which is not "
-                    f"open and verified: open {earlier.name} first"
-                )
-        decision: dict[str, Any] = {
-            "operator": operator,
-            "reason": reason,
-            "approved_by": approved_by,
-            "stage": name,
-        }
+        recorder = JournalRecorder(journal, JournalView.read(rt.journal_path))
+        _check_order(recorder.view, playbook, parameters, index)
+        decision = Decision(operator, reason, approved_by=approved_by, stage=name)
+        scope = {"playbook": playbook.name, "parameters": dict(parameters), "stage": name}
+        # Journaled before anything is reopened: a run killed from here on leaves a stage that
+        # may be open, which `--close` closes.
+        recorder.write(
+            ev.StageIntent(**scope, operator=operator, reason=reason, approved_by=approved_by)
+        )
         report = StageReport(name, opened=False)
-        links = _links_opened(rt, playbook, parameters, stage)
-        if links:
-            recorded = [
-                r for r in recorded_cuts(rt, playbook, parameters) if r.change.link in links
-            ]
-            targets: dict[str, list[Change]] = {}
-            for r in recorded:
-                targets.setdefault(r.device, []).append(r.change)
-            report.runs.append(
-                execute(
-                    rt,
-                    journal,
-                    lambda observed: plan_restore(
-                        rt.inventory, playbook, parameters, recorded, observed
-                    ),
-                    _as_targets(targets),
-                    decision,
-                    Options(partial=True),
-                    infer=False,
-                )
-            )
-        if stage.allow:
-            bubble_targets = {
-                d: ts
-                for d, ts in cut_targets(rt.inventory, playbook, parameters).items()
-                if any(t.link in {b.via for b in stage.allow} for t in ts)
-            }
-            report.runs.append(
-                execute(
-                    rt,
-                    journal,
-                    lambda observed: plan_allow(
-                        rt.inventory, playbook, parameters, stage, observed
-                    ),
-                    bubble_targets,
-                    decision,
-                    Options(partial=True),
-                )
-            )
-        failed = [r for r in report.runs if r.outcome not in ("done", "nothing-to-do")]
-        why = "; ".join(f"{link}: {w}" for r in failed for link, w in r.still_open.items())
-        if not failed:
-            why = _watch(rt, stage, report)
+        with rt.interrupt.armed():
+            why = _watched_or_closed(rt, recorder, playbook, parameters, stage, decision, report)
         if why:
-            _close(
-                rt,
-                journal,
-                playbook,
-                parameters,
-                [stage],
-                operator,
-                f"automatic: stage {name} failed its checks: {why}",
-            )
             report.closed_again, report.why = True, why
             return report
-        journal.record(
-            "stage.opened",
-            playbook=playbook.name,
-            parameters=dict(parameters),
-            **decision,
-            verified=True,
-            checks={c.outcome.probe.name: c.outcome.result for c in report.checks},
+        recorder.write(
+            ev.StageOpened(
+                **scope,
+                operator=operator,
+                reason=reason,
+                approved_by=approved_by,
+                verified=True,
+                checks={c.outcome.probe.name: c.outcome.result for c in report.checks},
+            )
         )
         report.opened = True
         return report
 
 
+def _watched_or_closed(
+    rt: Runtime,
+    recorder: JournalRecorder,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    stage: Stage,
+    decision: Decision,
+    report: StageReport,
+) -> str:
+    """Open and watch the stage; closed again (and why) if anything is wrong or interrupts."""
+    name, operator = stage.name, decision.operator
+    try:
+        why = _open_and_watch(rt, recorder, playbook, parameters, stage, decision, report)
+    except BaseException as exc:
+        # Ctrl-C raised as KeyboardInterrupt, a journal that failed, anything: the stage is
+        # closed again before the error goes on.
+        what = f"automatic: stage {name} interrupted: {type(exc).__name__}: {exc}"
+        _close(rt, recorder, playbook, parameters, [stage], operator, what)
+        raise
+    if rt.interrupt.stopping.is_set():
+        why = why or "interrupted"
+        what = f"automatic: stage {name} interrupted before it was verified: {why}"
+    else:
+        what = f"automatic: stage {name} failed its checks: {why}"
+    if why:
+        _close(rt, recorder, playbook, parameters, [stage], operator, what)
+    return why
+
+
+def _open_and_watch(
+    rt: Runtime,
+    recorder: JournalRecorder,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    stage: Stage,
+    decision: Decision,
+    report: StageReport,
+) -> str:
+    """Reopen the stage's links and bubbles, then watch it; why it must be closed again, or
+    "" when it holds."""
+    links = _links_opened(rt, playbook, parameters, stage)
+    if links:
+        recorded = [
+            r
+            for r in recorded_cuts(rt, recorder.view, playbook, parameters)
+            if r.change.link in links
+        ]
+        spec = restore_spec(rt, playbook, parameters, recorded, decision)
+        report.runs.append(execute(rt, recorder, spec))
+    if stage.allow:
+        report.runs.append(
+            execute(rt, recorder, _allow_spec(rt, playbook, parameters, stage, decision))
+        )
+    failed = [r for r in report.runs if r.outcome not in _OK]
+    if failed:
+        paths = {link: why for r in failed for link, why in {**r.still_open, **r.unknown}.items()}
+        return "; ".join(f"{link}: {why}" for link, why in paths.items()) or "not opened"
+    if rt.interrupt.stopping.is_set():
+        return "interrupted while it was being opened"
+    return _watch(rt, stage, report)
+
+
+def _allow_spec(
+    rt: Runtime,
+    playbook: Playbook,
+    parameters: Mapping[str, str],
+    stage: Stage,
+    decision: Decision,
+    options: Options | None = None,
+) -> RunSpec:
+    """A run opening (or putting back) a stage's bubbles."""
+    vias = {b.via for b in stage.allow}
+    return RunSpec(
+        _bubble_targets(rt, playbook, parameters, vias),
+        lambda states, _unread: plan_allow(rt.inventory, playbook, parameters, stage, states),
+        decision,
+        options or Options(partial=True),
+    )
+
+
 def _watch(rt: Runtime, stage: Stage, report: StageReport) -> str:
     """Run the stage's checks until they all hold (within its settle time), then again
-    through its hold time; a failure after settling says why the stage is closed again."""
+    through its hold time; a failure after settling says why the stage is closed again. An
+    interrupt ends the watch at once (the stage is then closed again)."""
     settled = time.monotonic() + stage.settle_s
     while True:
         wrong = _wrong(rt, stage, report)
@@ -229,18 +268,16 @@ def _watch(rt: Runtime, stage: Stage, report: StageReport) -> str:
         leaks = any(not c.ok and c.expected is ProbeResult.BLOCKED for c in report.checks)
         if leaks or time.monotonic() >= settled:
             return wrong
-        time.sleep(min(SETTLE_CHECK_EVERY_S, max(0.0, settled - time.monotonic())))
+        if rt.interrupt.wait(min(SETTLE_CHECK_EVERY_S, settled - time.monotonic())):
+            return "interrupted during its checks"
     deadline = time.monotonic() + stage.hold_s
     while time.monotonic() < deadline:
-        time.sleep(min(stage.check_every_s, max(0.0, deadline - time.monotonic())))
+        if rt.interrupt.wait(min(stage.check_every_s, deadline - time.monotonic())):
+            return "interrupted during its hold"
         wrong = _wrong(rt, stage, report)
         if wrong:
             return wrong
     return ""
-
-
-# Seconds between checks while reopened paths settle.
-SETTLE_CHECK_EVERY_S = 1.0
 
 
 def _wrong(rt: Runtime, stage: Stage, report: StageReport) -> str:
@@ -262,115 +299,74 @@ def close_stage(
     reason: str,
     operator: str,
 ) -> list[RunReport]:
-    """Close the stage at once, and every later stage still open (last opened first)."""
+    """Close the stage at once, and every later stage that may be open (last first): open, or
+    begun and never settled (its run was killed)."""
     index, _ = playbook.stage(name)
     with Journal(rt.journal_path, custody=rt.custody) as journal:
-        states = stage_states(rt, playbook, parameters)
-        later = [s for s in playbook.stages[index:] if states[s.name].open]
+        recorder = JournalRecorder(journal, JournalView.read(rt.journal_path))
+        states = stage_states(recorder.view, playbook, parameters)
+        later = [s for s in playbook.stages[index:] if states[s.name].may_be_open]
         if not later:
             raise InputError(f"stage {name} of {playbook.name} is not open; nothing to close")
-        return _close(rt, journal, playbook, parameters, list(reversed(later)), operator, reason)
+        with rt.interrupt.armed():
+            return _close(
+                rt, recorder, playbook, parameters, list(reversed(later)), operator, reason
+            )
 
 
 def _close(
     rt: Runtime,
-    journal: Journal,
+    recorder: JournalRecorder,
     playbook: Playbook,
     parameters: Mapping[str, str],
     stages: list[Stage],
     operator: str,
     reason: str,
 ) -> list[RunReport]:
+    """Cut the stages' links again (a cut of only those), then put back the bubbles of the
+    stages that stay open which those cuts removed."""
     runs = []
     for stage in stages:
         links = _links_opened(rt, playbook, parameters, stage) | {b.via for b in stage.allow}
-        targets = {
-            d: ts
-            for d, ts in cut_targets(rt.inventory, playbook, parameters).items()
-            if any(t.link in links for t in ts)
-        }
-        runs.append(
-            execute(
-                rt,
-                journal,
-                partial(_close_plan, rt, playbook, parameters, links),
-                targets,
-                {"operator": operator, "reason": reason, "stage": stage.name},
-                Options(partial=True),
+        decision = Decision(operator, reason, stage=stage.name)
+        spec = cut_spec(rt, playbook, parameters, decision, Options(partial=True), links)
+        runs.append(execute(rt, recorder, spec))
+        recorder.write(
+            ev.StageClosed(
+                playbook=playbook.name,
+                parameters=dict(parameters),
+                stage=stage.name,
+                operator=operator,
+                reason=reason,
+                outcome=runs[-1].outcome,
             )
         )
-        journal.record(
-            "stage.closed",
-            playbook=playbook.name,
-            parameters=dict(parameters),
-            stage=stage.name,
-            operator=operator,
-            reason=reason,
-            outcome=runs[-1].outcome,
-        )
-    # A cut on an interface removes every bubble through it: put back those of the stages
-    # that stay open (nothing is sent where a bubble is still there).
-    closing = {s.name for s in stages}
-    recut = {b.via for s in stages for b in s.allow}
-    for s in stages:
-        recut |= _links_opened(rt, playbook, parameters, s)
-    states = stage_states(rt, playbook, parameters)
-    for kept in playbook.stages:
-        vias = {b.via for b in kept.allow}
-        if kept.name in closing or not states[kept.name].open or not vias & recut:
-            continue
-        runs.append(
-            execute(
-                rt,
-                journal,
-                partial(_allow_plan, rt, playbook, parameters, kept),
-                {
-                    d: ts
-                    for d, ts in cut_targets(rt.inventory, playbook, parameters).items()
-                    if any(t.link in vias for t in ts)
-                },
-                {"operator": operator, "reason": reason, "stage": kept.name},
-                Options(partial=True),
-            )
-        )
+    runs += _bubbles_back(rt, recorder, playbook, parameters, stages, Decision(operator, reason))
     return runs
 
 
-def _allow_plan(
+def _bubbles_back(
     rt: Runtime,
+    recorder: JournalRecorder,
     playbook: Playbook,
     parameters: Mapping[str, str],
-    stage: Stage,
-    observed: Mapping[str, DeviceState],
-) -> Plan:
-    return plan_allow(rt.inventory, playbook, parameters, stage, observed)
-
-
-def _close_plan(
-    rt: Runtime,
-    playbook: Playbook,
-    parameters: Mapping[str, str],
-    links: set[str],
-    observed: Mapping[str, DeviceState],
-) -> Plan:
-    return plan_cut(rt.inventory, playbook, parameters, observed, only_links=links)
-
-
-def _as_targets(changes_by_device: Mapping[str, list[Change]]) -> dict[str, list[CutTarget]]:
-    return {
-        d: [CutTarget(c.link, c.interface, c.method) for c in cs]
-        for d, cs in changes_by_device.items()
-    }
-
-
-@dataclass
-class StagePlan:
-    stage: Stage
-    state: StageState
-    plans: list[Plan]
-    reopened: list[str]
-    # Probes expected to pass once this stage and the ones before it are open.
-    reachable: list[str]
+    closed: list[Stage],
+    decision: Decision,
+) -> list[RunReport]:
+    """A cut on an interface removes every bubble through it: put back those of the stages
+    that stay open (nothing is sent where a bubble is still there)."""
+    recut = {b.via for s in closed for b in s.allow}
+    for s in closed:
+        recut |= _links_opened(rt, playbook, parameters, s)
+    states = stage_states(recorder.view, playbook, parameters)
+    runs = []
+    for kept in playbook.stages:
+        vias = {b.via for b in kept.allow}
+        if kept in closed or not states[kept.name].open or not vias & recut:
+            continue
+        spec = _allow_spec(rt, playbook, parameters, kept, replace(decision, stage=kept.name))
+        runs.append(execute(rt, recorder, replace(spec, closing=True)))
+    return runs
 
 
 def plan_stages(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> list[StagePlan]:
@@ -384,12 +380,13 @@ def plan_stages(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) 
         )
     for stage in playbook.stages:
         _check_references(rt, playbook, stage)
-    states = stage_states(rt, playbook, parameters)
+    view = JournalView.read(rt.journal_path)
+    states = stage_states(view, playbook, parameters)
     targets = cut_targets(rt.inventory, playbook, parameters)
     still_cut = {t.link for ts in targets.values() for t in ts}
-    recorded = recorded_cuts(rt, playbook, parameters)
+    recorded = recorded_cuts(rt, view, playbook, parameters)
     result = []
-    with observe(rt, targets, infer=False) as seen:
+    with observe(rt, targets) as seen:
         for stage in playbook.stages:
             links = _links_opened(rt, playbook, parameters, stage)
             plans = []

@@ -57,13 +57,9 @@ __all__ = [
     "Repair",
     "TornRecord",
     "default_journal_path",
-    "devices_cut_by_others",
-    "last_read_back",
-    "outstanding_cuts",
     "read_records",
     "record_hash",
     "repair",
-    "snapshots_before_cut",
     "verify_chain",
 ]
 
@@ -358,80 +354,3 @@ def repair(path: Path, *, custody: Custody, operator: str, reason: str = "") -> 
 
 def default_journal_path(state_dir: Path, inventory_name: str) -> Path:
     return state_dir / inventory_name / "journal.jsonl"
-
-
-def outstanding_cuts(
-    path: Path, playbook: str, parameters: dict[str, str]
-) -> list[tuple[str, dict[str, Any]]]:
-    """(device, change) for every cut this playbook may have applied and not yet restored.
-
-    A cut counts from its intent record on: if the run died before the outcome was written the
-    change may have happened, and restore checks the device before undoing anything.
-    """
-    pending: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
-    for record in read_records(path):
-        if isinstance(record, TornRecord):
-            continue
-        if record.get("playbook") != playbook or record.get("parameters") != parameters:
-            continue
-        device = record.get("device", "")
-        if record.get("event") == "change.intent" and record.get("direction") == "cut":
-            for change in record["changes"]:
-                pending[(device, change["interface"], change["method"])] = (device, change)
-        elif record.get("event") == "change.applied" and record.get("direction") == "restore":
-            for change in record["confirmed"]:
-                pending.pop((device, change["interface"], change["method"]), None)
-    return list(pending.values())
-
-
-def last_read_back(path: Path) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
-    """(device, interface) -> (its state as last read from it, before or after a change, when)."""
-    known: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-    for record in read_records(path):
-        if isinstance(record, TornRecord):
-            continue
-        if record.get("event") == "change.applied":
-            states = record.get("after", {})
-        elif record.get("event") == "device.observed":
-            states = record.get("state", {})
-        else:
-            continue
-        for interface, state in states.items():
-            known[(record["device"], interface)] = (state, str(record.get("ts", "?")))
-    return known
-
-
-def snapshots_before_cut(path: Path, playbook: str, parameters: dict[str, str]) -> dict[str, str]:
-    """Device -> the snapshot taken before the first of this playbook's cuts still in place."""
-    pending: dict[str, set[tuple[str, str]]] = {}
-    baseline: dict[str, str] = {}
-    for record in read_records(path):
-        if isinstance(record, TornRecord):
-            continue
-        if record.get("playbook") != playbook or record.get("parameters") != parameters:
-            continue
-        device = str(record.get("device", ""))
-        keys = pending.setdefault(device, set())
-        if record.get("event") == "change.intent" and record.get("direction") == "cut":
-            if not keys and record.get("snapshot"):
-                baseline[device] = record["snapshot"]
-            keys |= {(c["interface"], c["method"]) for c in record["changes"]}
-        elif record.get("event") == "change.applied" and record.get("direction") == "restore":
-            keys -= {(c["interface"], c["method"]) for c in record["confirmed"]}
-    return baseline
-
-
-def devices_cut_by_others(path: Path, playbook: str, parameters: dict[str, str]) -> set[str]:
-    """Devices on which another playbook (or the same one with other parameters) still has cuts:
-    their configuration cannot be expected to match its state before this playbook's cut."""
-    runs = {
-        (str(r.get("playbook")), json.dumps(r.get("parameters"), sort_keys=True))
-        for r in read_records(path)
-        if isinstance(r, dict) and r.get("event") == "change.intent"
-    }
-    mine = (playbook, json.dumps(parameters, sort_keys=True))
-    return {
-        device
-        for name, params in runs - {mine}
-        for device, _ in outstanding_cuts(path, name, json.loads(params))
-    }

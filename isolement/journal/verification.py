@@ -43,10 +43,10 @@ EXIT_CODES = {
     Verdict.INTACT: 0,
     Verdict.ALTERED: 5,
     Verdict.TORN: 5,
-    Verdict.NOT_ANCHORED: 6,
-    Verdict.UNFINISHED: 6,
-    Verdict.EMPTY: 6,
-    Verdict.MISSING: 6,
+    Verdict.NOT_ANCHORED: 7,
+    Verdict.UNFINISHED: 7,
+    Verdict.EMPTY: 7,
+    Verdict.MISSING: 7,
 }
 
 

@@ -4,6 +4,8 @@ IsolementError
 ├── InputError            bad inventory/playbook/argument: refused before anything is sent
 │   └── PlanRefused       the request is well-formed but unsafe or impossible to plan
 ├── DeviceError           a device could not be reached, refused us, or answered with an error
+│   ├── NoAnswer          it did not answer within the time allowed (slow or hung)
+│   └── ConnectionLost    the session broke (the device closed it, a reset)
 ├── UnexpectedOutput      a driver could not make sense of what a device printed
 ├── JournalError          the journal cannot be read as evidence, or cannot be written
 │   ├── JournalWriteError a record or snapshot could not be written durably (disk full,
@@ -42,6 +44,14 @@ class DeviceError(IsolementError):
         self.device = device
         self.reason = message
         super().__init__(f"{device}: {message}")
+
+
+class NoAnswer(DeviceError):
+    """The device did not answer within the time allowed: slow or hung, not refusing."""
+
+
+class ConnectionLost(DeviceError):
+    """The session broke before the answer came: whatever was sent may have taken effect."""
 
 
 class UnexpectedOutput(IsolementError):

@@ -6,7 +6,7 @@ method a platform cannot do, a protected flow, a cut that would strand a device.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
@@ -322,9 +322,12 @@ def plan_cut(
     parameters: Mapping[str, str],
     observed: Mapping[str, DeviceState] | None,
     only_links: set[str] | None = None,
+    unread: Collection[str] = (),
 ) -> Plan:
     """The cut plan. With `observed` None (offline) every endpoint is assumed still open.
-    With `only_links`, only those of the playbook's links (closing a reconnection stage)."""
+    With `only_links`, only those of the playbook's links (closing a reconnection stage).
+    Devices in `unread` could not be read now (their management path is cut): nothing is
+    planned or assumed for them; their links stay targeted, their state unknown."""
     selected = select_targets(inventory, playbook, parameters)
     if only_links is not None:
         selected = {
@@ -335,7 +338,7 @@ def plan_cut(
     by_device, kept = spare_management_ends(inventory, selected)
     steps: list[DeviceStep] = []
     already: dict[str, list[Change]] = {}
-    for device in sorted(by_device):
+    for device in sorted(set(by_device) - set(unread)):
         state = observed.get(device) if observed is not None else None
         changes = [_change(t) for t in by_device[device]]
         step, done = device_step(inventory, device, Direction.CUT, changes, state)

@@ -38,7 +38,7 @@ from paramiko.ssh_exception import BadHostKeyException, SSHException
 
 from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
-from isolement.model.errors import DeviceError
+from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer
 from isolement.model.inventory import Inventory
 
 # Seconds; a device that has not answered by then is reported, never waited on forever.
@@ -176,13 +176,13 @@ class NetmikoSession:
             # netmiko waits out its timeout on a connection the device has closed, then says
             # only that nothing came: tell a dropped connection from a silent device.
             if self._closed_by_device():
-                raise DeviceError(
+                raise ConnectionLost(
                     self._device,
                     "connection lost: the device closed the connection before answering",
                 ) from None
-            raise DeviceError(self._device, f"no answer within {self._timeout:g} s") from None
+            raise NoAnswer(self._device, f"no answer within {self._timeout:g} s") from None
         except (OSError, EOFError, SSHException) as exc:
-            raise DeviceError(
+            raise ConnectionLost(
                 self._device, f"connection lost: {exc or type(exc).__name__}"
             ) from None
 
@@ -226,7 +226,11 @@ class NetmikoSession:
 
     def prompt(self) -> str:
         with self._talking():
-            return str(self._connection.find_prompt())
+            try:
+                return str(self._connection.find_prompt())
+            except ValueError:
+                # netmiko's find_prompt() gives up after its own series of waits.
+                raise NoAnswer(self._device, "no prompt: the device did not answer") from None
 
     def close(self) -> None:
         connection = self._connection
@@ -272,7 +276,16 @@ def connect(
         with _known_hosts.subset(inventory.known_hosts, spec.host, spec.port) as host_keys:
             connection = ConnectHandler(**params, alt_key_file=str(host_keys))
         return NetmikoSession(device, connection, timeout)
-    except NetmikoAuthenticationException:
+    except NetmikoAuthenticationException as exc:
+        if "enable mode" in str(exc):
+            # netmiko's ASA login step (`login` until a `#` prompt) waits a fixed 5 s: the SSH
+            # login itself succeeded.
+            raise NoAnswer(
+                device,
+                "logged in, but the device did not reach privileged mode in time (netmiko "
+                "waits 5 s for the `#` prompt): too slow to answer, or the account cannot "
+                "reach privileged mode",
+            ) from None
         raise DeviceError(device, f"authentication failed as {credential.username}") from None
     except NetmikoTimeoutException as exc:
         # netmiko reports every paramiko failure as a timeout; the real cause is in the context.
@@ -296,6 +309,6 @@ def connect(
             f"{inventory.known_hosts}: {exc.line!r}; refusing to connect",
         ) from None
     except ReadTimeout:
-        raise DeviceError(device, f"logged in, then no answer within {timeout:g} s") from None
+        raise NoAnswer(device, f"logged in, then no answer within {timeout:g} s") from None
     except (OSError, ValueError) as exc:
         raise DeviceError(device, f"cannot connect to {spec.host}:{spec.port}: {exc}") from None

@@ -49,14 +49,18 @@ def test_second_cut_sends_no_configuration(cli, state_dir: Path) -> None:
     # Handles change whenever a rule is added again; the running configs would show any edit.
     configs = device_configs(handles=True)
     records_before = len(journal_records(state_dir))
-    # cut-internet too: h2-fw, now unreachable behind the cut WAN link, is known cut from what
-    # was read back on it before its management path went down.
-    for playbook in ("cut-all", "cut-intersite", "cut-internet"):
+    # h2-fw, now out of reach behind the cut WAN link, cannot be read: the playbooks that target
+    # it are "unknown, last seen cut", never "nothing to do" (exit 6); cut-intersite's links are
+    # each cut at an end that can be read.
+    expected = {"cut-all": (6, "unknown"), "cut-intersite": (0, "nothing-to-do")}
+    expected["cut-internet"] = (6, "unknown")
+    for playbook, (code, outcome) in expected.items():
         again = cli("--json", "cut", playbook, "--reason", "second", "--yes")
-        assert again.returncode == 0, again.stderr
+        assert again.returncode == code, again.stdout + again.stderr
         report = json.loads(again.stdout)
-        assert report["outcome"] == "nothing-to-do"
+        assert report["outcome"] == outcome
         assert report["steps"] == []
+        assert set(report["unknown"]) == ({"inet-h2"} if code else set())
     new = journal_records(state_dir)[records_before:]
     assert [r["event"] for r in new if str(r["event"]).startswith("change.")] == []
     assert device_configs(handles=True) == configs

@@ -304,9 +304,9 @@ def test_controller_killed_mid_run_leaves_an_intact_journal_and_rerun_converges(
     run.send_signal(signal.SIGKILL)
     run.wait()
     # Whole records only, anchored up to where the killed run began: what it wrote after is
-    # said to come from a run that did not close its anchor, not called intact (exit 6).
+    # said to come from a run that did not close its anchor, not called intact (exit 7).
     verify = cli("journal", "verify")
-    assert verify.returncode == 6, verify.stdout
+    assert verify.returncode == 7, verify.stdout
     assert "consistent, anchored up to seq" in verify.stdout
     assert "has not closed its anchor" in verify.stdout
     assert not any(r["event"] == "run.finished" for r in journal_records(state_dir))
@@ -346,3 +346,38 @@ def test_two_runs_at_once_cannot_interleave(cli, state_dir: Path) -> None:
     assert done.returncode == 2
     assert "another isolement run" in done.stderr
     assert ping("dc", INTERNET_HOST)
+
+
+# --- a state not read in this run (issue #10, item 1) ---------------------------------------
+
+
+def test_a_firewall_that_lost_its_rules_out_of_reach_is_unknown_until_reached(
+    cli, tmp_path: Path
+) -> None:
+    """h2-fw is managed through wan-dc-h2, which cut-all cuts: once it has lost its rules (as a
+    reboot does), nothing isolement can read says so. It must never be called cut; `--reach`
+    reopens its management link at dc-rtr, reads and re-cuts it, and cuts the link again."""
+    assert cli("cut", "cut-all", "--reason", "ransomware", "--yes").returncode == 0
+    in_netns("h2-fw", "nft", "delete table inet isolement")
+    assert ping("h2", INTERNET_HOST), "h2 reaches the internet again"
+
+    status = cli("status", "cut-all")
+    assert status.returncode == 6, status.stdout + status.stderr
+    assert "UNKNOWN  inet-h2" in status.stdout and "last seen cut at" in status.stdout
+    again = cli("cut", "cut-all", "--reason", "again", "--yes")
+    assert again.returncode == 6, again.stdout
+    assert "nothing to do" not in again.stdout and "--reach h2-fw" in again.stdout
+    verify = cli("verify", "cut-all")  # the lab's probes see h2's traffic pass
+    assert verify.returncode == 3, verify.stdout
+    assert "h2-to-internet" in verify.stdout.split("Traffic still passes:")[1]
+    without_probes = lab_inventory_copy(tmp_path, lambda data: data.pop("probes"))
+    blind = cli("verify", "cut-all", inventory=without_probes)
+    assert blind.returncode == 6, blind.stdout
+    assert "NOT PROVEN" in blind.stdout and "inet-h2" in blind.stdout
+
+    reach = cli("cut", "cut-all", "--reason", "re-cut h2-fw", "--yes", "--reach", "h2-fw")
+    assert reach.returncode == 0, reach.stdout + reach.stderr
+    assert "table inet isolement" in in_netns("h2-fw", "nft", "list", "ruleset")
+    assert not ping("h2", INTERNET_HOST)
+    assert "interface wan-h2\n shutdown" in running_config("dc-rtr"), "wan-dc-h2 left open"
+    assert not tcp_open("198.18.31.2"), "h2-fw's management path is open again"

@@ -3,6 +3,7 @@ stage: what passes, and what is still blocked."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -124,6 +125,9 @@ def test_reopening_an_open_stage_changes_nothing_and_cut_closes_every_stage(cli,
     again = cli("restore", "cut-all", "--stage", "clinical-h1", *APPROVAL)
     assert again.returncode == 0
     assert not [r for r in journal_records(state_dir)[before:] if r["event"] == "change.intent"]
-    assert cli("cut", "cut-all", "--reason", "relapse", "--yes").returncode == 0
+    relapse = cli("--json", "cut", "cut-all", "--reason", "relapse", "--yes")
+    # Every path cut again; h2-fw, behind its cut management link, is unknown (exit 6).
+    assert relapse.returncode == 6, relapse.stdout + relapse.stderr
+    assert set(json.loads(relapse.stdout)["unknown"]) == {"inet-h2"}
     assert not ping("dc", HOSTS["h1"])
     assert "1. clinical-h1      closed" in cli("status", "cut-all").stdout

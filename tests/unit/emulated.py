@@ -6,7 +6,12 @@ key is conftest.py's session-wide `login_key` fixture.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -189,3 +194,76 @@ def write_cli_files(
     path = directory / f"{playbook['name']}.yaml"
     path.write_text(yaml.safe_dump(dict(playbook), sort_keys=False))
     return ["--inventory", str(inventory), "--journal", str(directory / journal)], path
+
+
+# The installed entry point, as an operator runs it (beside the interpreter running the tests).
+ISOLEMENT_BIN = Path(sys.executable).with_name("isolement")
+
+
+class IsolementCli:
+    """The real `isolement` command, in its own process, on one inventory, with a state
+    directory of its own (so its default journal); `timeout_s` is its `--timeout`."""
+
+    def __init__(self, inventory: Path, state_dir: Path, *, timeout_s: float = 3.0):
+        self.inventory = inventory
+        # Anchored in a directory standing for another medium, so that "intact" can be said.
+        self.env = {
+            **os.environ,
+            "ISOLEMENT_STATE_DIR": str(state_dir),
+            "ISOLEMENT_ANCHOR_DIR": str(state_dir.with_name(f"{state_dir.name}-anchors")),
+        }
+        self.timeout_s = timeout_s
+        name = yaml.safe_load(inventory.read_text())["name"]
+        self.journal_path = state_dir / name / "journal.jsonl"
+
+    def command(self, *args: str) -> list[str]:
+        program = (
+            [str(ISOLEMENT_BIN)] if ISOLEMENT_BIN.exists() else [sys.executable, "-m", "isolement"]
+        )
+        return [
+            *program,
+            *("--inventory", str(self.inventory), "--timeout", f"{self.timeout_s:g}"),
+            *args,
+        ]
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args),
+            check=False,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """The command started, not waited for (to send it signals)."""
+        return subprocess.Popen(
+            self.command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """The journal's records, as written (the whole lines only)."""
+        if not self.journal_path.exists():
+            return []
+        records = []
+        for line in self.journal_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+        return records
+
+    def wait_for(self, check: Callable[[list[dict[str, Any]]], bool], timeout: float = 60) -> None:
+        """Until `check(records)` holds, polling the journal."""
+        deadline = time.monotonic() + timeout
+        while not check(self.records()):
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the journal did not get there within {timeout:g} s")
+            time.sleep(0.02)

@@ -17,13 +17,11 @@ from isolement.journal.store import (
     GENESIS,
     Journal,
     TornRecord,
-    outstanding_cuts,
     read_records,
     record_hash,
     verify_chain,
 )
 from isolement.model.errors import JournalError, LockedError
-from isolement.model.plan import Direction
 
 
 @pytest.fixture
@@ -272,112 +270,6 @@ def test_secret_fields_never_reach_the_file(path: Path) -> None:
     record = json.loads(data)
     assert record["password"] == "<redacted>"
     assert record["nested"]["api_token"] == "<redacted>"
-
-
-# --- what is still cut, according to the journal ---------------------------------------------
-
-
-CHANGE_A = {"link": "wan-dc-h1", "interface": "wan-h1", "method": "shutdown"}
-CHANGE_B = {"link": "wan-dc-h2", "interface": "wan-h2", "method": "shutdown"}
-
-
-def record_change(
-    journal: Journal,
-    event: str,
-    direction: Direction,
-    changes: list[dict[str, str]],
-    *,
-    playbook: str = "cut-intersite",
-    parameters: dict[str, str] | None = None,
-    device: str = "dc-rtr",
-) -> None:
-    key = "changes" if event == "change.intent" else "confirmed"
-    journal.record(
-        event,
-        run="r1",
-        playbook=playbook,
-        parameters=parameters or {},
-        device=device,
-        direction=direction,
-        changes=changes,
-        **({key: changes} if key == "confirmed" else {}),
-    )
-
-
-def test_cut_intent_counts_as_outstanding(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A, CHANGE_B])
-    assert outstanding_cuts(path, "cut-intersite", {}) == [
-        ("dc-rtr", CHANGE_A),
-        ("dc-rtr", CHANGE_B),
-    ]
-
-
-def test_applied_restore_clears_only_what_it_confirmed(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A, CHANGE_B])
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A], device="h1-rtr")
-        record_change(journal, "change.applied", Direction.RESTORE, [CHANGE_A])
-    assert outstanding_cuts(path, "cut-intersite", {}) == [
-        ("dc-rtr", CHANGE_B),
-        ("h1-rtr", CHANGE_A),
-    ]
-
-
-def test_restore_intent_alone_does_not_clear(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A])
-        record_change(journal, "change.intent", Direction.RESTORE, [CHANGE_A])
-    assert outstanding_cuts(path, "cut-intersite", {}) == [("dc-rtr", CHANGE_A)]
-
-
-def test_cut_again_after_a_restore_is_outstanding_again(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A])
-        record_change(journal, "change.applied", Direction.RESTORE, [CHANGE_A])
-        assert outstanding_cuts(path, "cut-intersite", {}) == []
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A])
-    assert outstanding_cuts(path, "cut-intersite", {}) == [("dc-rtr", CHANGE_A)]
-
-
-def test_other_playbook_or_parameters_are_ignored(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A], playbook="other")
-        record_change(
-            journal,
-            "change.intent",
-            Direction.CUT,
-            [CHANGE_B],
-            playbook="isolate-site",
-            parameters={"site": "h2"},
-        )
-        # A restore of another playbook does not clear this one's cut.
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A], device="h1-rtr")
-        record_change(
-            journal,
-            "change.applied",
-            Direction.RESTORE,
-            [CHANGE_A],
-            device="h1-rtr",
-            playbook="other",
-        )
-
-    assert outstanding_cuts(path, "cut-intersite", {}) == [("h1-rtr", CHANGE_A)]
-    assert outstanding_cuts(path, "isolate-site", {"site": "h1"}) == []
-    assert outstanding_cuts(path, "isolate-site", {"site": "h2"}) == [("dc-rtr", CHANGE_B)]
-    assert outstanding_cuts(path, "other", {}) == [("dc-rtr", CHANGE_A)]
-
-
-def test_outstanding_cuts_skips_a_torn_line(path: Path) -> None:
-    with Journal(path) as journal:
-        record_change(journal, "change.intent", Direction.CUT, [CHANGE_A])
-    with path.open("a") as handle:
-        handle.write('{"event": "change.applied", "direction": "rest')
-    assert outstanding_cuts(path, "cut-intersite", {}) == [("dc-rtr", CHANGE_A)]
-
-
-def test_outstanding_cuts_with_no_journal(tmp_path: Path) -> None:
-    assert outstanding_cuts(tmp_path / "none.jsonl", "cut-intersite", {}) == []
 
 
 def test_journal_directory_is_private(path: Path) -> None:

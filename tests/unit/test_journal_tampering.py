@@ -19,7 +19,7 @@ import pytest
 from emulated import LoginKey
 from journal_estate import Estate, chained, running_estate
 
-EXIT_OK, EXIT_ALTERED, EXIT_NOT_ANCHORED = 0, 5, 6
+EXIT_OK, EXIT_ALTERED, EXIT_NOT_ANCHORED = 0, 5, 7
 
 
 @dataclass

@@ -15,6 +15,7 @@ from isolement.flows import stages as reconnection
 from isolement.flows.runtime import Runtime
 from isolement.flows.stages import StageReport, StageState, stage_states
 from isolement.journal.store import Journal, read_records
+from isolement.journal.view import JournalView
 from isolement.model.errors import PlanRefused
 from isolement.model.inventory import Inventory, Probe
 from isolement.model.plan import Direction, Plan
@@ -281,12 +282,17 @@ def run(
     ]
 
 
+def states_of(rt: Runtime) -> dict[str, StageState]:
+    """cut-all's stages as one reading of the journal says."""
+    return stage_states(JournalView.read(rt.journal_path), cut_all(), {})
+
+
 def open_names(states: Mapping[str, StageState]) -> list[str]:
     return [name for name, state in states.items() if state.open]
 
 
 def test_every_stage_is_closed_with_an_empty_journal(runtime: Runtime) -> None:
-    states = stage_states(runtime, cut_all(), {})
+    states = states_of(runtime)
 
     assert list(states) == [
         "clinical-h1",
@@ -303,7 +309,7 @@ def test_opened_stage_says_who_approved_it_why_and_when(runtime: Runtime) -> Non
     (record,) = read_records(runtime.journal_path)
     assert isinstance(record, dict)
 
-    state = stage_states(runtime, cut_all(), {})["clinical-h1"]
+    state = states_of(runtime)["clinical-h1"]
 
     assert state == StageState(
         "clinical-h1", True, "Dr Martin", str(record["ts"]), "records checked clean"
@@ -313,7 +319,7 @@ def test_opened_stage_says_who_approved_it_why_and_when(runtime: Runtime) -> Non
 def test_closed_stage_is_closed_again(runtime: Runtime) -> None:
     journal(runtime, opened("clinical-h1"), opened("clinical-h2"), closed("clinical-h2"))
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1"]
+    assert open_names(states_of(runtime)) == ["clinical-h1"]
 
 
 @pytest.mark.parametrize("outcome", ["done", "partial"])
@@ -326,25 +332,25 @@ def test_full_cut_closes_every_stage(runtime: Runtime, outcome: str) -> None:
         *run("r1", "cut", outcome),
     )
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == []
+    assert open_names(states_of(runtime)) == []
 
 
 def test_full_cut_that_failed_leaves_the_stages_open(runtime: Runtime) -> None:
     journal(runtime, opened("clinical-h1"), *run("r1", "cut", "failed"))
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1"]
+    assert open_names(states_of(runtime)) == ["clinical-h1"]
 
 
 def test_full_cut_still_running_does_not_close_the_stages(runtime: Runtime) -> None:
     journal(runtime, opened("clinical-h1"), run("r1", "cut", "done")[0])
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1"]
+    assert open_names(states_of(runtime)) == ["clinical-h1"]
 
 
 def test_stage_opened_after_a_full_cut_is_open(runtime: Runtime) -> None:
     journal(runtime, opened("clinical-h1"), *run("r1", "cut", "done"), opened("clinical-h1"))
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1"]
+    assert open_names(states_of(runtime)) == ["clinical-h1"]
 
 
 def test_cut_run_closing_one_stage_does_not_close_every_stage(runtime: Runtime) -> None:
@@ -355,13 +361,13 @@ def test_cut_run_closing_one_stage_does_not_close_every_stage(runtime: Runtime) 
         *run("r1", "cut", "done", stage="clinical-h2"),
     )
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1", "clinical-h2"]
+    assert open_names(states_of(runtime)) == ["clinical-h1", "clinical-h2"]
 
 
 def test_restore_run_does_not_close_the_stages(runtime: Runtime) -> None:
     journal(runtime, opened("clinical-h1"), *run("r1", "restore", "done"))
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h1"]
+    assert open_names(states_of(runtime)) == ["clinical-h1"]
 
 
 def test_records_of_another_playbook_are_ignored(runtime: Runtime) -> None:
@@ -376,7 +382,7 @@ def test_records_of_another_playbook_are_ignored(runtime: Runtime) -> None:
         ],
     )
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h2"]
+    assert open_names(states_of(runtime)) == ["clinical-h2"]
 
 
 def test_records_with_other_parameters_are_ignored(runtime: Runtime) -> None:
@@ -389,13 +395,13 @@ def test_records_with_other_parameters_are_ignored(runtime: Runtime) -> None:
         *[(event, {**fields, **other}) for event, fields in run("r1", "cut", "done")],
     )
 
-    assert open_names(stage_states(runtime, cut_all(), {})) == ["clinical-h2"]
+    assert open_names(states_of(runtime)) == ["clinical-h2"]
 
 
 def test_stage_the_playbook_no_longer_has_is_ignored(runtime: Runtime) -> None:
     journal(runtime, opened("retired-stage"), opened("internet"))
 
-    states = stage_states(runtime, cut_all(), {})
+    states = states_of(runtime)
 
     assert "retired-stage" not in states
     assert open_names(states) == ["internet"]

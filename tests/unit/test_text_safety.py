@@ -140,7 +140,7 @@ def test_a_device_answering_an_escape_sequence_does_not_reach_the_terminal(
     answer = f"% Invalid input detected {OSC}{CLEAR}\u202eDENIATNOC"
     monkeypatch.setattr(IosLikeCli, "invalid", lambda self, line: [answer])
     estate.emu.device(FAULTY).set_faults(error_on="shutdown")
-    estate.env["SUDO_USER"] = f"eve{OSC}"
+    estate.cli.env["SUDO_USER"] = f"eve{OSC}"
 
     cut = estate.cut("--retries", "0")
     assert cut.returncode == 3, cut.stdout + cut.stderr[-2000:]

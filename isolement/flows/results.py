@@ -1,0 +1,242 @@
+"""What the runs hand back: per device, per run, per link, per stage. Plain data, no I/O, so the
+command line renders them without importing the flows that make them.
+
+The words are claims (see the README): a path is "cut" or "open" only when read in this run;
+otherwise "unknown", with what is known (when it was last seen cut, why it was not read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from isolement.model.plan import DeviceStep, Plan
+from isolement.model.playbook import Stage
+from isolement.planning.management import OutOfReach
+from isolement.probes.namespace import ProbeOutcome, ProbeResult
+
+__all__ = [
+    "EndpointStatus",
+    "LinkStatus",
+    "OutOfReach",
+    "Outcome",
+    "PathState",
+    "PlanReport",
+    "ProbeCheck",
+    "RunReport",
+    "StagePlan",
+    "StageReport",
+    "StageState",
+    "StatusReport",
+    "StepResult",
+    "StepStatus",
+    "VerifyReport",
+]
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # every targeted path is in the wanted state, confirmed on the devices
+    NOTHING_TO_DO = "nothing-to-do"  # it already was, as read now; nothing was sent
+    PARTIAL = "partial"  # some paths are in the wanted state, some are not (see still_open)
+    FAILED = "failed"  # no targeted path could be changed
+    STOPPED = "stopped"  # pre-flight failed on some devices: nothing was changed
+    # No path is known short of the wanted state, but some could not be read in this run (a
+    # device out of reach, a change whose outcome was not seen): see `unknown`.
+    UNKNOWN = "unknown"
+    JOURNAL_FAILED = "journal-failed"  # the journal could not be written: the run stopped
+
+
+class StepStatus(StrEnum):
+    CONFIRMED = "confirmed"  # read back in the wanted state
+    FAILED = "failed"  # known not (wholly) in effect, or never sent
+    UNCONFIRMED = "unconfirmed"  # sent, and the device could not be read afterwards
+    NOT_STARTED = "not-started"  # held back, stopped before it, or interrupted
+
+
+@dataclass
+class StepResult:
+    """One device's step: how it ended and why (nornir's Result: the exception kept as a
+    value, never raised past the run)."""
+
+    step: DeviceStep
+    status: StepStatus
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+    output: str = ""
+    duration_s: float = 0.0
+    attempts: int = 0
+    # Restore only: how the configuration differs from the snapshot taken before the cut
+    # ([] when identical, None when there is no snapshot to compare with).
+    drift: list[str] | None = None
+    # What is worth saying of a step that ended well (the device complained, yet the read-back
+    # shows the change in effect).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status is StepStatus.CONFIRMED
+
+
+@dataclass
+class RunReport:
+    plan: Plan
+    outcome: Outcome
+    steps: list[StepResult]
+    unreachable: dict[str, str]
+    run_id: str
+    duration_s: float
+    # Targeted links known not to be in the wanted state at the end, with the reason.
+    still_open: dict[str, str] = field(default_factory=dict)
+    # Targeted links whose state is not known now (out of reach, unconfirmed), with the reason.
+    unknown: dict[str, str] = field(default_factory=dict)
+    out_of_reach: dict[str, OutOfReach] = field(default_factory=dict)
+    interrupted: bool = False
+    aborted: bool = False  # a second interrupt: the changes in flight were not waited for
+    journal_error: str | None = None
+    # `cut --reach`: the run that reopened the management paths first.
+    reopened: RunReport | None = None
+
+
+@dataclass
+class PlanReport:
+    plan: Plan
+    unreachable: dict[str, str]
+    offline: bool
+    out_of_reach: dict[str, OutOfReach] = field(default_factory=dict)
+
+
+class PathState(StrEnum):
+    CUT = "cut"
+    PARTIAL = "partial"  # cut at some of its ends, not all: traffic is stopped all the same
+    OPEN = "open"
+    UNKNOWN = "unknown"
+    KEPT = "kept-open"  # an end deliberately left open (a device's own management path)
+
+
+@dataclass
+class EndpointStatus:
+    device: str
+    interface: str
+    method: str
+    state: PathState
+    reason: str = ""
+
+
+@dataclass
+class LinkStatus:
+    link: str
+    kind: str
+    state: PathState
+    endpoints: list[EndpointStatus] = field(default_factory=list)
+
+    @property
+    def stopped(self) -> bool:
+        return self.state in (PathState.CUT, PathState.PARTIAL)
+
+
+@dataclass
+class StatusReport:
+    links: list[LinkStatus]
+    out_of_reach: dict[str, OutOfReach] = field(default_factory=dict)
+
+    @property
+    def unknown(self) -> list[LinkStatus]:
+        return [link for link in self.links if link.state is PathState.UNKNOWN]
+
+
+@dataclass
+class ProbeCheck:
+    outcome: ProbeOutcome
+    expected: ProbeResult
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.result is self.expected
+
+
+@dataclass
+class VerifyReport:
+    status: StatusReport
+    probes: list[ProbeCheck]
+    journaled: bool = True
+
+    @property
+    def links(self) -> list[LinkStatus]:
+        return self.status.links
+
+    @property
+    def open_links(self) -> list[LinkStatus]:
+        return [link for link in self.links if link.state is PathState.OPEN]
+
+    @property
+    def unknown_links(self) -> list[LinkStatus]:
+        return self.status.unknown
+
+    @property
+    def leaking_probes(self) -> list[ProbeCheck]:
+        return [p for p in self.probes if p.expected is ProbeResult.BLOCKED and not p.ok]
+
+    @property
+    def collateral(self) -> list[ProbeCheck]:
+        """Paths the playbook should have left up that no longer pass."""
+        return [p for p in self.probes if p.expected is ProbeResult.PASSES and not p.ok]
+
+    @property
+    def proven_by_packets(self) -> dict[str, list[str]]:
+        """Link not read in this run -> the probes that prove it blocked: each crosses that
+        link alone (a probe across two links proves neither), must fail, and did."""
+        unknown = {link.link for link in self.unknown_links}
+        proofs: dict[str, list[str]] = {}
+        for p in self.probes:
+            crosses = p.outcome.probe.crosses
+            alone = len(crosses) == 1 and crosses[0] in unknown
+            if alone and p.expected is ProbeResult.BLOCKED and p.ok:
+                proofs.setdefault(crosses[0], []).append(p.outcome.probe.name)
+        return proofs
+
+    @property
+    def unproven_links(self) -> list[LinkStatus]:
+        """Links neither read cut nor proven blocked by packets in this run."""
+        proven = self.proven_by_packets
+        return [link for link in self.unknown_links if link.link not in proven]
+
+    @property
+    def contained(self) -> bool:
+        """Every targeted path read cut in this run, or proven blocked by packets, and no probe
+        that must fail passes."""
+        return not self.open_links and not self.unproven_links and not self.leaking_probes
+
+
+@dataclass
+class StageState:
+    name: str
+    open: bool = False
+    by: str = ""
+    at: str = ""
+    reason: str = ""
+    # Its opening was begun (at `pending_at`, by `by`) and never settled: it may be open.
+    pending_at: str = ""
+
+    @property
+    def may_be_open(self) -> bool:
+        return self.open or bool(self.pending_at)
+
+
+@dataclass
+class StageReport:
+    stage: str
+    opened: bool
+    runs: list[RunReport] = field(default_factory=list)
+    checks: list[ProbeCheck] = field(default_factory=list)
+    closed_again: bool = False
+    why: str = ""
+
+
+@dataclass
+class StagePlan:
+    stage: Stage
+    state: StageState
+    plans: list[Plan]
+    reopened: list[str]
+    # Probes expected to pass once this stage and the ones before it are open.
+    reachable: list[str]
