@@ -14,7 +14,8 @@ from isolement.journal.store import default_journal_path
 from isolement.model.inventory import Probe, load_inventory
 from isolement.model.playbook import load_playbook
 from isolement.planning.planner import resolve_parameters
-from isolement.probes.namespace import ProbeResult, run_probes
+from isolement.probes.namespace import run_probes
+from isolement.probes.outcome import ProbeResult
 
 from .stand import Manifest, down, up
 

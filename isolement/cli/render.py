@@ -213,7 +213,7 @@ def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:
         probe = check.outcome.probe
         lines.append(
             f"  {mark:<5} {probe.name}: {check.outcome.result} (expected {check.expected}) "
-            f"{probe.from_netns} -> {probe.to}"
+            f"{probe.origin} -> {probe.to}"
         )
     if not report.probes:
         lines.append("  none available (probes run in the lab's namespaces)")

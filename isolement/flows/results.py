@@ -13,7 +13,7 @@ from enum import StrEnum
 from isolement.model.plan import DeviceStep, Plan
 from isolement.model.playbook import Stage
 from isolement.planning.management import OutOfReach
-from isolement.probes.namespace import ProbeOutcome, ProbeResult
+from isolement.probes.outcome import ProbeOutcome, ProbeResult
 
 __all__ = [
     "EndpointStatus",

@@ -42,7 +42,8 @@ from isolement.model.errors import InputError, PlanRefused
 from isolement.model.playbook import Playbook, Stage
 from isolement.planning.management import cut_targets
 from isolement.planning.planner import plan_allow, plan_restore, selected_links
-from isolement.probes.namespace import ProbeResult, run_probes
+from isolement.probes.namespace import run_probes
+from isolement.probes.outcome import ProbeResult
 
 # Seconds between checks while reopened paths settle.
 SETTLE_CHECK_EVERY_S = 1.0

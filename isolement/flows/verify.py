@@ -16,7 +16,8 @@ from isolement.journal.events import VerifyResult, to_fields
 from isolement.journal.store import Journal
 from isolement.model.errors import LockedError
 from isolement.model.playbook import Playbook
-from isolement.probes.namespace import ProbeResult, run_probes
+from isolement.probes.namespace import run_probes
+from isolement.probes.outcome import ProbeResult
 
 
 def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> VerifyReport:

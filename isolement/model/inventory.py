@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from isolement.drivers import PLATFORMS, supported_platforms
 from isolement.model.errors import InputError
-from isolement.model.names import Name, Text
+from isolement.model.names import Name, Text, check_name
 from isolement.model.yamlfile import FieldError, load_model
 
 
@@ -107,14 +107,50 @@ class Controller(Strict):
     description: Text = ""
 
 
+def _probe_source(value: str) -> str:
+    """An address, or an interface name as the device or the controller spells it."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return check_name(value)
+
+
 class Probe(Strict):
-    """A reachability check with real packets, and the links its path crosses."""
+    """A reachability check with real packets, and the links its path crosses.
+
+    It is sent from exactly one place: a lab namespace (`from_netns`), the machine running
+    isolement (`from_controller`), or a managed device through its own CLI (`from_device`).
+    `source` is the address or interface the packets leave from (controller or device), so a
+    probe can stand for a site's users rather than for the management network.
+    """
 
     name: Name
-    from_netns: Name
+    from_netns: Name | None = None
+    from_controller: bool = False
+    from_device: Name | None = None
+    source: Annotated[str, AfterValidator(_probe_source)] | None = None
     to: ipaddress.IPv4Address
     port: Annotated[int, Field(ge=1, le=65535)] | None = None  # TCP connect; None: ping
     crosses: list[Name] = []
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Probe:
+        origins = [self.from_netns is not None, self.from_controller, self.from_device is not None]
+        if sum(origins) != 1:
+            raise ValueError(
+                "a probe is sent from exactly one of from_netns, from_controller, from_device"
+            )
+        if self.source is not None and self.from_netns is not None:
+            raise ValueError("source applies to from_controller and from_device probes")
+        return self
+
+    @property
+    def origin(self) -> str:
+        """Where the packets leave from, as shown to the operator."""
+        if self.from_netns is not None:
+            return f"netns {self.from_netns}"
+        where = f"device {self.from_device}" if self.from_device is not None else "controller"
+        return f"{where} (source {self.source})" if self.source else where
 
 
 class Inventory(Strict):
@@ -190,6 +226,8 @@ class Inventory(Strict):
             if probe.name in probe_names:
                 raise FieldError(f"probes.{i}.name", f"duplicate probe name {probe.name!r}")
             probe_names.add(probe.name)
+            if probe.from_device is not None and probe.from_device not in self.devices:
+                raise FieldError(f"probes.{i}.from_device", f"unknown device {probe.from_device!r}")
             for crossed in probe.crosses:
                 if crossed not in self.links:
                     raise FieldError(f"probes.{i}.crosses", f"unknown link {crossed!r}")

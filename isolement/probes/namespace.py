@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from isolement.model.inventory import Probe
-
-
-class ProbeResult(StrEnum):
-    PASSES = "passes"
-    BLOCKED = "blocked"
-    UNAVAILABLE = "unavailable"  # the probe point does not exist (lab down, or not a lab)
-
-
-@dataclass(frozen=True)
-class ProbeOutcome:
-    probe: Probe
-    result: ProbeResult
-    detail: str = ""
+from isolement.probes.outcome import ProbeOutcome, ProbeResult
 
 
 def run_probe(probe: Probe) -> ProbeOutcome:
+    if probe.from_netns is None:
+        return ProbeOutcome(probe, ProbeResult.UNAVAILABLE, f"sent from the {probe.origin}")
     if not Path("/run/netns", probe.from_netns).exists():
         return ProbeOutcome(probe, ProbeResult.UNAVAILABLE, f"no namespace {probe.from_netns}")
     netns = ["ip", "netns", "exec", probe.from_netns]

@@ -22,7 +22,7 @@ from isolement.model.plan import Direction, Plan
 from isolement.model.playbook import Playbook, Stage, load_playbook
 from isolement.model.state import CutMethod, DeviceState
 from isolement.planning.planner import plan_allow, plan_cut
-from isolement.probes.namespace import ProbeOutcome, ProbeResult
+from isolement.probes.outcome import ProbeOutcome, ProbeResult
 
 # The four rules of a cut of out0, as `nft -j` reports them in the recorded lab table.
 OUT0_DENIES = ["input/4", "forward/5", "forward/6", "output/7"]
