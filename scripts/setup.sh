@@ -39,5 +39,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 2
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# The controller in compat mode (the checkout on sys.path): its package is then a regular one, and
+# the lab's editable install adds isolement.lab to it (a split package needs that order).
+.venv/bin/pip install -q --disable-pip-version-check --config-settings editable_mode=compat \
+    -e '.[dev]'
+.venv/bin/pip install -q --disable-pip-version-check -e ./lab
 echo "setup: ready ($(.venv/bin/isolement --version 2>/dev/null || echo isolement installed))"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from isolement.model.errors import InputError
-from isolement.sources import ansible, containerlab, netbox, nornir, writer
+from isolement.sources import ansible, containerlab, nornir, writer
 from isolement.sources.mapping import load_mapping
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL = 0, 2, 3
@@ -113,6 +113,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         draft.secret(token)
         try:
+            # pynetbox and requests come with the 'netbox' extra only: loaded when asked for.
+            from isolement.sources import netbox
+
             api = netbox.connect(args.url, token)
         except ImportError:
             raise InputError(

@@ -735,9 +735,17 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    # The lab needs root and Linux, and its code lives in the repository's lab/ (mapped to
-    # isolement.lab by the packaging), so it is loaded only when asked for.
-    lab = importlib.import_module("isolement.lab")
+    # The lab needs root and Linux, and it is a distribution of its own (isolement-lab, from
+    # the repository's lab/) that a controller-only install does not have.
+    try:
+        lab = importlib.import_module("isolement.lab")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("isolement.lab", "isolement"):
+            raise
+        raise InputError(
+            "the lab is not installed: it is a separate part, 'isolement-lab' (pip install "
+            "isolement-lab, or ./scripts/setup.sh from a clone of the repository)"
+        ) from None
 
     sub = args.lab_command
     if sub == "up":

@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parents[1]
+REPO_ROOT = _PACKAGE.parent
+
+
+def _data(name: str) -> Path:
+    """A data directory of the package: inside it once installed from a wheel, at the top of
+    the repository in a checkout (where the packaging maps it)."""
+    installed = _PACKAGE / name
+    return installed if installed.is_dir() else REPO_ROOT / name
+
+
 # The lab inventory is the default, so nothing run on a fresh machine can reach a production
 # network by accident: production needs an explicit --inventory.
-DEFAULT_INVENTORY = REPO_ROOT / "inventories" / "lab.yaml"
-PLAYBOOKS = REPO_ROOT / "playbooks"
+DEFAULT_INVENTORY = _data("inventories") / "lab.yaml"
+PLAYBOOKS = _data("playbooks")
 
 
 def state_dir() -> Path:
