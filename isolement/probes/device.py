@@ -91,7 +91,7 @@ def _send(
     *options, ping = command.split("\n")
     try:
         for line in options:
-            answer = session.send_command(line)
+            answer = session.send_command(line, verify_echo=driver.verify_echo)
             error = driver.find_error(answer)
             if error:
                 return _unavailable(probe, f"{device} refused {line!r}: {error}")
@@ -103,7 +103,9 @@ def _send(
         else:
             # Each platform waits 1-2 s per unanswered request; beyond the session's own
             # timeout for a long count.
-            output = session.send_command(ping, timeout=ping_wait(COUNT))
+            output = session.send_command(
+                ping, verify_echo=driver.verify_echo, timeout=ping_wait(COUNT)
+            )
         reply = driver.parse_ping(output)
     except UnexpectedOutput as exc:
         return _unavailable(probe, f"{device}: {exc}")
