@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address
 
-from isolement.drivers.base import Driver, PingReply, Session, parse_iputils_ping
+from isolement.drivers.base import Driver, PingReply, Session, parse_bsd_ping, parse_iputils_ping
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -78,7 +78,12 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
         return f"ping {to} repetitions {count}{via}"
 
     def parse_ping(self, output: str) -> PingReply:
-        return parse_iputils_ping(output)
+        # AOS-CX prints Linux's layout; its OpenSwitch ancestor printed BSD's. Each summary
+        # line is unambiguous, so either is read, and an answer holding neither is refused.
+        try:
+            return parse_iputils_ping(output)
+        except UnexpectedOutput:
+            return parse_bsd_ping(output)
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_show_interface(session.send_command("show interface"))

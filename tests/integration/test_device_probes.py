@@ -19,20 +19,28 @@ from isolement.model.inventory import Probe, load_inventory
 from isolement.probes.device import run_device_probes
 from isolement.probes.outcome import ProbeResult
 
-# (device, platform, address across the link, the link, the namespace ping that is the truth)
+# (device, platform, source, address across the link, the link, the namespace ping that is the
+# truth). h3-sw pings from its LAN address: the datacentre routes back to hospital 3's LAN, not
+# to the WAN link's own addresses, so without a source its ping is (truly) never answered.
 CROSSINGS = [
-    ("dc-rtr", "frr", HOSTS["h1"], "wan-dc-h1", ("dc", HOSTS["h1"])),
-    ("dc-fw", "linux", INTERNET_HOST, "inet-dc", ("dc", INTERNET_HOST)),
-    ("dc-core", "cisco_nxos", HOSTS["h3"], "wan-dc-h3", ("dc", HOSTS["h3"])),
-    ("h3-sw", "aruba_aoscx", HOSTS["dc"], "wan-dc-h3", ("h3", HOSTS["dc"])),
+    ("dc-rtr", "frr", None, HOSTS["h1"], "wan-dc-h1", ("dc", HOSTS["h1"])),
+    ("dc-fw", "linux", None, INTERNET_HOST, "inet-dc", ("dc", INTERNET_HOST)),
+    ("dc-core", "cisco_nxos", None, HOSTS["h3"], "wan-dc-h3", ("dc", HOSTS["h3"])),
+    ("h3-sw", "aruba_aoscx", "198.18.40.1", HOSTS["dc"], "wan-dc-h3", ("h3", HOSTS["dc"])),
 ]
-LINKS = sorted({link for _, _, _, link, _ in CROSSINGS})
+LINKS = sorted({link for *_, link, _ in CROSSINGS})
 
 
 def _probes() -> list[Probe]:
     return [
-        Probe(name=f"{device}-across", from_device=device, to=IPv4Address(to), crosses=[link])
-        for device, _, to, link, _ in CROSSINGS
+        Probe(
+            name=f"{device}-across",
+            from_device=device,
+            source=source,
+            to=IPv4Address(to),
+            crosses=[link],
+        )
+        for device, _, source, to, link, _ in CROSSINGS
     ]
 
 
