@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from emulated import Emulate, LoginKey, write_inventory_for
 from isolement.lab.emulator import Echoes, Emulator, Reply
+from isolement.lab.profiles import PROFILES
 from isolement.lab.profiles.aruba_aoscx import AoscxDevice
 from isolement.lab.profiles.cisco_asa import AsaDevice
 from isolement.lab.profiles.cisco_ios import IosDevice
@@ -23,7 +24,6 @@ from isolement.model.errors import DeviceError
 from isolement.model.inventory import Inventory, Probe, load_inventory
 from isolement.probes.device import COUNT, run_device_probes
 from isolement.probes.outcome import ProbeResult
-from isolement.transport import session as sessions
 
 TO = IPv4Address("198.18.20.10")
 
@@ -245,4 +245,49 @@ def _one_device_inventory(tmp_path: Path, platform: str) -> Inventory:
     return load_inventory(tmp_path / "inventory.yaml")
 
 
-assert sessions.COMMAND_TIMEOUT > 0  # the real transport is what the emulator tests go through
+@pytest.mark.parametrize(
+    ("kind", "source"),
+    [
+        ("juniper_junos", None),
+        ("juniper_junos", "198.18.0.1"),
+        ("paloalto_panos", None),
+        ("paloalto_panos", "198.18.0.1"),
+    ],
+)
+def test_junos_and_panos_answer_their_own_ping_syntax(
+    emulate: Emulate, login_key: LoginKey, tmp_path: Path, kind: str, source: str | None
+) -> None:
+    device_class = PROFILES[kind]
+    rt, emu = _runtime(emulate, login_key, tmp_path, (device_class, "dev"))
+    pinger = ScriptedPinger((1, 3))
+    emu.device("dev").pinger = pinger
+
+    [outcome] = run_device_probes(rt, [Probe(name="p", from_device="dev", source=source, to=TO)])
+
+    assert (outcome.result, outcome.detail) == (ProbeResult.PASSES, "dev: 2/3 replies")
+    assert pinger.asked == [(str(TO), source, COUNT)]
+
+
+class _Interruptible(_Refusing):
+    """An FRR vtysh session: `ping X` runs until Ctrl-C."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.interrupted: list[tuple[str, float]] = []
+
+    def send_interrupted(self, command: str, *, after: float) -> str:
+        self.interrupted.append((command, after))
+        return self.answer
+
+
+def test_frr_ping_is_interrupted_after_its_count_and_read(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "ping" / "frr"
+    inventory = _one_device_inventory(tmp_path, "frr")
+    session = _Interruptible((data / "loss_interrupted.txt").read_text())
+    rt = Runtime(inventory=inventory, journal_path=tmp_path / "j", connect=lambda *a: session)
+
+    [outcome] = run_device_probes(rt, [Probe(name="p", from_device="core", to=TO)])
+
+    assert (outcome.result, outcome.detail) == (ProbeResult.BLOCKED, "core: 0/5 replies")
+    assert session.interrupted == [(f"ping {TO}", COUNT + 0.5)]
+    assert session.sent == []
