@@ -93,6 +93,29 @@ def bsd(
     return lines
 
 
+def omniswitch(echoes: Echoes, *, data_bytes: int = 56) -> list[str]:
+    """The OmniSwitch's BSD 4.3 layout: `----X PING Statistics----`, `round-trip (ms)`."""
+    lines = [f"PING {echoes.to}: {data_bytes} data bytes"]
+    for reply in echoes.replies:
+        lines.append(
+            f"{data_bytes + 8} bytes from {echoes.to}: icmp_seq={reply.seq - 1}. "
+            f"time={round(reply.time_ms)}. ms"
+        )
+    loss = 100 * (echoes.sent - echoes.received) // echoes.sent if echoes.sent else 0
+    lines += [
+        "",
+        f"----{echoes.to} PING Statistics----",
+        f"{echoes.sent} packets transmitted, {echoes.received} packets received, {loss}% packet "
+        "loss",
+    ]
+    times = [round(t) for t in _times(echoes)]
+    if times:
+        lines.append(
+            f"round-trip (ms)  min/avg/max = {min(times)}/{round(mean(times))}/{max(times)}"
+        )
+    return lines
+
+
 def iputils(echoes: Echoes, *, data_bytes: int = 56) -> list[str]:
     """Linux iputils, as AOS-CX and PAN-OS print it (their ping is Linux's)."""
     via = f" from {echoes.source} " if echoes.source else " "

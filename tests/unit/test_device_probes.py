@@ -252,9 +252,11 @@ def _one_device_inventory(tmp_path: Path, platform: str) -> Inventory:
         ("juniper_junos", "198.18.0.1"),
         ("paloalto_panos", None),
         ("paloalto_panos", "198.18.0.1"),
+        ("alcatel_aos", None),
+        ("alcatel_aos", "vlan10"),
     ],
 )
-def test_junos_and_panos_answer_their_own_ping_syntax(
+def test_junos_panos_and_omniswitch_answer_their_own_ping_syntax(
     emulate: Emulate, login_key: LoginKey, tmp_path: Path, kind: str, source: str | None
 ) -> None:
     device_class = PROFILES[kind]
