@@ -1,7 +1,7 @@
 """Probes sent by the devices themselves, through their real CLI path (`run_device_probes`
 against the lab's inventory: its host keys, its credentials, each platform's driver), checked
-against the truth: real FRR and Linux nodes, and emulated NX-OS and AOS-CX switches whose ping
-is answered by a real ping from their own namespace.
+against the truth: real FRR and Linux nodes, and emulated NX-OS, AOS-CX, OmniSwitch and Junos
+switches whose ping is answered by a real ping from their own namespace.
 
 Each probe crosses a link that one `isolement cut` then cuts: it passes before, is blocked
 after, and passes again after the restore. The namespace's own pings say the same."""
@@ -20,13 +20,15 @@ from isolement.probes.device import run_device_probes
 from isolement.probes.outcome import ProbeResult
 
 # (device, platform, source, address across the link, the link, the namespace ping that is the
-# truth). h3-sw pings from its LAN address: the datacentre routes back to hospital 3's LAN, not
-# to the WAN link's own addresses, so without a source its ping is (truly) never answered.
+# truth). The hospital switches ping from their LAN (h4-sw: from its LAN port's IP interface): the datacentre routes back to hospital 3's LAN, not
+# to the WAN links' own addresses, so without a source their ping is (truly) never answered.
 CROSSINGS = [
     ("dc-rtr", "frr", None, HOSTS["h1"], "wan-dc-h1", ("dc", HOSTS["h1"])),
     ("dc-fw", "linux", None, INTERNET_HOST, "inet-dc", ("dc", INTERNET_HOST)),
     ("dc-core", "cisco_nxos", None, HOSTS["h3"], "wan-dc-h3", ("dc", HOSTS["h3"])),
     ("h3-sw", "aruba_aoscx", "198.18.40.1", HOSTS["dc"], "wan-dc-h3", ("h3", HOSTS["dc"])),
+    ("h4-sw", "alcatel_aos", "1/1/2", HOSTS["dc"], "wan-dc-h4", ("h4", HOSTS["dc"])),
+    ("h5-sw", "juniper_junos", "198.18.60.1", HOSTS["dc"], "wan-dc-h5", ("h5", HOSTS["dc"])),
 ]
 LINKS = sorted({link for *_, link, _ in CROSSINGS})
 
