@@ -20,8 +20,9 @@ from isolement.probes.device import run_device_probes
 from isolement.probes.outcome import ProbeResult
 
 # (device, platform, source, address across the link, the link, the namespace ping that is the
-# truth). The hospital switches ping from their LAN (h4-sw: from its LAN port's IP interface): the datacentre routes back to hospital 3's LAN, not
-# to the WAN links' own addresses, so without a source their ping is (truly) never answered.
+# truth). The hospital switches ping from their LAN (h4-sw: from its LAN port): the datacentre
+# routes back to the hospitals' LANs, not to the WAN links' own addresses, so without a source
+# their ping is (truly) never answered.
 CROSSINGS = [
     ("dc-rtr", "frr", None, HOSTS["h1"], "wan-dc-h1", ("dc", HOSTS["h1"])),
     ("dc-fw", "linux", None, INTERNET_HOST, "inet-dc", ("dc", INTERNET_HOST)),
