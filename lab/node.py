@@ -103,10 +103,12 @@ _SUMMARY = re.compile(r"^(\d+) packets transmitted, (\d+) received")
 
 class NamespacePinger:
     """The emulated device's ping: the system's ping, run in this process's namespace (the
-    node's own), from the interface or address asked for. Only lab addresses are pinged."""
+    node's own), from the address asked for, or from the address of the interface named (as a
+    router's `source <interface>` does: the packets are routed as ever, only their source
+    address is the interface's). Only lab addresses are pinged."""
 
-    def __init__(self, kernel_names: Mapping[str, str]):
-        self._kernel = dict(kernel_names)  # platform name -> kernel name
+    def __init__(self, addresses: Mapping[str, str]):
+        self._addresses = dict(addresses)  # platform interface name -> its address
 
     def ping(self, to: str, source: str | None, count: int) -> Echoes:
         try:
@@ -116,8 +118,12 @@ class NamespacePinger:
         if target not in LAB_RANGE and not target.is_loopback:
             return Echoes(to, source, 0, (), error=f"{to} is outside the lab")
         command = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "1"]
+        if source is not None and not _is_address(source):
+            if source not in self._addresses:
+                return Echoes(to, source, 0, (), error=f"{source} has no IP address")
+            source = self._addresses[source]
         if source is not None:
-            command += ["-I", self._kernel.get(source, source)]
+            command += ["-I", source]
         done = subprocess.run(
             [*command, str(target)],
             capture_output=True,
@@ -136,8 +142,7 @@ class NamespacePinger:
                 sent = int(summary[1])
         if sent is None:
             return Echoes(to, source, 0, (), error=done.stderr.strip() or "ping failed")
-        address = source if source is not None and _is_address(source) else None
-        return Echoes(to, address, sent, tuple(replies))
+        return Echoes(to, source, sent, tuple(replies))
 
 
 def _is_address(text: str) -> bool:
@@ -206,7 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     # The start state is in effect before the first login: shut ports down, denies loaded.
     plane.apply(device)
     device.dataplane = plane
-    device.pinger = NamespacePinger({i["name"]: i["kernel"] for i in config["interfaces"]})
+    device.pinger = NamespacePinger(
+        {
+            i["name"]: i["address"].split("/")[0]
+            for i in config["interfaces"]
+            if i.get("address") not in (None, "None")
+        }
+    )
     emulator.start()
     print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
     while not stop.wait(1.0):
