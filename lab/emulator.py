@@ -326,6 +326,37 @@ class Cli(Protocol):
     def ctrl_z(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One echo reply the namespace's real ping received."""
+
+    seq: int  # from 1, as Linux numbers them
+    ttl: int
+    time_ms: float
+
+
+@dataclass(frozen=True)
+class Echoes:
+    """What a real ping sent from the device's namespace did: the device renders it in its
+    platform's layout, so the answer on its CLI is real packets."""
+
+    to: str
+    source: str | None  # the address the requests left from, when one was asked for
+    sent: int
+    replies: tuple[Reply, ...]
+    error: str | None = None  # the ping could not run (an unknown source, no route)
+
+    @property
+    def received(self) -> int:
+        return len(self.replies)
+
+
+class Pinger(Protocol):
+    """Sends real echo requests from the device's namespace (the lab's data plane)."""
+
+    def ping(self, to: str, source: str | None, count: int) -> Echoes: ...
+
+
 class DataPlane(Protocol):
     """What a device's state drives outside the emulator: in the lab, the namespace's real
     links and packet filter. Called after every change, outside the device's lock."""
@@ -350,6 +381,8 @@ class EmulatedDevice:
         self.login_latency = spec.login_latency
         self.port = spec.port  # the bound port once the emulator listens
         self.dataplane: DataPlane | None = None
+        # Real pings in the lab; none elsewhere (an emulator on loopback sends no packet).
+        self.pinger: Pinger | None = None
         self._lock = threading.RLock()
         self._dataplane_lock = threading.Lock()
         self._interfaces: dict[str, Interface] = {
@@ -929,12 +962,15 @@ __all__ = [
     "Cli",
     "DataPlane",
     "DeviceSpec",
+    "Echoes",
     "EmulatedDevice",
     "Emulator",
     "Faults",
     "HistoryEntry",
     "Interface",
     "InterfaceSpec",
+    "Pinger",
+    "Reply",
     "generate_key",
     "generate_login_key",
     "known_hosts_line",

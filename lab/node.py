@@ -18,8 +18,10 @@ Lab down ends the process by its PID (SIGTERM); the namespace, and all it holds,
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,7 +32,7 @@ from typing import Any
 
 import paramiko
 
-from .emulator import DeviceSpec, EmulatedDevice, Emulator, InterfaceSpec
+from .emulator import LAB_RANGE, DeviceSpec, Echoes, EmulatedDevice, Emulator, InterfaceSpec, Reply
 
 TABLE = "inet emulated"
 
@@ -94,6 +96,63 @@ class NamespaceDataPlane:
             )
 
 
+# Linux iputils' lines: a reply, and the summary.
+_REPLY = re.compile(r"^\d+ bytes from \S+: icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms$")
+_SUMMARY = re.compile(r"^(\d+) packets transmitted, (\d+) received")
+
+
+class NamespacePinger:
+    """The emulated device's ping: the system's ping, run in this process's namespace (the
+    node's own), from the address asked for, or from the address of the interface named (as a
+    router's `source <interface>` does: the packets are routed as ever, only their source
+    address is the interface's). Only lab addresses are pinged."""
+
+    def __init__(self, addresses: Mapping[str, str]):
+        self._addresses = dict(addresses)  # platform interface name -> its address
+
+    def ping(self, to: str, source: str | None, count: int) -> Echoes:
+        try:
+            target = ipaddress.IPv4Address(to)
+        except ValueError:
+            return Echoes(to, source, 0, (), error=f"not an address: {to}")
+        if target not in LAB_RANGE and not target.is_loopback:
+            return Echoes(to, source, 0, (), error=f"{to} is outside the lab")
+        command = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "1"]
+        if source is not None and not _is_address(source):
+            if source not in self._addresses:
+                return Echoes(to, source, 0, (), error=f"{source} has no IP address")
+            source = self._addresses[source]
+        if source is not None:
+            command += ["-I", source]
+        done = subprocess.run(
+            [*command, str(target)],
+            capture_output=True,
+            text=True,
+            timeout=2 * count + 5,
+            check=False,
+        )
+        replies = []
+        sent = None
+        for line in done.stdout.splitlines():
+            reply = _REPLY.match(line.strip())
+            if reply:
+                replies.append(Reply(int(reply[1]), int(reply[2]), float(reply[3])))
+            summary = _SUMMARY.match(line.strip())
+            if summary:
+                sent = int(summary[1])
+        if sent is None:
+            return Echoes(to, source, 0, (), error=done.stderr.strip() or "ping failed")
+        return Echoes(to, source, sent, tuple(replies))
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _run(*command: str, input_text: str | None = None) -> None:
     done = subprocess.run(command, capture_output=True, text=True, input=input_text, check=False)
     if done.returncode != 0:
@@ -152,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     # The start state is in effect before the first login: shut ports down, denies loaded.
     plane.apply(device)
     device.dataplane = plane
+    device.pinger = NamespacePinger(
+        {
+            i["name"]: i["address"].split("/")[0]
+            for i in config["interfaces"]
+            if i.get("address") not in (None, "None")
+        }
+    )
     emulator.start()
     print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
     while not stop.wait(1.0):

@@ -42,8 +42,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from ipaddress import IPv4Address
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_bsd_ping
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -73,6 +74,19 @@ class AlcatelAosDriver(Driver):
     snapshot_command = "show configuration snapshot"
     error_patterns = _AOS_ERRORS
     uses_config_mode = False
+
+    # --- device-sourced probes: `ping X count N source-interface Y` (an IP interface's name)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # the OmniSwitch's ping is ICMP only
+        via = f" source-interface {source}" if source else ""
+        return f"ping {to} count {count}{via}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_bsd_ping(output)
 
     def has_privilege(self, session: Session) -> bool:
         return self.parse_whoami(session.send_command("whoami"))

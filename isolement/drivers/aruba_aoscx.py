@@ -38,8 +38,9 @@ installed; netmiko's own `aruba_aoscx` class (ArubaCxSSH) is used as it is.
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address
 
-from isolement.drivers.base import Driver, Session
+from isolement.drivers.base import Driver, PingReply, Session, parse_bsd_ping, parse_iputils_ping
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -65,6 +66,24 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
     # Nothing volatile in it (no timestamp, no change counter): compared as printed.
     snapshot_command = "show running-config"
     error_patterns = _AOSCX_ERRORS
+
+    # --- device-sourced probes: `ping X repetitions N source Y` (AOS-CX's ping is Linux's)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # AOS-CX's ping is ICMP only
+        via = f" source {source}" if source else ""
+        return f"ping {to} repetitions {count}{via}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        # AOS-CX prints Linux's layout; its OpenSwitch ancestor printed BSD's. Each summary
+        # line is unambiguous, so either is read, and an answer holding neither is refused.
+        try:
+            return parse_iputils_ping(output)
+        except UnexpectedOutput:
+            return parse_bsd_ping(output)
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_show_interface(session.send_command("show interface"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
-from typing import ClassVar, Literal, Protocol
+from ipaddress import IPv4Address, IPv4Network
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-from isolement.model.errors import DeviceError
+from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.names import check_name
 from isolement.model.state import CutMethod, DeviceState
 
@@ -45,6 +45,16 @@ class Session(Protocol):
     def prompt(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class InterruptibleSession(Session, Protocol):
+    """A session that can stop a command which never ends by itself (FRR's vtysh `ping`)."""
+
+    def send_interrupted(self, command: str, *, after: float) -> str:
+        """Type `command`, let it run `after` seconds, send Ctrl-C, and return the answer up
+        to the prompt."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,74 @@ class AllowTarget:
         check_name(self.link)
         check_name(self.interface)
         check_name(self.stage)
+
+
+@dataclass(frozen=True)
+class PingReply:
+    """What a device's own ping says it did: echo requests sent, replies received."""
+
+    sent: int
+    received: int
+
+
+# The summary lines of the three ping layouts the platforms print. Cisco IOS and ASA:
+# `Success rate is 80 percent (4/5)`. BSD's ping (NX-OS, Junos, FortiOS, OmniSwitch):
+# `5 packets transmitted, 4 packets received, 20% packet loss`. Linux iputils (Linux, FRR's
+# vtysh, PAN-OS and AOS-CX, whose ping is the Linux one): `5 packets transmitted, 4 received`.
+_SUCCESS_RATE = re.compile(r"^\s*Success rate is \d+ percent \((\d+)/(\d+)\)", re.MULTILINE)
+_BSD_SUMMARY = re.compile(
+    r"^\s*(\d+) packets transmitted, (\d+) packets received, [\d.]+% packet loss", re.MULTILINE
+)
+_IPUTILS_SUMMARY = re.compile(
+    r"^\s*(\d+) packets transmitted, (\d+) received,(?: \+\d+ errors,)? [\d.]+% packet loss",
+    re.MULTILINE,
+)
+
+
+def _one_summary(pattern: re.Pattern[str], output: str, layout: str) -> tuple[int, int]:
+    found = pattern.findall(output)
+    if len(found) != 1:
+        what = "no" if not found else f"{len(found)}"
+        raise UnexpectedOutput(
+            f"{what} {layout} ping summary in the answer, which cannot be read as a ping "
+            f"result: {output.strip()[-120:]!r}"
+        )
+    first, second = (int(n) for n in found[0])
+    return first, second
+
+
+def parse_success_rate(output: str) -> PingReply:
+    """Cisco's `Success rate is P percent (received/sent)`."""
+    received, sent = _one_summary(_SUCCESS_RATE, output, "Cisco")
+    return _reply(sent, received, output)
+
+
+def parse_bsd_ping(output: str) -> PingReply:
+    """BSD ping's `N packets transmitted, M packets received, L% packet loss`."""
+    sent, received = _one_summary(_BSD_SUMMARY, output, "BSD")
+    return _reply(sent, received, output)
+
+
+def parse_iputils_ping(output: str) -> PingReply:
+    """Linux iputils' `N packets transmitted, M received, L% packet loss`."""
+    sent, received = _one_summary(_IPUTILS_SUMMARY, output, "Linux")
+    return _reply(sent, received, output)
+
+
+def is_address(source: str) -> bool:
+    """Whether a probe's `source` is an IPv4 address (else it names an interface)."""
+    try:
+        IPv4Address(source)
+    except ValueError:
+        return False
+    return True
+
+
+def _reply(sent: int, received: int, output: str) -> PingReply:
+    if received > sent:
+        # Duplicates or a garbled line: not something to guess a verdict from.
+        raise UnexpectedOutput(f"ping says {received} replies to {sent} requests: {output!r}")
+    return PingReply(sent=sent, received=received)
 
 
 # Seconds a commit is waited for, at least. A PAN-OS commit takes 30 s to several minutes on a
@@ -180,3 +258,23 @@ class Driver:
 
     def snapshot(self, session: Session) -> str:
         return session.send_command(self.snapshot_command)
+
+    # --- device-sourced probes ---------------------------------------------------------------
+
+    # Whether the platform's ping runs until interrupted (FRR's vtysh `ping` has no count): the
+    # command is then stopped with Ctrl-C after `count` seconds (one echo a second).
+    ping_runs_until_interrupted: ClassVar[bool] = False
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        """The CLI line(s) that make the device itself send `count` echo requests to `to`, from
+        `source` (an address or an interface) when given; several lines are joined by newlines
+        and sent one after the other (FortiOS sets its options first). None: this platform's
+        CLI cannot send that probe (a TCP connection on most, a source on some)."""
+        return None
+
+    def parse_ping(self, output: str) -> PingReply:
+        """Sent and received, from the answer to the last line of `ping_command`; raises
+        UnexpectedOutput for an answer that is not a ping result (never a guess)."""
+        raise UnexpectedOutput(f"{self.platform} has no ping isolement can read")

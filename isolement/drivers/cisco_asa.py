@@ -43,8 +43,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Address
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import (
+    CutTarget,
+    Driver,
+    PingReply,
+    Session,
+    is_address,
+    parse_success_rate,
+)
 from isolement.model.errors import PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -103,6 +111,19 @@ class CiscoAsaDriver(Driver):
     preferred_method = CutMethod.DENY
     snapshot_command = "show running-config"
     error_patterns = _ASA_ERRORS
+
+    # --- device-sourced probes: `ping [NAMEIF] X repeat N` (the source is a nameif)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None or (source is not None and is_address(source)):
+            return None  # ICMP only; the ASA pings from an interface (its nameif), not an address
+        via = f"{source} " if source else ""
+        return f"ping {via}{to} repeat {count}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_success_rate(output)
 
     def has_privilege(self, session: Session) -> bool:
         # Configuration commands are at privilege level 15 on an ASA; `#` alone means 2 to 15.

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_success_rate
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -85,6 +86,19 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
     preferred_method = CutMethod.SHUTDOWN
     snapshot_command = "show running-config"
     error_patterns = _IOS_ERRORS
+
+    # --- device-sourced probes: `ping X source Y repeat N` (source: an address or interface)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # IOS's ping is ICMP only
+        via = f" source {source}" if source else ""
+        return f"ping {to}{via} repeat {count}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_success_rate(output)
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("show ip interface brief"))

@@ -35,9 +35,10 @@ itself. So NAPALM brings nothing real here; this driver speaks the CLI through n
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
-from isolement.drivers.base import Driver, Session
+from isolement.drivers.base import Driver, PingReply, Session, is_address, parse_bsd_ping
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -74,6 +75,21 @@ _ADMIN = re.compile(r"^\s*admin state(?: is|:)\s*(?P<admin>up|down)\b", re.IGNOR
 class CiscoNxosDriver(InterfaceShutdown, Driver):
     platform = "cisco_nxos"
     netmiko_device_type = "cisco_nxos"
+
+    # --- device-sourced probes: `ping X count N source Y` (or `source-interface` for a name)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # NX-OS's ping is ICMP only
+        via = ""
+        if source:
+            via = f" source {source}" if is_address(source) else f" source-interface {source}"
+        return f"ping {to} count {count}{via}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_bsd_ping(output)
 
     @staticmethod
     def interface_name(name: str) -> str:

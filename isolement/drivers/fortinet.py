@@ -36,10 +36,11 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 
 from pydantic import Field
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_bsd_ping
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -79,6 +80,22 @@ class FortinetDriver(Driver):
     preferred_method = CutMethod.DENY
     snapshot_command = "show"
     error_patterns = _ERRORS
+
+    # --- device-sourced probes: `execute ping-options ...`, then `execute ping X`
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # FortiOS's `execute ping` is ICMP only
+        # The options stay set for the session: reset first, so no earlier source is reused.
+        lines = ["execute ping-options reset", f"execute ping-options repeat-count {count}"]
+        if source:
+            lines.append(f"execute ping-options source {source}")
+        return "\n".join([*lines, f"execute ping {to}"])
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_bsd_ping(output)
 
     def read_state(self, session: Session) -> FortinetState:
         return self.parse_config(session.send_command(self.snapshot_command))

@@ -22,8 +22,9 @@ that output's `flags: <...>` line, the kernel's own flags.
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address
 
-from isolement.drivers.base import Session
+from isolement.drivers.base import PingReply, Session, parse_iputils_ping
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import DeviceState
@@ -41,6 +42,20 @@ _ABSENT = re.compile(r"^\s+(?:pseudo interface|index -?\d+ inactive interface)\s
 
 class FrrDriver(CiscoIosDriver):
     platform = "frr"
+
+    # --- device-sourced probes: vtysh's `ping X`, which runs the system's (iputils) ping with
+    # no option at all: no count (it is stopped with Ctrl-C) and no source.
+    ping_runs_until_interrupted = True
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None or source is not None:
+            return None  # vtysh passes no option to ping: no TCP, no source
+        return f"ping {to}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_iputils_ping(output)
 
     def read_state(self, session: Session) -> DeviceState:
         brief = session.send_command("show interface brief")

@@ -34,8 +34,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Sequence
+from ipaddress import IPv4Address
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, PingReply, Session, is_address, parse_bsd_ping
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -95,6 +96,21 @@ class JuniperJunosDriver(Driver):
     snapshot_command = "show configuration | display set"
     error_patterns = _JUNOS_ERRORS
     commits = True
+
+    # --- device-sourced probes: `ping X count N source Y rapid` (`interface` for a name)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            return None  # Junos's ping is ICMP only
+        via = ""
+        if source:
+            via = f" source {source}" if is_address(source) else f" interface {source}"
+        return f"ping {to} count {count}{via} rapid"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_bsd_ping(output)
 
     def has_privilege(self, session: Session) -> bool:
         # The Junos prompt is `user@host>` whatever the rights: they come from the login class.

@@ -12,9 +12,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
-from isolement.drivers.base import AllowTarget, CutTarget, Driver, Session
+from isolement.drivers.base import (
+    AllowTarget,
+    CutTarget,
+    Driver,
+    PingReply,
+    Session,
+    parse_iputils_ping,
+)
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -26,6 +33,9 @@ _ALLOW_TAG = "isolement-allow"
 _HOOKS = {"input": "iifname", "forward": None, "output": "oifname"}
 # The echo is a marker whose text differs from the command's own echo (`$?` vs the number).
 _FAILED = "isolement-failed: exit"
+# What the TCP probe prints: a connection opened, or not (refused, or no answer in 2 s).
+_TCP_OPEN = "isolement-tcp: open"
+_TCP_SHUT = "isolement-tcp: not open"
 
 
 def _chain(hook: str) -> str:
@@ -53,6 +63,30 @@ class LinuxDriver(Driver):
         re.compile(r"^Error: .*$", re.MULTILINE),
         re.compile(r"^.*: command not found$", re.MULTILINE),
     )
+
+    # --- device-sourced probes: `ping -n -c N -I Y X`; a TCP connection through bash
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None:
+            # Opened and closed by bash, as the lab's namespace probes do; the answer is made
+            # to read as a one-packet ping so one parser serves both.
+            return (
+                f"timeout 2 bash -c 'exec 3<>/dev/tcp/{to}/{port}' 2>/dev/null "
+                f"&& echo '{_TCP_OPEN}' || echo '{_TCP_SHUT}'"
+            )
+        via = f" -I {source}" if source else ""
+        # Echo requests a fifth of a second apart, each waited for one second at most.
+        return f"ping -n -q -c {count} -i 0.2 -W 1{via} {to}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        lines = {line.strip() for line in output.splitlines()}
+        if _TCP_OPEN in lines:
+            return PingReply(sent=1, received=1)
+        if _TCP_SHUT in lines:
+            return PingReply(sent=1, received=0)
+        return parse_iputils_ping(output)
 
     def has_privilege(self, session: Session) -> bool:
         # nft needs root (CAP_NET_ADMIN); the shell prompt alone does not prove it.

@@ -44,9 +44,18 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
-from isolement.drivers.base import COMMIT_TIMEOUT_S, CutTarget, Driver, Session
+from isolement.drivers.base import (
+    COMMIT_TIMEOUT_S,
+    CutTarget,
+    Driver,
+    PingReply,
+    Session,
+    is_address,
+    parse_iputils_ping,
+)
 from isolement.model.errors import (
     ConnectionLost,
     DeviceError,
@@ -112,6 +121,20 @@ class PaloAltoPanosDriver(Driver):
     snapshot_command = "show config running"
     error_patterns = _ERRORS
     commits = True
+
+    # --- device-sourced probes: `ping source Y count N host X` (the management plane's
+    # iputils ping; source: an address of a dataplane interface)
+
+    def ping_command(
+        self, to: IPv4Address, *, source: str | None, count: int, port: int | None
+    ) -> str | None:
+        if port is not None or (source is not None and not is_address(source)):
+            return None  # ICMP only, and `source` takes an address
+        via = f"source {source} " if source else ""
+        return f"ping {via}count {count} host {to}"
+
+    def parse_ping(self, output: str) -> PingReply:
+        return parse_iputils_ping(output)
 
     def has_privilege(self, session: Session) -> bool:
         # PAN-OS has no prompt that tells a superuser from a reader, nor an operational command

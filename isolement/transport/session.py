@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -208,6 +209,26 @@ class NetmikoSession:
             options["expect_string"] = expect
         with self._talking():
             return str(self._connection.send_command(command, **options))
+
+    def send_interrupted(self, command: str, *, after: float) -> str:
+        """Type `command`, let it run `after` seconds, send Ctrl-C, read up to the prompt (a
+        command that never ends by itself: FRR's vtysh `ping`)."""
+        connection = self._connection
+        with self._talking():
+            prompt = str(connection.find_prompt())
+            connection.write_channel(command + connection.RETURN)
+            time.sleep(after)
+            connection.write_channel("\x03")
+            output = str(
+                connection.read_until_pattern(pattern=re.escape(prompt), read_timeout=self._timeout)
+            )
+        # What came back: the echo, the command's lines, the prompt; the lines between are kept.
+        lines = output.splitlines()
+        if lines and command in lines[0]:
+            lines = lines[1:]
+        if lines and prompt in lines[-1]:
+            lines = lines[:-1]
+        return "\n".join(lines)
 
     def send_config(self, commands: Sequence[str]) -> str:
         with self._talking():

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable
 
 from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..grammar import is_ip
+from . import ping_layouts
 
 # AOS 8 ports: chassis/slot/port, a letter for a split port (1/1/49A).
 _PORT = re.compile(r"\d+/\d+/\d+[A-Z]?")
@@ -240,6 +242,18 @@ class AosCli:
     def _show_snapshot(self, words: list[tuple[str, int]]) -> list[str]:
         return self.device.configuration_snapshot()
 
+    def _ping(self, words: list[tuple[str, int]]) -> list[str]:
+        """`ping X count N [source-interface I]`, answered by a real ping."""
+        source = words[5][0] if len(words) == 6 else None
+        return ping_layouts.answer(
+            self.device,
+            words[1][0],
+            source,
+            int(words[3][0]),
+            ping_layouts.omniswitch,
+            lambda reason: [f"ERROR: {reason}"],
+        )
+
     def _admin_state(self, words: list[tuple[str, int]]) -> list[str]:
         # `interfaces port P admin-state X` or `interfaces P admin-state X`.
         typed, pos = words[-3]
@@ -252,6 +266,7 @@ class AosCli:
 
 Handler = Callable[[AosCli, list[tuple[str, int]]], list[str]]
 _P, _V = "<port>", "<enable|disable>"
+_A, _N, _W = "<address>", "<number>", "<word>"
 _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("exit",), AosCli._close),
     (("logout",), AosCli._close),
@@ -262,6 +277,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("write", "memory", "flash-synchro"), AosCli._nothing),
     (("interfaces", "port", _P, "admin-state", _V), AosCli._admin_state),
     (("interfaces", _P, "admin-state", _V), AosCli._admin_state),
+    (("ping", _A, "count", _N), AosCli._ping),
+    (("ping", _A, "count", _N, "source-interface", _W), AosCli._ping),
 ]
 
 
@@ -270,6 +287,12 @@ def _fits(expected: str, word: str) -> bool:
         return _PORT.fullmatch(word.upper()) is not None
     if expected == _V:
         return word in ("enable", "disable")
+    if expected == _A:
+        return is_ip(word)
+    if expected == _N:
+        return word.isdigit()
+    if expected == _W:
+        return True
     return word == expected
 
 

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
-from ..grammar import NUM, TEXT, Arg, CliError, Messages, commands
+from ..grammar import IP, NUM, TEXT, Arg, CliError, Messages, commands, is_ip
+from . import ping_layouts
 from .ios_like import (
     CONFIG_COMMANDS,
     INTERFACE_COMMANDS,
@@ -209,6 +210,16 @@ class AoscxCli(IosLikeCli[AoscxDevice]):
     def _show_interface(self, args: list[Arg]) -> list[str]:
         return self.device.show_interface(self._interface(args[0], create=False) if args else None)
 
+    def _ping(self, args: list[Arg]) -> list[str]:
+        """`ping X repetitions N [source A|I]`, answered by a real ping (AOS-CX's is Linux's)."""
+        to, count, *via = args
+        source = None
+        if via:
+            source = via[0].text if is_ip(via[0].text) else self._interface(via[0], create=False)
+        return ping_layouts.answer(
+            self.device, to.text, source, int(count.text), ping_layouts.iputils
+        )
+
 
 _SHOW = {
     "show interface": AoscxCli._show_interface,
@@ -223,6 +234,8 @@ _OPERATOR_COMMANDS = {
 }
 _MANAGER_COMMANDS = {
     **_OPERATOR_COMMANDS,
+    f"ping {IP} repetitions {NUM}": AoscxCli._ping,
+    f"ping {IP} repetitions {NUM} source {TEXT}": AoscxCli._ping,
     "show running-config": AoscxCli._show_running,
     f"terminal width {NUM}": AoscxCli._nothing,
     "disable": AoscxCli._disable,

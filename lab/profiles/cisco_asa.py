@@ -42,7 +42,8 @@ from typing import Any
 import paramiko
 
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
-from ..grammar import IF, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands
+from ..grammar import IF, IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands
+from . import ping_layouts
 from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface
 
 INVALID = "ERROR: % Invalid input detected at '^' marker."
@@ -166,6 +167,10 @@ class AsaDevice(IosLikeDevice):
             }
 
     # --- what the CLI prints ------------------------------------------------------------------
+
+    def interface_of_nameif(self, name: str) -> str | None:
+        with self._lock:
+            return next((i for i, n in self._nameifs.items() if n == name), None)
 
     def nameif_of(self, name: str) -> str | None:
         with self._lock:
@@ -337,6 +342,23 @@ class AsaCli(IosLikeCli[AsaDevice]):
     prompt_space = " "
     comments = ("!", ":")
 
+    def _ping(self, args: list[Arg]) -> list[str]:
+        """`ping [NAMEIF] X repeat N`, answered by a real ping from that interface."""
+        *nameif, to, count = args
+        source = None
+        if nameif:
+            source = self.device.interface_of_nameif(nameif[0].text)
+            if source is None:
+                return [f"ERROR: % Invalid interface name {nameif[0].text}"]
+        return ping_layouts.answer(
+            self.device,
+            to.text,
+            source,
+            int(count.text),
+            ping_layouts.cisco,
+            lambda reason: [f"ERROR: {reason}"],
+        )
+
     def _apply(self, command: Command[Any], args: list[Arg]) -> list[str]:
         if self.mode is Mode.CONFIG_IF and command.run not in _IF_ONLY:
             # A global command typed in interface mode applies there and leaves it.
@@ -441,6 +463,8 @@ _SHOW: dict[str, Handler] = {
 }
 _EXEC: dict[str, Handler] = {
     **_SHOW,
+    f"ping {IP} repeat {NUM}": AsaCli._ping,
+    f"ping {WORD} {IP} repeat {NUM}": AsaCli._ping,
     # netmiko types `login` when it has no enable secret; already at level 15, nothing to do.
     "login": AsaCli._nothing,
     "enable": AsaCli._nothing,

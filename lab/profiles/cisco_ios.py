@@ -18,7 +18,8 @@ import ipaddress
 import re
 
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
-from ..grammar import IF, IOS, IP, Arg, commands
+from ..grammar import IF, IOS, IP, NUM, WORD, Arg, commands, is_ip
+from . import ping_layouts
 from .ios_like import (
     CONFIG_COMMANDS,
     INTERFACE_COMMANDS,
@@ -228,6 +229,16 @@ class IosCli(IosLikeCli[IosDevice]):
         self.device._set(self._current(), address=value, method="manual")
         return []
 
+    def _ping(self, args: list[Arg]) -> list[str]:
+        """`ping X [source A|I] repeat N`, answered by a real ping."""
+        to, *via, count = args
+        source = None
+        if via:
+            source = via[0].text if is_ip(via[0].text) else self._interface(via[0], create=False)
+        return ping_layouts.answer(
+            self.device, to.text, source, int(count.text), ping_layouts.cisco
+        )
+
 
 _USER_COMMANDS = {
     "enable": IosCli._enable,
@@ -241,6 +252,8 @@ _USER_COMMANDS = {
 _EXEC_COMMANDS = {
     **_USER_COMMANDS,
     "disable": IosCli._disable,
+    f"ping {IP} repeat {NUM}": IosCli._ping,
+    f"ping {IP} source {WORD} repeat {NUM}": IosCli._ping,
     "configure terminal": IosCli._configure,
     "show running-config": IosCli._show_running,
     f"show running-config interface {IF}": IosCli._show_running_interface,

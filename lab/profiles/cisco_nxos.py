@@ -30,7 +30,8 @@ from collections.abc import Sequence
 import paramiko
 
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
-from ..grammar import IF, IP, WORD, Arg, Messages, commands
+from ..grammar import IF, IP, NUM, WORD, Arg, Messages, commands
+from . import ping_layouts
 from .ios_like import (
     CONFIG_COMMANDS,
     INTERFACE_COMMANDS,
@@ -331,8 +332,26 @@ class NxosCli(IosLikeCli[NxosDevice]):
             raise NXOS.invalid_at(self.prompt(), args[0].pos if args else 3)
         return []  # the profile's Ethernet ports are routed already
 
+    def _ping(self, args: list[Arg]) -> list[str]:
+        """`ping X count N [source A | source-interface I]`, answered by a real ping."""
+        to, count, *via = args
+        source = None
+        if via:
+            is_name = self._line.split()[-2].startswith("source-i")
+            source = self._interface(via[0], create=False) if is_name else via[0].text
+        return ping_layouts.answer(
+            self.device,
+            to.text,
+            source,
+            int(count.text),
+            lambda echoes: ping_layouts.bsd(echoes, loss_decimals=2, timeouts=True),
+        )
+
 
 _EXEC_COMMANDS = {
+    f"ping {IP} count {NUM}": NxosCli._ping,
+    f"ping {IP} count {NUM} source {IP}": NxosCli._ping,
+    f"ping {IP} count {NUM} source-interface {IF}": NxosCli._ping,
     "exit": NxosCli._close,
     "quit": NxosCli._close,
     **TERMINAL_COMMANDS,

@@ -40,7 +40,8 @@ from typing import ClassVar
 import paramiko
 
 from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
-from ..grammar import NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands, parse
+from ..grammar import IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands, is_ip, parse
+from . import ping_layouts
 
 VERSION = "21.4R3-S5.4"
 JUNOS = Messages(
@@ -458,6 +459,20 @@ class JunosCli:
         lines = ["Entering configuration mode"]
         return [*lines, UNCOMMITTED] if self.device.modified() else lines
 
+    def _ping(self, args: list[Arg]) -> list[str]:
+        """`ping X count N [source A | interface I] rapid`, answered by a real ping."""
+        to, count, *via = args
+        if via and via[0].text not in self.device.admin_up() and not is_ip(via[0].text):
+            return [f"ping: unknown interface {via[0].text}"]
+        return ping_layouts.answer(
+            self.device,
+            to.text,
+            via[0].text if via else None,
+            int(count.text),
+            lambda echoes: ping_layouts.bsd(echoes, rapid=True, stddev=True),
+            lambda reason: [f"ping: {reason}"],
+        )
+
     def _terse(self, args: list[Arg]) -> list[str]:
         return self.device.show_interfaces_terse()
 
@@ -596,6 +611,9 @@ _OPERATIONAL_COMMANDS: dict[str, Handler] = {
     "set cli complete-on-space on": JunosCli._complete_on_space_on,
     "configure": JunosCli._configure,
     "show interfaces terse": JunosCli._terse,
+    f"ping {IP} count {NUM} rapid": JunosCli._ping,
+    f"ping {IP} count {NUM} source {IP} rapid": JunosCli._ping,
+    f"ping {IP} count {NUM} interface {WORD} rapid": JunosCli._ping,
     "show configuration": JunosCli._configuration,
     "show configuration | display set": JunosCli._display_set,
     "show cli authorization": JunosCli._authorization,

@@ -46,6 +46,7 @@ from xml.sax.saxutils import escape, quoteattr
 import paramiko
 
 from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from . import ping_layouts
 
 INVALID = "Invalid syntax."
 COMMITTED = "Configuration committed successfully"
@@ -554,9 +555,26 @@ class PanosCli:
         handler = _OPERATIONAL.get(" ".join(words))
         if handler is not None:
             return handler(self)
+        if words[0] == "ping":
+            return self._ping(words[1:])
         if words[:2] == ["set", "cli"] and len(words) >= 4:
             return self._set_cli(words[2:])
         return _refusal(words, _OPERATIONAL_WORDS)
+
+    def _ping(self, words: list[str]) -> list[str]:
+        """`ping [source A] count N host X`, answered by a real ping (PAN-OS's management
+        plane ping is Linux iputils, whose layout it prints)."""
+        options = dict(zip(words[::2], words[1::2], strict=False))
+        if len(words) % 2 or "host" not in options or not options.get("count", "1").isdigit():
+            return [INVALID]
+        return ping_layouts.answer(
+            self.device,
+            options["host"],
+            options.get("source"),
+            int(options.get("count", "5")),
+            ping_layouts.iputils,
+            lambda reason: [f"ping: {reason}"],
+        )
 
     def _set_cli(self, words: list[str]) -> list[str]:
         setting, value = words[0], " ".join(words[1:])
