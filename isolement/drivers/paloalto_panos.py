@@ -442,22 +442,28 @@ def _canon(element: ET.Element, *, ignore: frozenset[str] = frozenset()) -> _Can
 
 def _first_difference(a: ET.Element, b: ET.Element, path: str) -> str:
     """Where two elements first differ, as an XPath-like path (`.../address/entry[web-1]`)."""
-    here = f"{path}/{b.tag}" + (f"[{b.get('name')}]" if b.get("name") else "")
-    if _canon(a, ignore=frozenset()) == _canon(b):
-        return ""
-    if len(a) != len(b) or a.tag != b.tag or _canon(a)[1] != _canon(b)[1]:
-        names = [c.get("name") for c in a]
-        added = [c.get("name") or c.tag for c in b if c.get("name") not in names]
-        if added:
-            return f"{here}/{added[0]} (added)"
-        kept = [c.get("name") for c in b]
-        gone = [c.get("name") or c.tag for c in a if c.get("name") not in kept]
-        return f"{here}/{gone[0]} (removed)" if gone else f"{here} (changed)"
+    here = f"{path}/{_step(b)}"
+    if _canon(a)[:3] != _canon(b)[:3]:
+        return f"{here} (changed)"
+    kept = [_step(child) for child in a]
+    new = [_step(child) for child in b]
+    added = [step for step in new if step not in kept]
+    if added:
+        return f"{here}/{added[0]} (added)"
+    gone = [step for step in kept if step not in new]
+    if gone:
+        return f"{here}/{gone[0]} (removed)"
+    if kept != new:
+        return f"{here} (order changed)"
     for x, y in zip(a, b, strict=True):
-        found = _first_difference(x, y, here)
-        if found:
-            return found
+        if _canon(x) != _canon(y):
+            return _first_difference(x, y, here)
     return f"{here} (changed)"
+
+
+def _step(element: ET.Element) -> str:
+    name = element.get("name")
+    return f"{element.tag}[{name}]" if name is not None else element.tag
 
 
 def _expected_rule(lines: Sequence[str]) -> dict[str, tuple[str, ...]] | None:
