@@ -38,6 +38,7 @@ from isolement.lab.profiles.paloalto_panos import PanosCli, PanosDevice
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
+from isolement.journal.view import JournalView
 from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod
 
@@ -299,6 +300,8 @@ def test_a_run_killed_before_its_commit_is_converged_by_the_next_and_journaled(
     (applied,) = events_of(cli, "change.applied", name)
     assert "isolement's own uncommitted lines" in applied["recovered"]
     assert "isolement's own uncommitted lines" in again.stdout
+    # The killed run's lines are settled by the outcome that recovered them.
+    assert JournalView.read(cli.journal_path).unsettled_lines(name) == []
     restore = cli.run(
         "restore", str(playbook), "--all", "--approved-by", "cell", "--reason", "r", "--yes"
     )
