@@ -229,6 +229,14 @@ class Driver:
         )
         return "; ".join(dict.fromkeys(text for _, text in found)) or None
 
+    def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
+        """On a platform whose changes wait in a candidate configuration: if the candidate
+        holds exactly isolement's own uncommitted lines (`own`: those it journaled whose outcome
+        is missing, a run killed before its commit), put it back as the running configuration
+        and say so; None if there was nothing to recover. Raises DeviceError, with nothing
+        changed, when it holds anything else. Platforms without a candidate have nothing."""
+        return None
+
     def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
         """Send configuration commands; raise DeviceError if the device answered with an error,
         so an error is never reported as success. On a platform that `commits`, the commands

@@ -12,8 +12,9 @@ that only a commit puts in effect, so:
   cut in place: the pending rollback would otherwise take the cut away with it;
 - the candidate is shared by every `configure` session: if it already holds changes that are
   not isolement's, the change is refused rather than committing someone else's work. Changes
-  that are exactly isolement's own (a previous attempt cut off before its commit) are discarded
-  with `rollback 0` and sent again;
+  that are exactly isolement's own (`recover_candidate`: statements the lines it journaled, with
+  no outcome, add or delete; a run killed before its commit) are discarded with `rollback 0`
+  and the change is sent again whole; a candidate holding them and anything else is refused;
 - after a refused line or a refused commit, `rollback 0` leaves nothing pending.
 
 A unit (`ge-0/0/0.10`) is cut with `set interfaces ge-0/0/0 unit 10 disable`. State is read from
@@ -170,8 +171,9 @@ class JuniperJunosDriver(Driver):
         confirmed = _CONFIRMED.fullmatch(lines[-1]) if commit and lines else None
         if confirmed:
             lines.pop()
-        output = self._take_candidate(session, device, lines)
-        output += session.send_config(lines) if lines else ""
+        # Anything pending now is not isolement's: recover_candidate dealt with its own.
+        self._take_candidate(session, device, ())
+        output = session.send_config(lines) if lines else ""
         if self.find_error(output):
             self._discard(session)
             self._check(device, output)
@@ -195,30 +197,50 @@ class JuniperJunosDriver(Driver):
             output += "\n" + _leave_configuration(session)
         return output
 
-    def _take_candidate(self, session: Session, device: str, lines: Sequence[str]) -> str:
-        """Make sure the shared candidate holds no one else's uncommitted changes."""
+    def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
+        """Discard isolement's own uncommitted changes, left by a run killed before its commit
+        (`own`: the lines it journaled whose outcome is missing), with `rollback 0`."""
+        ours = [line for line in own if line.startswith(("set ", "delete "))]
+        if not ours:
+            return None
+        return self._take_candidate(session, device, ours)
+
+    def _take_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
+        """Make sure the shared candidate holds no one else's uncommitted changes; when it holds
+        only `own` ones (journaled by isolement, outcome unknown), roll them back."""
         compare = session.send_config(["show | compare"])
         if _UNCOMMITTED not in compare and not any(
             _DIFF.match(line) for line in compare.splitlines()
         ):
-            return ""
+            return None
         candidate = set(_STATEMENT.findall(session.send_config(["show | display set"])))
         running = set(_STATEMENT.findall(session.send_command(self.snapshot_command)))
-        ours_added = {f"set {line[4:]}" for line in lines if line.startswith("set ")}
-        ours_removed = {f"set {line[7:]}" for line in lines if line.startswith("delete ")}
+        ours_added = {f"set {line[4:]}" for line in own if line.startswith("set ")}
+        ours_removed = {f"set {line[7:]}" for line in own if line.startswith("delete ")}
         added, removed = candidate - running, running - candidate
         # A difference `display set` cannot show (an annotation) is not provably ours either.
         if not (added or removed) or not (added <= ours_added and removed <= ours_removed):
             foreign = sorted((added - ours_added) | (removed - ours_removed)) or ["?"]
+            mixed = (
+                "isolement's own uncommitted lines and "
+                if (added & ours_added) or (removed & ours_removed)
+                else ""
+            )
             raise DeviceError(
                 device,
-                f"the candidate configuration holds uncommitted changes that are not "
+                f"the candidate configuration holds {mixed}uncommitted changes that are not "
                 f"isolement's (first: {foreign[0]!r}); refusing to commit someone else's "
                 "work: review them with `show | compare` in configuration mode, then commit "
                 "or `rollback 0` them",
             )
         # Only isolement's own changes, left by an attempt cut off before its commit.
-        return session.send_config(["rollback 0"])
+        self._check(device, session.send_config(["rollback 0"]))
+        shown = sorted(added | {f"delete {line[4:]}" for line in removed})
+        return (
+            "the candidate held only isolement's own uncommitted lines, left by a run whose "
+            f"outcome is not journaled ({'; '.join(shown)}): discarded with `rollback 0`, then "
+            "the change sent again whole"
+        )
 
     @staticmethod
     def _discard(session: Session) -> None:

@@ -16,10 +16,21 @@ Changes go to the candidate configuration and take effect at `commit`. Before to
 driver asks `check pending-changes` (an operational-mode command): a candidate holding changes
 nobody committed is someone else's half-done work, and committing would push it with ours, so
 the change is refused. If a line or the commit is refused, the candidate is put back as it was
-with `revert config`, so nothing half-done stays pending. The commit is sent as a configuration
-line, ended by the prompt, rather than through netmiko's `commit()`: netmiko 4.8 waits for
-"100%", which a failed PAN-OS commit never prints ("..55%." then "Commit failed", netmiko issue
-#3033), so the device's own verdict would be lost in a timeout.
+with `revert config`, so nothing half-done stays pending.
+
+A run killed between its `set` lines and its commit leaves them in the candidate, which PAN-OS
+keeps across sessions. `recover_candidate` is given the lines isolement journaled whose outcome
+is missing: it reads `show config candidate` and `show config running` (the same XML; comparing
+the two is how PowerAlto's Get-PaConfigDiff finds pending changes) and, when every difference is
+one of isolement's own rules named in those lines and holding exactly what they set (or a rule
+they delete), drops them with `revert config` so that the change is sent again whole, from
+today's plan; committing a prefix of an interrupted change is never done. Any other difference
+(someone's object, a rule of ours edited by hand) is named, and nothing is reverted or sent.
+
+The commit is sent as a configuration line, ended by the prompt, rather than through netmiko's
+`commit()`: netmiko 4.8 waits for "100%", which a failed PAN-OS commit never prints ("..55%."
+then "Commit failed", netmiko issue #3033), so the device's own verdict would be lost in a
+timeout.
 
 Rule names (PAN-OS: 63 characters, letters, digits, `-`, `_`, `.` and spaces) carry
 "isolement", the interface (`/` written `_`: PAN-OS interface names hold no `_`) and the link,
@@ -41,8 +52,11 @@ the CLI does not give, and the emulator serves SSH only. It is not used.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import re
+import shlex
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address
 
@@ -86,6 +100,16 @@ _ZONE_WIDTH = 16
 _COMMITTED = "configuration committed successfully"
 _PENDING = "check pending-changes"
 _REVERT = "revert config"
+_CANDIDATE = "show config candidate"
+# One of isolement's own rule lines, as cut_commands and restore_commands write them.
+_OWN_LINE = re.compile(r"^(set|move|delete) rulebase security rules (isolement-\S+)(?: (.*))?$")
+_RULES_PATH = "./devices/entry/vsys/entry/rulebase/security/rules"
+# What `set rulebase security rules NAME KEY VALUE ...` writes, as XML: a list of members, or
+# one text value.
+_MEMBER_KEYS = frozenset(
+    {"from", "to", "source", "destination", "application", "service", "source-user"}
+)
+_TEXT_KEYS = frozenset({"action", "description", "disabled"})
 
 _ERRORS = (
     re.compile(r"^\s*(?:Invalid syntax\.?|Unknown command: .*)$", re.MULTILINE),
@@ -296,6 +320,48 @@ class PaloAltoPanosDriver(Driver):
         ]
         return [*commands, self.commit_command] if commands else []
 
+    def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
+        """Drop isolement's own uncommitted lines left by a run that never journaled their
+        outcome (`own`); None when the candidate holds nothing pending or `own` names no rule.
+        DeviceError, with nothing reverted, when the candidate holds anything else."""
+        if not _own_rule_names(own) or not self._pending_changes(session, device):
+            return None
+        running = _config_tree(session.send_command("show config running"), "show config running")
+        candidate = _config_tree(session.send_command(_CANDIDATE), _CANDIDATE)
+        ours, foreign = candidate_differences(running, candidate, own)
+        if foreign:
+            more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+            mixed = "isolement's own uncommitted rules and " if ours else ""
+            raise DeviceError(
+                device,
+                f"the candidate configuration holds {mixed}changes that are not isolement's: "
+                f"{foreign[0]}{more}; nothing was reverted, nothing sent. Review them (`show "
+                "config diff` in configure mode), commit or revert them, then run again",
+            )
+        if not ours:
+            raise DeviceError(
+                device,
+                "the firewall says changes are pending, yet its candidate and running "
+                "configurations show no difference: not provably isolement's, so nothing was "
+                "reverted or sent. Review them (`show config diff` in configure mode)",
+            )
+        operational = session.prompt().strip()
+        configuring = re.escape(operational[:-1] + "#")
+        session.send_command("configure", expect=configuring)
+        try:
+            answer = session.send_command(_REVERT, expect=configuring)
+            self._check(device, answer)
+        finally:
+            with contextlib.suppress(IsolementError):
+                session.send_command("exit", expect=re.escape(operational))
+        if self._pending_changes(session, device):
+            raise DeviceError(device, "`revert config` left changes pending; nothing was sent")
+        return (
+            "the candidate held only isolement's own uncommitted lines, left by a run whose "
+            f"outcome is not journaled (rules {', '.join(ours)}): reverted with `{_REVERT}`, "
+            "then the change sent again whole"
+        )
+
     def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
         """Refuse a candidate someone else left uncommitted; send the lines; commit; put the
         candidate back as it was if anything is refused.
@@ -362,6 +428,157 @@ class PaloAltoPanosDriver(Driver):
 
 
 _VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
+
+
+def _own_rule_names(own: Sequence[str]) -> set[str]:
+    return {m.group(2) for line in own if (m := _OWN_LINE.match(line))}
+
+
+def _config_tree(text: str, command: str) -> ET.Element:
+    """The `<config>` element of `show config running|candidate`."""
+    start, end = text.find("<config"), text.rfind("</config>")
+    if start < 0 or end < start or "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise UnexpectedOutput(f"unrecognised '{command}' output: {text[:80]!r}")
+    try:
+        # A document type (and so any entity) is refused above; expat 2.4 and later bound
+        # what is left (defusedxml is not a dependency).
+        return ET.fromstring(text[start : end + len("</config>")])  # noqa: S314
+    except ET.ParseError as exc:
+        raise UnexpectedOutput(f"unreadable XML in '{command}': {exc}") from None
+
+
+_Canon = tuple[str, tuple[tuple[str, str], ...], str, tuple["_Canon", ...]]
+
+
+def _canon(element: ET.Element, *, ignore: frozenset[str] = frozenset()) -> _Canon:
+    """An element compared by content: PAN-OS's who/when stamps left out."""
+    attributes = tuple(
+        sorted(
+            (k, v)
+            for k, v in element.attrib.items()
+            if k not in {"admin", "dirtyId", "time"} | ignore
+        )
+    )
+    children = tuple(_canon(child, ignore=ignore) for child in element)
+    return (element.tag, attributes, (element.text or "").strip(), children)
+
+
+def _first_difference(a: ET.Element, b: ET.Element, path: str) -> str:
+    """Where two elements first differ, as an XPath-like path (`.../address/entry[web-1]`)."""
+    here = f"{path}/{_step(b)}"
+    if _canon(a)[:3] != _canon(b)[:3]:
+        return f"{here} (changed)"
+    kept = [_step(child) for child in a]
+    new = [_step(child) for child in b]
+    added = [step for step in new if step not in kept]
+    if added:
+        return f"{here}/{added[0]} (added)"
+    gone = [step for step in kept if step not in new]
+    if gone:
+        return f"{here}/{gone[0]} (removed)"
+    if kept != new:
+        return f"{here} (order changed)"
+    for x, y in zip(a, b, strict=True):
+        if _canon(x) != _canon(y):
+            return _first_difference(x, y, here)
+    return f"{here} (changed)"
+
+
+def _step(element: ET.Element) -> str:
+    name = element.get("name")
+    return f"{element.tag}[{name}]" if name is not None else element.tag
+
+
+def _expected_rule(lines: Sequence[str]) -> dict[str, tuple[str, ...]] | None:
+    """What isolement's `set` lines for one rule put in it, key -> values; None if a line is
+    not one the driver writes."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for rest in lines:
+        try:
+            words = shlex.split(rest)
+        except ValueError:
+            return None
+        i = 0
+        while i + 1 < len(words):
+            key = words[i]
+            if words[i + 1] == "[" and "]" in words[i + 2 :]:
+                end = words.index("]", i + 2)
+                values, i = tuple(words[i + 2 : end]), end + 1
+            else:
+                values, i = (words[i + 1],), i + 2
+            if key not in _MEMBER_KEYS | _TEXT_KEYS:
+                return None
+            fields[key] = values
+        if i != len(words):
+            return None
+    return fields
+
+
+def _rule_fields(entry: ET.Element) -> dict[str, tuple[str, ...]] | None:
+    """A rule entry's content, key -> values, in the same form; None if it holds more."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for child in entry:
+        members = [m for m in child if m.tag == "member"]
+        if child.tag in _MEMBER_KEYS and len(members) == len(child):
+            fields[child.tag] = tuple((m.text or "").strip() for m in members)
+        elif child.tag in _TEXT_KEYS and not len(child):
+            fields[child.tag] = ((child.text or "").strip(),)
+        else:
+            return None
+    return fields
+
+
+def candidate_differences(
+    running: ET.Element, candidate: ET.Element, own: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """How the candidate differs from the running configuration: (isolement's own rules it
+    changes as `own` says, every other difference). A difference is isolement's only when the
+    rule is named in `own` and its content is exactly what `own` sets, or it is gone and `own`
+    deletes it."""
+    sets: dict[str, list[str]] = {}
+    deletes: set[str] = set()
+    for line in own:
+        match = _OWN_LINE.match(line)
+        if match and match.group(1) == "set":
+            sets.setdefault(match.group(2), []).append(match.group(3) or "")
+        elif match and match.group(1) == "delete":
+            deletes.add(match.group(2))
+    names = set(sets) | deletes | _own_rule_names(own)
+    stripped: list[ET.Element] = []
+    own_entries: list[dict[str, ET.Element]] = []
+    for original in (running, candidate):
+        tree = copy.deepcopy(original)
+        entries: dict[str, ET.Element] = {}
+        for rules in tree.findall(_RULES_PATH):
+            for entry in list(rules):
+                if entry.get("name") in names:
+                    entries[str(entry.get("name"))] = entry
+                    rules.remove(entry)
+        stripped.append(tree)
+        own_entries.append(entries)
+    foreign: list[str] = []
+    if _canon(stripped[0]) != _canon(stripped[1]):
+        foreign.append(_first_difference(stripped[0], stripped[1], ""))
+    ours: list[str] = []
+    uuid = frozenset({"uuid"})  # the firewall gives each new rule its own
+    for name in sorted(names):
+        before, after = own_entries[0].get(name), own_entries[1].get(name)
+        if before is not None and after is not None and _canon(before) == _canon(after):
+            continue
+        if after is None and before is None:
+            continue
+        if after is None:
+            (ours if name in deletes else foreign).append(
+                name if name in deletes else f"rule {name} deleted by hand"
+            )
+            continue
+        wanted = _expected_rule(sets.get(name, []))
+        if name in sets and wanted is not None and _rule_fields(after) == wanted:
+            if before is None or _canon(before, ignore=uuid) != _canon(after, ignore=uuid):
+                ours.append(name)
+            continue
+        foreign.append(f"rule {name} holds what isolement's lines do not set")
+    return ours, foreign
 
 
 def _zone_width(interface_all: str) -> int:

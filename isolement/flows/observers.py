@@ -62,6 +62,8 @@ class Applied:
     duration_s: float
     drift: list[str] | None = None
     complaint: str | None = None  # the device printed an error, yet the change is in effect
+    # isolement's own uncommitted lines, left by a run killed mid-change, put back first.
+    recovered: str | None = None
 
 
 class RunObserver(Protocol):

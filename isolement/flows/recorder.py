@@ -128,6 +128,7 @@ class JournalRecorder:
                 duration_s=round(applied.duration_s, 3),
                 drift=applied.drift,
                 error=applied.complaint,
+                recovered=applied.recovered,
             )
         )
 

@@ -42,16 +42,22 @@ def put_in_effect(
     device: str,
     commands: Sequence[str],
     unsettled: Sequence[str],
-) -> tuple[str, DeviceState]:
+) -> tuple[str, DeviceState, str | None]:
     """Put a device's changes in effect and read it back: the one place a change is sent.
 
     `unsettled` are the lines isolement journaled for this device earlier whose outcome is
-    missing (a run killed mid-change): a driver with a candidate configuration recognises them
-    as its own (issue #10 item 2, the drivers' transaction). Until that transaction is merged,
-    today's `apply` then `read_state`, which do not use them.
+    missing (a run killed mid-change): a driver with a candidate configuration recognises a
+    candidate holding exactly those as its own and puts it back before sending the change
+    (issue #10 item 2). What it did is the third value, journaled with the outcome.
     """
-    output = driver.apply(session, device, commands)
-    return output, driver.read_state(session)
+    recovered = driver.recover_candidate(session, device, unsettled) if unsettled else None
+    try:
+        output = driver.apply(session, device, commands)
+    except DeviceError as exc:
+        if recovered is None:
+            raise
+        raise DeviceError(device, f"{exc.reason} (before it, {recovered})") from exc
+    return output, driver.read_state(session), recovered
 
 
 @dataclass
@@ -227,12 +233,12 @@ class DeviceTask:
         self._sent = True
         started = time.monotonic()
         try:
-            output, after = put_in_effect(
+            output, after, recovered = put_in_effect(
                 self.driver, self._session, self.device, todo.commands, unsettled
             )
         except Exception as exc:  # noqa: BLE001 - whatever broke, the device is read again
             return self._settle(attempt, exc, started)
-        return self._read_back(attempt, output, after, started, complaint=None)
+        return self._read_back(attempt, output, after, started, complaint=None, recovered=recovered)
 
     def _read_back(
         self,
@@ -241,6 +247,7 @@ class DeviceTask:
         after: DeviceState,
         started: float,
         complaint: str | None,
+        recovered: str | None = None,
     ) -> StepResult | None:
         """Confirm what the device says now; a result if the change is wholly in effect."""
         self._state, self._unconfirmed = after, False
@@ -253,12 +260,13 @@ class DeviceTask:
             return None
         drift = self._drift() if self.run.direction is Direction.RESTORE else None
         duration = time.monotonic() - started
-        applied = Applied(output, after, confirmed, duration, drift, complaint)
+        applied = Applied(output, after, confirmed, duration, drift, complaint, recovered)
         self._tell(lambda: self.run.observers.change_applied(self.run.info, attempt, applied))
         if missing:
             self._last_error = f"commands accepted but not in effect on: {', '.join(missing)}"
             return None
         notes = [f"{complaint}; read again since: the change is in effect"] if complaint else []
+        notes += [recovered] if recovered else []
         return StepResult(
             self.step,
             StepStatus.CONFIRMED,

@@ -110,6 +110,9 @@ class ChangeApplied(_Attempt):
     drift: list[str] | None = None
     # What the device complained of although the read-back shows the change in effect.
     error: str | None = None
+    # isolement's own uncommitted lines that a killed run left in the device's candidate
+    # configuration, recognised from the journal and put back before this change was sent.
+    recovered: str | None = None
 
 
 class ChangeFailed(_Attempt):

@@ -24,8 +24,10 @@ by `disable` only, so `blocked_interfaces()` is always empty).
 
 Only the running configuration is in effect: interface admin state follows its `disable`
 statements, at commit and at the automatic rollback. Options: `login` (the user name in the
-prompt, `isolement` by default) and `minute_s` (seconds in a `commit confirmed` minute, 60 by
-default, so that a test can watch the rollback happen).
+prompt, `isolement` by default), `minute_s` (seconds in a `commit confirmed` minute, 60 by
+default, so that a test can watch the rollback happen) and `commit_seconds` (how long a commit
+takes, 0 by default; a real one takes seconds). The candidate is the device's own: it outlives
+the session that changed it, as on Junos, and the lab's state.json shows it (`candidate`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ class JunosDevice(EmulatedDevice):
         if not isinstance(minute, int | float) or minute <= 0:
             raise ValueError("minute_s is a positive number of seconds")
         self.minute_s = float(minute)
+        self.commit_seconds = float(str(spec.options.get("commit_seconds", 0.0)))
         self._running: Configuration = self._initial_configuration()
         self._candidate = self._running
         self._rollbacks: list[Configuration] = []  # [0] is `rollback 1`: before the last commit
@@ -182,6 +185,7 @@ class JunosDevice(EmulatedDevice):
             return {
                 "configuration": [_set_line(s) for s in sorted(self._running, key=_order)],
                 "uncommitted": self._candidate != self._running,
+                "candidate": [_set_line(s) for s in sorted(self._candidate, key=_order)],
                 "commit_confirmed_pending": self._pending is not None,
             }
 
@@ -240,10 +244,12 @@ class JunosDevice(EmulatedDevice):
         with self._lock:
             if not delete:
                 self._candidate = self._candidate | {statement}
-                return True
-            gone = {s for s in self._candidate if s[: len(statement)] == statement}
-            self._candidate = self._candidate - gone
-            return bool(gone)
+                gone = {statement}
+            else:
+                gone = {s for s in self._candidate if s[: len(statement)] == statement}
+                self._candidate = self._candidate - gone
+        self._changed()  # the lab's state.json shows the candidate too
+        return bool(gone)
 
     def rollback(self, number: int) -> bool:
         with self._lock:
@@ -253,11 +259,13 @@ class JunosDevice(EmulatedDevice):
                 self._candidate = self._rollbacks[number - 1]
             else:
                 return False
-            return True
+        self._changed()
+        return True
 
     def commit(self, confirm_minutes: int | None = None) -> None:
         """Put the candidate in effect; with minutes, roll it back unless confirmed in time.
         Any commit confirms a pending `commit confirmed`, as on Junos."""
+        time.sleep(self.commit_seconds)  # checking and activating take their time
         with self._lock:
             restore_to = self._running
             if self._pending is not None:

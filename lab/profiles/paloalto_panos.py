@@ -8,8 +8,10 @@ isolement's PaloAltoPanosDriver, see of a single-vsys firewall.
   interactive CLI does (netmiko's login waits for `> ...mode on` on one line); `set cli pager`,
   `set cli terminal width`, `set cli config-output-format`, and `show system info` (netmiko reads
   it to `operational-mode`) answered in the recorded layout;
-- a candidate configuration: `set|move|delete rulebase security rules ...` change it, `check
-  pending-changes` says whether it differs from the running one, `revert config` drops it, and
+- a candidate configuration, the device's own (every session sees it; it outlives the session
+  that changed it, as on PAN-OS): `set|move|delete rulebase security rules ...` change it, `check
+  pending-changes` says whether it differs from the running one, `show config candidate` prints
+  it in the layout of `show config running`, `revert config` drops it, and
   `commit` validates it (zones named by rules must exist), takes a second or so with the job's
   progress line, and only then puts it in effect;
 - `show interface all`, `show running security-policy` (the rules in effect, in order, then the
@@ -171,6 +173,8 @@ class PanosDevice(EmulatedDevice):
                 "zones": dict(self._zones),
                 "security_rules": [r.summary() for r in self._running],
                 "pending_changes": self._candidate != self._running,
+                # What the lab's tests read to see uncommitted lines (state.json).
+                "candidate_rules": [r.summary() for r in self._candidate],
             }
 
     def pending(self) -> bool:
@@ -222,6 +226,7 @@ class PanosDevice(EmulatedDevice):
             else:
                 rules[index] = rule
             self._config_changes += 1
+        self._changed()
         return []
 
     def move_rule(self, name: str, where: Sequence[str]) -> list[str]:
@@ -245,6 +250,7 @@ class PanosDevice(EmulatedDevice):
             rest.insert(at, rule)
             self._candidate = rest
             self._config_changes += 1
+        self._changed()
         return []
 
     def delete_rule(self, name: str) -> list[str]:
@@ -254,11 +260,13 @@ class PanosDevice(EmulatedDevice):
                 return [INVALID]
             self._candidate = [r for r in rules if r.name != name]
             self._config_changes += 1
+        self._changed()
         return []
 
     def revert(self) -> list[str]:
         with self._lock:
             self._candidate = list(self._running)
+        self._changed()
         return []
 
     def commit(self) -> list[str]:
@@ -393,12 +401,17 @@ class PanosDevice(EmulatedDevice):
             lines += ["}", ""]
         return lines
 
-    def show_config_running(self) -> list[str]:
+    def show_config_running(self, candidate: bool = False) -> list[str]:
+        """`show config running`, or with `candidate` `show config candidate`, whose changed
+        rulebase PAN-OS stamps with who changed it and when."""
         with self._lock:
             interfaces = list(self._interfaces.values())
             zones = dict(self._zones)
-            rules = list(self._running)
+            rules = list(self._candidate if candidate else self._running)
             stamp = f" {self._stamp}" if self._stamp else ""
+            if candidate and self._candidate != self._running:
+                stamp = f' admin="{USER}" dirtyId="{self._jobs + 1}" time="{_now()}"'
+
         out = ['<config version="10.1.0" urldb="paloaltonetworks" detail-version="10.1.9">']
         out += [
             "  <mgt-config>",
@@ -648,6 +661,9 @@ class PanosCli:
     def _config_running(self) -> list[str]:
         return self.device.show_config_running()
 
+    def _config_candidate(self) -> list[str]:
+        return self.device.show_config_running(candidate=True)
+
 
 def _refusal(words: list[str], known: frozenset[str]) -> list[str]:
     return [INVALID] if words[0] in known else [f"Unknown command: {words[0]}"]
@@ -662,6 +678,7 @@ _OPERATIONAL: dict[str, Callable[[PanosCli], list[str]]] = {
     "show interface all": PanosCli._interface_all,
     "show running security-policy": PanosCli._security_policy,
     "show config running": PanosCli._config_running,
+    "show config candidate": PanosCli._config_candidate,
 }
 _RULE_COMMANDS: dict[str, Callable[[PanosCli, list[str]], list[str]]] = {
     "set rulebase security rules": PanosCli._set_rule,

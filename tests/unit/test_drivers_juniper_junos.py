@@ -367,23 +367,90 @@ def test_someone_elses_uncommitted_work_is_refused_and_left_alone() -> None:
     assert not [call for call in session.calls if call[0] == "commit"]
 
 
-def test_isolements_own_unfinished_change_is_discarded_then_sent_again() -> None:
-    session = Scripted(
-        command=lambda c: RUNNING,
-        config=pending_candidate("set interfaces ge-0/0/0 disable"),
-    )
+class Candidate:
+    """A shared candidate holding `extra` statements beyond RUNNING until `rollback 0`; its
+    `show | compare` in the layout of jaide's recorded session (show_compare_ex.txt)."""
 
+    def __init__(self, *extra: str) -> None:
+        self.extra = list(extra)
+
+    def __call__(self, lines: list[str]) -> str:
+        if lines == ["show | compare"]:
+            return "".join(f"[edit interfaces]\n+   {e.split(' ', 2)[2]};\n" for e in self.extra)
+        if lines == ["show | display set"]:
+            return "\n".join([RUNNING, *self.extra])
+        if lines == ["rollback 0"]:
+            self.extra = []
+        return ""
+
+
+def test_a_candidate_holding_the_lines_about_to_be_sent_is_not_taken_for_isolements() -> None:
+    # Nothing journaled: a colleague who typed the same statement is a colleague (the driver
+    # used to compare with the lines it was about to send, and discarded their work).
+    candidate = Candidate("set interfaces ge-0/0/0 disable")
+    session = Scripted(command=lambda c: RUNNING, config=candidate)
+
+    assert DRIVER.recover_candidate(session, "h5-sw", []) is None
+    with pytest.raises(DeviceError, match="not isolement's"):
+        DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+
+    assert ROLLBACK not in session.calls and candidate.extra
+
+
+def test_isolements_own_journaled_uncommitted_lines_are_discarded_then_sent_again() -> None:
+    candidate = Candidate("set interfaces ge-0/0/0 disable")
+    session = Scripted(command=lambda c: RUNNING, config=candidate)
+    journaled = ["set interfaces ge-0/0/0 disable", "set interfaces ge-0/0/1 disable", "commit"]
+
+    note = DRIVER.recover_candidate(session, "h5-sw", journaled)
     DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
 
+    assert note is not None and "rollback 0" in note and "ge-0/0/0 disable" in note
     assert session.calls == [
         COMPARE,
         ("config", ["show | display set"]),
         ("command", "show configuration | display set"),
         ROLLBACK,
+        COMPARE,
         ("config", ["set interfaces ge-0/0/0 disable"]),
         ("commit", None),
         LEAVE,
     ]
+
+
+def test_a_restores_journaled_deletes_left_uncommitted_are_isolements_own() -> None:
+    running = RUNNING + "\nset interfaces ge-0/0/2 disable"
+    session = Scripted(
+        command=lambda c: running,
+        config=lambda lines: RUNNING if lines == ["show | display set"] else "[edit]\n-   x;",
+    )
+
+    note = DRIVER.recover_candidate(session, "h5-sw", ["delete interfaces ge-0/0/2 disable"])
+
+    assert note is not None and "delete interfaces ge-0/0/2 disable" in note
+    assert ROLLBACK in session.calls
+
+
+def test_isolements_own_lines_beside_someone_elses_are_refused_naming_theirs() -> None:
+    candidate = Candidate(
+        "set interfaces ge-0/0/0 disable", "set interfaces ge-0/0/1 description maintenance"
+    )
+    session = Scripted(command=lambda c: RUNNING, config=candidate)
+
+    with pytest.raises(DeviceError, match=r"isolement's own uncommitted lines and .*maintenance"):
+        DRIVER.recover_candidate(session, "h5-sw", ["set interfaces ge-0/0/0 disable"])
+
+    assert ROLLBACK not in session.calls and len(candidate.extra) == 2
+
+
+def test_someone_elses_lines_with_isolements_journaled_are_refused() -> None:
+    candidate = Candidate("set interfaces ge-0/0/1 description maintenance")
+    session = Scripted(command=lambda c: RUNNING, config=candidate)
+
+    with pytest.raises(DeviceError, match=r"holds uncommitted changes that are not isolement's"):
+        DRIVER.recover_candidate(session, "h5-sw", ["set interfaces ge-0/0/0 disable"])
+
+    assert ROLLBACK not in session.calls
 
 
 def test_a_recorded_display_set_snapshot_is_kept_whole() -> None:
