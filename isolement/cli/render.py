@@ -358,6 +358,8 @@ def stage_plans_text(playbook: str, stages: list[StagePlan]) -> str:
     for n, sp in enumerate(stages, 1):
         stage = sp.stage
         state = f"open, approved by {shown(sp.state.by)}" if sp.state.open else "closed"
+        if sp.state.open and not sp.state.settled_open:
+            state += ", not proven"
         lines.append(f"{n}. {stage.name} [{state}]: {stage.description}".rstrip(": "))
         if sp.reopened:
             lines.append(f"   reopens: {', '.join(sp.reopened)}")

@@ -89,6 +89,8 @@ def route_check(probe: Probe) -> str | None:
             return f"source {probe.source} is not an address of this machine"
         if exc.errno == errno.ENODEV or (exc.errno == errno.ENXIO and probe.source):
             return f"no interface {probe.source} on this machine"
+        if exc.errno == errno.EPERM and probe.source:
+            return f"sending from interface {probe.source} needs CAP_NET_RAW (run as root)"
         if exc.errno == errno.EINVAL:  # a blackhole route: the kernel drops it at once
             return f"no route to {probe.to}{where} (blackhole)"
         return f"no route to {probe.to}{where}: {_why(exc)}"

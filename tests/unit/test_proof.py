@@ -266,6 +266,8 @@ def test_stage_whose_checks_cannot_run_is_opened_not_proven_and_journaled_so(
     assert set(opened["unproven"]) == {"dc-to-h2", "dc-to-internet"}
     status = estate.run("status", str(estate.playbook)).out
     assert "opened, not proven (its checks could not run)" in status
+    planned = estate.run("plan", str(estate.playbook), "--restore").out
+    assert "1. clinical-h2 [open, approved by Dr Martin, not proven]" in planned
 
     # The next stage waits for this one's proof, and sends nothing meanwhile.
     before = len(estate.records())
@@ -296,6 +298,20 @@ def test_accepting_state_proof_is_journaled_and_lets_the_next_stage_open(estate:
     later = estate.run("restore", str(estate.playbook), "--stage", "internet", *APPROVE)
     assert later.code == EXIT_STATE_ONLY, later.text
     assert "Stage internet: opened, not proven (it declares no checks)." in later.out
+
+
+def test_a_stage_opened_not_proven_can_be_accepted_afterwards(estate: Estate) -> None:
+    assert estate.cut().code == EXIT_OK
+    book = str(estate.playbook)
+    assert estate.run("restore", book, "--stage", "clinical-h2", *APPROVE).code == EXIT_STATE_ONLY
+    why = "the site confirmed the records server is reachable"
+    again = estate.run(
+        "restore", book, "--stage", "clinical-h2", "--accept-state-proof", why, *APPROVE
+    )
+    assert again.code == EXIT_OK, again.text
+    assert not any(r["event"] == "stage.closed" for r in estate.records())
+    assert f"state accepted: {why}" in estate.run("status", book).out
+    assert estate.run("restore", book, "--stage", "internet", *APPROVE).code == EXIT_STATE_ONLY
 
 
 def test_accept_state_proof_without_a_stage_is_refused_before_anything(estate: Estate) -> None:
