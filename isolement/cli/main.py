@@ -6,8 +6,18 @@ failed), 5 the journal is altered or could not be written (the run stopped at on
 no targeted path is known open, but some could not be read in this run (a device out of reach
 behind a cut management link, a change whose outcome was not seen; the report says which, and
 how to read them), 7 (journal verify) the journal is consistent but not anchored: nothing
-proves that its last records were not removed, 130 interrupted before anything was sent, or a
-second interrupt stopped waiting for the changes in flight (the journal says what is known).
+proves that its last records were not removed, 8 proven by read-back state only: `verify`
+says contained as the devices read back, with no probe contradicting it, but some cut is not
+proven by packets (no probe crossing that link alone ran and was blocked: none declared, or
+none could run here); `restore --stage` opened the stage but its checks could not run
+("opened, not proven"; `--accept-state-proof REASON` takes the read-back state as its proof,
+journaled, and exits 0), 130 interrupted before anything was sent, or a second interrupt
+stopped waiting for the changes in flight (the journal says what is known).
+
+`verify` exits 0 only when every targeted link is proven cut by packets in this run; its
+--json says it too: `verdict` (contained, contained-by-state, not-proven, not-contained) and
+`proof` (link -> packets, state or none). A probe that could not run is listed with why, and
+never counted as passing or blocked.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, status, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.interrupt import Interrupted
-from isolement.flows.results import Outcome, RunReport, StageState, StepResult
+from isolement.flows.results import Outcome, RunReport, StageState, StepResult, Verdict
 from isolement.flows.runtime import Options, Runtime
 from isolement.journal.anchor import Anchoring
 from isolement.journal.records import Head
@@ -59,6 +69,7 @@ from isolement.report import incident as reporting
 from isolement.report import signing
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL, EXIT_UNKNOWN = 0, 2, 3, 4, 5, 6
+EXIT_STATE_ONLY = 8
 EXIT_INTERRUPTED = 130
 _RUN_EXIT = {
     Outcome.DONE: EXIT_OK,
@@ -217,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--approved-by",
         type=_safe("--approved-by", check_statement),
         help="who lifted the doubt (required to open)",
+    )
+    p.add_argument(
+        "--accept-state-proof",
+        type=_safe("--accept-state-proof", check_statement),
+        metavar="REASON",
+        help="with --stage: if its checks cannot run, take the devices' read-back state as its "
+        "proof (journaled: who, why)",
     )
     p.add_argument("--reason", **reason)
     p.add_argument("--operator", type=_safe("--operator", check_statement))
@@ -410,6 +428,10 @@ def cmd_plan(app: App) -> int:
                         "plans": s.plans,
                         "reopens": s.reopened,
                         "reachable": s.reachable,
+                        "newly_reachable": s.new,
+                        "unprobed": s.unprobed,
+                        "verified": s.state.verified,
+                        "state_proof_accepted": s.state.accepted,
                     }
                     for s in stages
                 ]
@@ -508,6 +530,8 @@ def cmd_cut(app: App) -> int:
 
 
 def cmd_restore(app: App) -> int:
+    if app.args.accept_state_proof and not app.args.stage:
+        raise InputError("--accept-state-proof applies to opening a stage: give --stage NAME")
     playbook, params = app.playbook()
     operator = _operator(app.args)
     if app.args.close:
@@ -548,6 +572,7 @@ def cmd_restore(app: App) -> int:
             approved_by=app.args.approved_by,
             reason=app.args.reason,
             operator=operator,
+            accept_state_proof=app.args.accept_state_proof or "",
         )
         _emit_run(
             app,
@@ -555,12 +580,17 @@ def cmd_restore(app: App) -> int:
             {
                 "stage": opened.stage,
                 "opened": opened.opened,
+                "verified": opened.verified,
+                "state_proof_accepted": opened.accepted,
                 "closed_again": opened.closed_again,
                 "why": opened.why,
                 "checks": {c.outcome.probe.name: c.outcome.result for c in opened.checks},
+                "unproven": {c.outcome.probe.name: c.outcome.detail for c in opened.unproven},
             },
         )
-        return EXIT_OK if opened.opened else EXIT_FAILED
+        if not opened.opened:
+            return EXIT_FAILED
+        return EXIT_OK if opened.verified or opened.accepted else EXIT_STATE_ONLY
     _confirm(app.args, f"restore {playbook.name}")
     report = containment.restore(
         app.runtime,
@@ -616,6 +646,8 @@ def cmd_verify(app: App) -> int:
         render.verify_text(report, _invoked_as(app)),
         {
             "contained": report.contained,
+            "verdict": report.verdict,
+            "proof": report.proof,
             "links": report.links,
             "probes": [
                 {
@@ -628,9 +660,12 @@ def cmd_verify(app: App) -> int:
             ],
         },
     )
-    if report.contained:
-        return EXIT_OK
-    return EXIT_PARTIAL if report.open_links or report.leaking_probes else EXIT_UNKNOWN
+    return {
+        Verdict.CONTAINED: EXIT_OK,
+        Verdict.CONTAINED_BY_STATE: EXIT_STATE_ONLY,
+        Verdict.NOT_PROVEN: EXIT_UNKNOWN,
+        Verdict.NOT_CONTAINED: EXIT_PARTIAL,
+    }[report.verdict]
 
 
 def _journal_filters(args: argparse.Namespace) -> reporting.Filters:

@@ -14,13 +14,16 @@ from collections.abc import Mapping
 
 from isolement.flows.results import (
     OutOfReach,
+    PathState,
     PlanReport,
+    Proof,
     RunReport,
     StagePlan,
     StageReport,
     StageState,
     StatusReport,
     StepStatus,
+    Verdict,
     VerifyReport,
 )
 from isolement.model.plan import Direction, Plan
@@ -209,25 +212,64 @@ def status_text(report: StatusReport, invoked_as: str | None = None) -> str:
 def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:
     lines = [status_text(report.status, invoked_as), "Probes:"]
     for check in report.probes:
-        mark = "ok" if check.ok else "WRONG"
         probe = check.outcome.probe
+        where = f"{probe.origin} -> {probe.to}{':' + str(probe.port) if probe.port else ''}"
+        if not check.ran:
+            lines.append(
+                f"  {'-':<5} {probe.name}: could not run, proves nothing ({where}): "
+                f"{shown(check.outcome.detail)}"
+            )
+            continue
+        mark = "ok" if check.ok else "WRONG"
         lines.append(
-            f"  {mark:<5} {probe.name}: {check.outcome.result} (expected {check.expected}) "
-            f"{probe.origin} -> {probe.to}"
+            f"  {mark:<5} {probe.name}: {check.outcome.result} (expected {check.expected}) {where}"
         )
     if not report.probes:
-        lines.append("  none available (probes run in the lab's namespaces)")
+        lines.append("  none declared in the inventory: no cut is proven by packets")
+    elif not any(c.ran for c in report.probes):
+        lines.append("  none could run here: no cut is proven by packets")
     if not report.journaled:
         lines.append("(not journaled: another isolement run holds the journal)")
+    lines += _proof_text(report)
+    lines += _verdict_text(report)
+    return "\n".join(lines)
+
+
+def _proof_text(report: VerifyReport) -> list[str]:
+    """Link by link: how its cut is known in this run."""
+    lines = ["Proof, link by link:"]
+    packets = report.blocked_by_packets
+    for link in report.links:
+        proof = report.proof[link.link]
+        if proof is Proof.PACKETS and link.stopped:
+            how = f"proven by packets: {', '.join(packets[link.link])} blocked"
+        elif proof is Proof.PACKETS:
+            how = "not read in this run; blocked all the same, by packets: " + ", ".join(
+                packets[link.link]
+            )
+        elif proof is Proof.STATE:
+            how = "read-back state only: no probe crossing it alone ran and was blocked"
+        elif link.state is PathState.OPEN:
+            how = "OPEN as read back"
+        else:
+            how = f"not proven: {link.state}, and no probe proves it blocked"
+        lines.append(f"  {link.link}: {how}")
+    return lines
+
+
+def _verdict_text(report: VerifyReport) -> list[str]:
+    lines = []
     open_ = ", ".join(link.link for link in report.open_links)
     unproven = ", ".join(link.link for link in report.unproven_links)
-    for link, probes in sorted(report.proven_by_packets.items()):
+    verdict = report.verdict
+    if verdict is Verdict.CONTAINED:
+        lines.append("CONTAINED: every targeted link proven cut by packets")
+    elif verdict is Verdict.CONTAINED_BY_STATE:
         lines.append(
-            f"{link}: not read in this run; blocked all the same, by packets: {', '.join(probes)}"
+            "CONTAINED BY READ-BACK STATE ONLY: the devices say cut, no probe contradicts it; "
+            f"not proven by packets: {', '.join(report.state_only)}"
         )
-    if report.contained:
-        lines.append("CONTAINED")
-    elif open_ or report.leaking_probes:
+    elif verdict is Verdict.NOT_CONTAINED:
         lines.append("NOT CONTAINED" + (f": still open: {open_}" if open_ else ""))
     if unproven:
         lines.append(
@@ -243,7 +285,7 @@ def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:
             "Warning, paths meant to stay up do not pass: "
             + ", ".join(p.outcome.probe.name for p in report.collateral)
         )
-    return "\n".join(lines)
+    return lines
 
 
 def stages_text(stages: list[StageState]) -> str:
@@ -260,6 +302,10 @@ def stages_text(stages: list[StageState]) -> str:
         elif s.open:
             # Read back from the journal: the words as typed, shown safely.
             state = f"OPEN since {shown(s.at)}, approved by {shown(s.by)}: {shown(s.reason)}"
+            if s.accepted:
+                state += f"; not proven by packets, state accepted: {shown(s.accepted)}"
+            elif not s.verified:
+                state += "; opened, not proven (its checks could not run)"
         else:
             state = "closed"
         lines.append(f"  {n}. {s.name:<16} {state}")
@@ -269,13 +315,36 @@ def stages_text(stages: list[StageState]) -> str:
 def stage_text(report: StageReport, invoked_as: str | None = None) -> str:
     lines = [run_text(run, invoked_as) for run in report.runs]
     for check in report.checks:
+        name = check.outcome.probe.name
+        if not check.ran:
+            lines.append(
+                f"  {'-':<5} check {name}: could not run, proves nothing "
+                f"({check.outcome.probe.origin}): {shown(check.outcome.detail)}"
+            )
+            continue
         mark = "ok" if check.ok else "WRONG"
         lines.append(
-            f"  {mark:<5} check {check.outcome.probe.name}: {check.outcome.result} "
-            f"(expected {check.expected})"
+            f"  {mark:<5} check {name}: {check.outcome.result} (expected {check.expected})"
         )
-    if report.opened:
-        lines.append(f"Stage {report.stage}: OPEN and verified.")
+    if report.verified:
+        lines.append(f"Stage {report.stage}: OPEN and verified by packets.")
+    elif report.opened:
+        why = (
+            "it declares no checks"
+            if not report.checks
+            else "checks that could not run: "
+            + ", ".join(c.outcome.probe.name for c in report.unproven)
+        )
+        lines.append(f"Stage {report.stage}: opened, not proven ({why}).")
+        if report.accepted:
+            lines.append(
+                f"  read-back state accepted as its proof (journaled): {shown(report.accepted)}"
+            )
+        else:
+            lines.append(
+                "  the next stage waits until this one is proven: open it again once its probes "
+                "can run, or with --accept-state-proof REASON"
+            )
     else:
         lines.append(
             f"Stage {report.stage}: NOT OPENED: {shown(report.why)}. It was closed again "
@@ -289,6 +358,8 @@ def stage_plans_text(playbook: str, stages: list[StagePlan]) -> str:
     for n, sp in enumerate(stages, 1):
         stage = sp.stage
         state = f"open, approved by {shown(sp.state.by)}" if sp.state.open else "closed"
+        if sp.state.open and not sp.state.settled_open:
+            state += ", not proven"
         lines.append(f"{n}. {stage.name} [{state}]: {stage.description}".rstrip(": "))
         if sp.reopened:
             lines.append(f"   reopens: {', '.join(sp.reopened)}")
@@ -307,5 +378,25 @@ def stage_plans_text(playbook: str, stages: list[StagePlan]) -> str:
                 f"must still fail {', '.join(checks.blocked) or '-'}"
                 + (f"; held {stage.hold_s:g} s" if stage.hold_s else "")
             )
-        lines.append(f"   reachable after this stage: {', '.join(sp.reachable) or 'nothing new'}")
+        lines += _reachable_text(sp)
     return "\n".join(lines)
+
+
+def _reachable_text(sp: StagePlan) -> list[str]:
+    """What the stage makes reachable: the paths across what it reopens, and the inventory's
+    probes that pass from it on."""
+    through = sp.reopened + [b.via for b in sp.stage.allow]
+    lines = []
+    if through:
+        what = "paths across" if sp.reopened else "the chosen flows through"
+        lines.append(f"   reachable after this stage: {what} {', '.join(through)}")
+    if sp.new:
+        lines.append(f"   probes that pass from this stage on: {', '.join(sp.new)}")
+    else:
+        lines.append("   probes that pass from this stage on: none of the inventory's")
+    if sp.unprobed:
+        lines.append(
+            f"   no probe of the inventory crosses {', '.join(sp.unprobed)}: packets cannot "
+            "prove what this stage brings back"
+        )
+    return lines

@@ -23,6 +23,7 @@ __all__ = [
     "PathState",
     "PlanReport",
     "ProbeCheck",
+    "Proof",
     "RunReport",
     "StagePlan",
     "StageReport",
@@ -30,6 +31,7 @@ __all__ = [
     "StatusReport",
     "StepResult",
     "StepStatus",
+    "Verdict",
     "VerifyReport",
 ]
 
@@ -150,8 +152,33 @@ class ProbeCheck:
     expected: ProbeResult
 
     @property
+    def ran(self) -> bool:
+        """Sent and answered for (passes or blocked); a probe that could not run proves nothing."""
+        return self.outcome.result is not ProbeResult.UNAVAILABLE
+
+    @property
     def ok(self) -> bool:
         return self.outcome.result is self.expected
+
+    @property
+    def wrong(self) -> bool:
+        """Ran, and found the opposite of what was expected."""
+        return self.ran and not self.ok
+
+
+class Proof(StrEnum):
+    """How a targeted link's cut is known in this run."""
+
+    PACKETS = "packets"  # a probe crossing that link alone ran and was blocked
+    STATE = "state"  # read back cut from the devices; no probe proved it by packets
+    NONE = "none"  # neither: open, or not read and no probe proves it blocked
+
+
+class Verdict(StrEnum):
+    CONTAINED = "contained"  # every targeted link cut, each proven by packets
+    CONTAINED_BY_STATE = "contained-by-state"  # cut as read back; some not proven by packets
+    NOT_PROVEN = "not-proven"  # nothing known open, some links neither read nor proven
+    NOT_CONTAINED = "not-contained"  # a link read open, or traffic that must stop passes
 
 
 @dataclass
@@ -173,26 +200,56 @@ class VerifyReport:
         return self.status.unknown
 
     @property
+    def unavailable(self) -> list[ProbeCheck]:
+        return [p for p in self.probes if not p.ran]
+
+    @property
     def leaking_probes(self) -> list[ProbeCheck]:
-        return [p for p in self.probes if p.expected is ProbeResult.BLOCKED and not p.ok]
+        return [p for p in self.probes if p.expected is ProbeResult.BLOCKED and p.wrong]
 
     @property
     def collateral(self) -> list[ProbeCheck]:
         """Paths the playbook should have left up that no longer pass."""
-        return [p for p in self.probes if p.expected is ProbeResult.PASSES and not p.ok]
+        return [p for p in self.probes if p.expected is ProbeResult.PASSES and p.wrong]
 
     @property
-    def proven_by_packets(self) -> dict[str, list[str]]:
-        """Link not read in this run -> the probes that prove it blocked: each crosses that
-        link alone (a probe across two links proves neither), must fail, and did."""
-        unknown = {link.link for link in self.unknown_links}
+    def blocked_by_packets(self) -> dict[str, list[str]]:
+        """Targeted link -> the probes that prove it blocked: each crosses that link alone (a
+        probe across two links proves neither), ran, must fail, and did."""
+        targeted = {link.link for link in self.links}
         proofs: dict[str, list[str]] = {}
         for p in self.probes:
             crosses = p.outcome.probe.crosses
-            alone = len(crosses) == 1 and crosses[0] in unknown
-            if alone and p.expected is ProbeResult.BLOCKED and p.ok:
+            alone = len(crosses) == 1 and crosses[0] in targeted
+            if alone and p.ran and p.expected is ProbeResult.BLOCKED and p.ok:
                 proofs.setdefault(crosses[0], []).append(p.outcome.probe.name)
         return proofs
+
+    @property
+    def proven_by_packets(self) -> dict[str, list[str]]:
+        """Link not read in this run -> the probes that prove it blocked all the same."""
+        unknown = {link.link for link in self.unknown_links}
+        return {k: v for k, v in self.blocked_by_packets.items() if k in unknown}
+
+    @property
+    def proof(self) -> dict[str, Proof]:
+        """Each targeted link: proven cut by packets, by read-back state only, or not at all."""
+        packets = self.blocked_by_packets
+        found = {}
+        for link in self.links:
+            if link.state is PathState.OPEN:
+                found[link.link] = Proof.NONE
+            elif link.link in packets:
+                found[link.link] = Proof.PACKETS
+            elif link.stopped:
+                found[link.link] = Proof.STATE
+            else:
+                found[link.link] = Proof.NONE
+        return found
+
+    @property
+    def state_only(self) -> list[str]:
+        return [link for link, proof in self.proof.items() if proof is Proof.STATE]
 
     @property
     def unproven_links(self) -> list[LinkStatus]:
@@ -203,8 +260,16 @@ class VerifyReport:
     @property
     def contained(self) -> bool:
         """Every targeted path read cut in this run, or proven blocked by packets, and no probe
-        that must fail passes."""
+        that must fail passes (some cuts may be known by read-back state only: see verdict)."""
         return not self.open_links and not self.unproven_links and not self.leaking_probes
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.open_links or self.leaking_probes:
+            return Verdict.NOT_CONTAINED
+        if self.unproven_links:
+            return Verdict.NOT_PROVEN
+        return Verdict.CONTAINED_BY_STATE if self.state_only else Verdict.CONTAINED
 
 
 @dataclass
@@ -216,6 +281,15 @@ class StageState:
     reason: str = ""
     # Its opening was begun (at `pending_at`, by `by`) and never settled: it may be open.
     pending_at: str = ""
+    # Open and proven by packets (every check ran and held); or, when not, the operator's
+    # reason for accepting the devices' read-back state as its proof ("" if not accepted).
+    verified: bool = False
+    accepted: str = ""
+
+    @property
+    def settled_open(self) -> bool:
+        """Open, and proven by packets or accepted as proven by state: the next may open."""
+        return self.open and (self.verified or bool(self.accepted))
 
     @property
     def may_be_open(self) -> bool:
@@ -230,6 +304,18 @@ class StageReport:
     checks: list[ProbeCheck] = field(default_factory=list)
     closed_again: bool = False
     why: str = ""
+    # The operator's reason for accepting read-back state as proof (--accept-state-proof).
+    accepted: str = ""
+
+    @property
+    def unproven(self) -> list[ProbeCheck]:
+        """Checks that could not run: they prove nothing, and never close the stage."""
+        return [c for c in self.checks if not c.ran]
+
+    @property
+    def verified(self) -> bool:
+        """Open and proven by packets: it has checks, and every one ran and held."""
+        return self.opened and bool(self.checks) and all(c.ran and c.ok for c in self.checks)
 
 
 @dataclass
@@ -240,3 +326,8 @@ class StagePlan:
     reopened: list[str]
     # Probes expected to pass once this stage and the ones before it are open.
     reachable: list[str]
+    # Of those, the ones this stage brings back (blocked until it opens).
+    new: list[str] = field(default_factory=list)
+    # Links it reopens (or lets flows through) that no probe of the inventory crosses: no packet
+    # can prove what it brings back.
+    unprobed: list[str] = field(default_factory=list)

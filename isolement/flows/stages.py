@@ -3,10 +3,16 @@ approved by a named person, checked with real probes (and held under watch) befo
 and closed again at once, automatically if its checks fail or anything interrupts the watch:
 a cut never fails open.
 
+A check that could not run (probes/outcome.py: UNAVAILABLE) proves nothing: it never closes the
+stage, and never verifies it. A stage is "open and verified" only when it has checks and every
+one ran and held; otherwise it is "opened, not proven", and the next stage waits until it is
+proven, or until the operator accepts the devices' read-back state as its proof
+(`accept_state_proof`, a reason, journaled with the stage).
+
 A stage's state lives in the journal: `stage.intent` before anything is reopened, then
-`stage.opened` once verified or `stage.closed` when closed again. A stage whose intent has no
-outcome (the run was killed while it was open) may be open, is shown so, and `--close` closes
-it; a full `cut` of the playbook closes every stage.
+`stage.opened` once open (verified, or not proven) or `stage.closed` when closed again. A stage
+whose intent has no outcome (the run was killed while it was open) may be open, is shown so,
+and `--close` closes it; a full `cut` of the playbook closes every stage.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from isolement.model.errors import InputError, PlanRefused
 from isolement.model.playbook import Playbook, Stage
 from isolement.planning.management import cut_targets
 from isolement.planning.planner import plan_allow, plan_restore, selected_links
-from isolement.probes.namespace import run_probes
+from isolement.probes import run_probes
 from isolement.probes.outcome import ProbeResult
 
 # Seconds between checks while reopened paths settle.
@@ -65,6 +71,8 @@ def stage_states(
             record.at,
             pending.reason if pending and not record.open else record.reason,
             pending_at=pending.ts if pending else "",
+            verified=record.verified,
+            accepted=record.accepted,
         )
     return states
 
@@ -86,7 +94,7 @@ def _checks(rt: Runtime, stage: Stage) -> list[ProbeCheck]:
         **{n: ProbeResult.BLOCKED for n in stage.checks.blocked},
     }
     probes = [p for p in rt.inventory.probes if p.name in wanted]
-    return [ProbeCheck(o, wanted[o.probe.name]) for o in run_probes(probes)]
+    return [ProbeCheck(o, wanted[o.probe.name]) for o in run_probes(rt, probes)]
 
 
 def _check_references(rt: Runtime, playbook: Playbook, stage: Stage) -> None:
@@ -126,10 +134,18 @@ def _check_order(
     states = stage_states(view, playbook, parameters)
     name = playbook.stages[index].name
     for earlier in playbook.stages[:index]:
-        if not states[earlier.name].open:
+        state = states[earlier.name]
+        if not state.open:
             raise PlanRefused(
                 f"stage {name} comes after stage {earlier.name}, which is not "
                 f"open and verified: open {earlier.name} first"
+            )
+        if not state.settled_open:
+            raise PlanRefused(
+                f"stage {name} comes after stage {earlier.name}, which is opened but not "
+                f"proven (its checks could not run): open {earlier.name} again once its "
+                "probes can run, or with --accept-state-proof REASON to take the devices' "
+                "read-back state as its proof"
             )
 
 
@@ -142,7 +158,10 @@ def open_stage(
     approved_by: str,
     reason: str,
     operator: str,
+    accept_state_proof: str = "",
 ) -> StageReport:
+    """Open the stage and watch it. `accept_state_proof`: the operator's reason for taking
+    read-back state as its proof should its checks not all run (journaled)."""
     index, stage = playbook.stage(name)
     _check_references(rt, playbook, stage)
     with Journal(rt.journal_path, custody=rt.custody) as journal:
@@ -161,17 +180,21 @@ def open_stage(
         if why:
             report.closed_again, report.why = True, why
             return report
+        report.opened = True
+        if not report.verified:
+            report.accepted = accept_state_proof
         recorder.write(
             ev.StageOpened(
                 **scope,
                 operator=operator,
                 reason=reason,
                 approved_by=approved_by,
-                verified=True,
+                verified=report.verified,
                 checks={c.outcome.probe.name: c.outcome.result for c in report.checks},
+                unproven={c.outcome.probe.name: c.outcome.detail for c in report.unproven},
+                state_proof_accepted=report.accepted,
             )
         )
-        report.opened = True
         return report
 
 
@@ -266,7 +289,7 @@ def _watch(rt: Runtime, stage: Stage, report: StageReport) -> str:
             break
         # Traffic that must stay blocked and passes is never waited on: the stage opened too
         # much, and is closed again at once.
-        leaks = any(not c.ok and c.expected is ProbeResult.BLOCKED for c in report.checks)
+        leaks = any(c.wrong and c.expected is ProbeResult.BLOCKED for c in report.checks)
         if leaks or time.monotonic() >= settled:
             return wrong
         if rt.interrupt.wait(min(SETTLE_CHECK_EVERY_S, settled - time.monotonic())):
@@ -282,12 +305,13 @@ def _watch(rt: Runtime, stage: Stage, report: StageReport) -> str:
 
 
 def _wrong(rt: Runtime, stage: Stage, report: StageReport) -> str:
-    """Run the stage's checks (kept in the report); what is not as expected, or ""."""
+    """Run the stage's checks (kept in the report); what ran and is not as expected, or "".
+    A check that could not run is not wrong: it proves nothing (the report says so)."""
     report.checks = _checks(rt, stage)
     return ", ".join(
         f"{c.outcome.probe.name} {c.outcome.result} (expected {c.expected})"
         for c in report.checks
-        if not c.ok
+        if c.wrong
     )
 
 
@@ -384,7 +408,9 @@ def plan_stages(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) 
     view = JournalView.read(rt.journal_path)
     states = stage_states(view, playbook, parameters)
     targets = cut_targets(rt.inventory, playbook, parameters)
-    still_cut = {t.link for ts in targets.values() for t in ts}
+    targeted = {t.link for ts in targets.values() for t in ts}
+    still_cut = set(targeted)
+    reachable: set[str] = set()
     recorded = recorded_cuts(rt, view, playbook, parameters)
     result = []
     with observe(rt, targets) as seen:
@@ -396,10 +422,33 @@ def plan_stages(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) 
                 plans.append(plan_restore(rt.inventory, playbook, parameters, subset, seen.states))
             if stage.allow:
                 plans.append(plan_allow(rt.inventory, playbook, parameters, stage, seen.states))
+            before = reachable
             still_cut -= links
-            reachable = [p.name for p in rt.inventory.probes if not set(p.crosses) & still_cut]
-            reachable += stage.checks.passes  # a bubble's flows pass through a cut link
+            # A probe whose path crosses a targeted link and no link still cut; and the
+            # stage's own "passes" checks (a bubble's flows pass through a cut link). Probes
+            # crossing no targeted link were never cut: they are not this plan's news.
+            reachable = (
+                {
+                    p.name
+                    for p in rt.inventory.probes
+                    if set(p.crosses) & targeted and not set(p.crosses) & still_cut
+                }
+                | before
+                | set(stage.checks.passes)
+            )
             result.append(
-                StagePlan(stage, states[stage.name], plans, sorted(links), sorted(set(reachable)))
+                StagePlan(
+                    stage,
+                    states[stage.name],
+                    plans,
+                    sorted(links),
+                    sorted(reachable),
+                    sorted(reachable - before),
+                    sorted(
+                        link
+                        for link in links | {b.via for b in stage.allow}
+                        if not any(link in p.crosses for p in rt.inventory.probes)
+                    ),
+                )
             )
     return result

@@ -2,7 +2,9 @@
 
 A link is cut once one of its ends is; the probes say whether traffic really stops where it
 should, and still passes where it should. A path not read in this run is not proven cut, and a
-probe that could not run proves nothing.
+probe that could not run proves nothing: it is reported, never counted as passing or blocked.
+Each targeted link is proven cut by packets (a probe crossing it alone ran and was blocked), by
+read-back state only, or not at all (results.Proof).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from isolement.journal.events import VerifyResult, to_fields
 from isolement.journal.store import Journal
 from isolement.model.errors import LockedError
 from isolement.model.playbook import Playbook
-from isolement.probes.namespace import run_probes
+from isolement.probes import run_probes
 from isolement.probes.outcome import ProbeResult
 
 
@@ -24,9 +26,7 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
     found = status(rt, playbook, parameters)
     targeted = {link.link for link in found.links}
     checks = []
-    for outcome in run_probes(rt.inventory.probes):
-        if outcome.result is ProbeResult.UNAVAILABLE:
-            continue
+    for outcome in run_probes(rt, rt.inventory.probes):
         crosses_cut = bool(targeted & set(outcome.probe.crosses))
         expected = ProbeResult.BLOCKED if crosses_cut else ProbeResult.PASSES
         checks.append(ProbeCheck(outcome, expected))
@@ -37,7 +37,9 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
         playbook=playbook.name,
         parameters=dict(parameters),
         contained=report.contained,
+        verdict=report.verdict,
         links={link.link: link.state for link in found.links},
+        proof=dict(report.proof),
         probes={
             c.outcome.probe.name: {"result": c.outcome.result, "expected": c.expected}
             for c in checks

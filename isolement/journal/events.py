@@ -146,7 +146,11 @@ class RunFinished(_RunEvent):
 class VerifyResult(_Scoped):
     event: Literal["verify.result"] = "verify.result"
     contained: bool
+    # contained / contained-by-state / not-proven / not-contained (flows.results.Verdict).
+    verdict: str = ""
     links: dict[str, str] = {}
+    # Link -> how its cut is known: packets, state (read back only) or none.
+    proof: dict[str, str] = {}
     probes: dict[str, dict[str, str]] = {}
 
 
@@ -166,8 +170,14 @@ class StageIntent(_StageEvent):
 class StageOpened(_StageEvent):
     event: Literal["stage.opened"] = "stage.opened"
     approved_by: str = ""
+    # Every check ran and held: proven by packets. Otherwise "opened, not proven".
     verified: bool = False
     checks: dict[str, str] = {}
+    # Checks that could not run, with why (they prove nothing and did not close the stage).
+    unproven: dict[str, str] = {}
+    # The operator's reason for accepting read-back state as this stage's proof
+    # (--accept-state-proof), "" when not accepted.
+    state_proof_accepted: str = ""
 
 
 class StageClosed(_StageEvent):

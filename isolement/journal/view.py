@@ -52,6 +52,9 @@ class StageRecord:
     reason: str = ""
     # Begun (its intent journaled) and never settled: a run killed while it was open.
     pending: ev.StageIntent | None = None
+    # Opened and proven by packets; or the reason read-back state was accepted as its proof.
+    verified: bool = False
+    accepted: str = ""
 
 
 @dataclass
@@ -185,11 +188,24 @@ class JournalView:
         if isinstance(event, ev.StageIntent):
             was = stages.get(event.stage, StageRecord(event.stage))
             stages[event.stage] = StageRecord(
-                event.stage, was.open, was.by, was.at, was.reason, pending=event
+                event.stage,
+                was.open,
+                was.by,
+                was.at,
+                was.reason,
+                pending=event,
+                verified=was.verified,
+                accepted=was.accepted,
             )
         elif isinstance(event, ev.StageOpened):
             stages[event.stage] = StageRecord(
-                event.stage, True, event.approved_by, event.ts, event.reason
+                event.stage,
+                True,
+                event.approved_by,
+                event.ts,
+                event.reason,
+                verified=event.verified,
+                accepted=event.state_proof_accepted,
             )
         else:
             stages[event.stage] = StageRecord(event.stage)

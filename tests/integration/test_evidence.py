@@ -17,7 +17,7 @@ def test_no_lab_secret_reaches_any_file_the_tool_wrote(cli, state_dir: Path, tmp
     secrets.append((LAB_DIR / "id_ed25519").read_text().splitlines()[1])  # the login key
     assert secrets[0] in running_config("dc-rtr")  # the devices really hold them
     assert cli("cut", "cut-all", "--reason", "evidence", "--yes").returncode == 0
-    assert cli("verify", "cut-all").returncode == 0
+    assert cli("verify", "cut-all").returncode == 8  # the backup link: read-back state only
     assert (
         cli(
             "restore", "cut-all", "--all", "--approved-by", "cell", "--reason", "r", "--yes"

@@ -312,7 +312,7 @@ def test_opened_stage_says_who_approved_it_why_and_when(runtime: Runtime) -> Non
     state = states_of(runtime)["clinical-h1"]
 
     assert state == StageState(
-        "clinical-h1", True, "Dr Martin", str(record["ts"]), "records checked clean"
+        "clinical-h1", True, "Dr Martin", str(record["ts"]), "records checked clean", verified=True
     )
 
 
@@ -417,7 +417,7 @@ def _scripted_probes(
     that counts the runs."""
     runs: list[int] = []
 
-    def run_probes(probes: list[Probe]) -> list[ProbeOutcome]:
+    def run_probes(_rt: Runtime, probes: list[Probe]) -> list[ProbeOutcome]:
         answer = answers[min(len(runs), len(answers) - 1)]
         runs.append(len(runs))
         return [ProbeOutcome(p, answer[p.name]) for p in probes]
