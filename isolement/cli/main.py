@@ -13,6 +13,7 @@ second interrupt stopped waiting for the changes in flight (the journal says wha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import getpass
 import importlib
@@ -21,7 +22,7 @@ import logging
 import os
 import resource
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from isolement.flows.interrupt import Interrupted
 from isolement.flows.results import Outcome, RunReport, StageState, StepResult
 from isolement.flows.runtime import Options, Runtime
 from isolement.journal.anchor import Anchoring
+from isolement.journal.files import NotAPlainFile
 from isolement.journal.records import Head
 from isolement.journal.store import (
     Custody,
@@ -708,6 +710,18 @@ def _repair(app: App, path: Path) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _writing(path: Path, what: str) -> Iterator[None]:
+    """A file export writes: a link or a special file at its place refused, a failed write said
+    in one line (exit 2; an export sends nothing to any device)."""
+    try:
+        yield
+    except NotAPlainFile as exc:
+        raise InputError(f"{exc}; nothing was written") from None
+    except OSError as exc:
+        raise InputError(f"{what} could not be written to {path}: {exc.strerror or exc}") from None
+
+
 def _export(app: App, path: Path, records: list[dict[str, Any]], filters: reporting.Filters) -> int:
     args = app.args
     if args.sign and not args.output:
@@ -724,11 +738,13 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
     if not args.output:
         print(text, end="" if text.endswith("\n") else "\n")
         return EXIT_OK
-    reporting.write_export(args.output, text)
+    with _writing(args.output, "the report"):
+        reporting.write_export(args.output, text)
     lines = [f"{args.output}: {args.format} report of {path}"]
     if args.sign:
         passphrase = _passphrase(args, f"Passphrase for {args.sign}: ")
-        sig = signing.sign_file(args.output, args.sign, passphrase, journal=found.as_dict())
+        with _writing(signing.signature_path(args.output), "the signature"):
+            sig = signing.sign_file(args.output, args.sign, passphrase, journal=found.as_dict())
         lines.append(f"{sig}: signature (check with 'isolement journal verify-report')")
     print("\n".join(lines), file=sys.stderr)
     return EXIT_OK
