@@ -52,7 +52,7 @@ from isolement.journal.store import (
 from isolement.journal.verification import Verification, verify_journal
 from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, IsolementError, JournalError, LabError, LockedError
-from isolement.model.inventory import Inventory, load_inventory
+from isolement.model.inventory import Inventory, check_credentials, load_inventory
 from isolement.model.names import check_name, check_statement
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
 from isolement.model.text import escape_json, shown
@@ -145,7 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("validate", help="check the inventory and every playbook")
+    validate = sub.add_parser(
+        "validate", help="check the inventory, every playbook and the credentials they need"
+    )
+    validate.add_argument(
+        "--no-credentials",
+        action="store_true",
+        help="do not check that this machine holds the keys, passwords and known hosts "
+        "(an inventory drafted elsewhere)",
+    )
 
     def accept_altered(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -387,12 +395,23 @@ def cmd_validate(app: App) -> int:
         for site in sorted(inv.sites) if playbook.parameters else [None]:
             params = resolve_parameters(playbook, inv, {"site": site})
             select_targets(inv, playbook, params)
+    # A key file that is missing, a directory, /dev/null, open to other users or not a key,
+    # an unset password variable: refused here, not at the first login of a crisis.
+    checked = not app.args.no_credentials
+    if checked:
+        check_credentials(inv)
     text = (
         f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
         f"{len(inv.links)} links, {len(inv.probes)} probes\n"
-        f"playbooks OK: {', '.join(names)}"
+        f"playbooks OK: {', '.join(names)}\n"
+        + (
+            "credentials OK: every key file and password variable usable, known hosts present"
+            if checked
+            else "credentials not checked (--no-credentials)"
+        )
     )
-    _emit(app.args, text, {"inventory": str(inv.source), "playbooks": names, "ok": True})
+    data = {"inventory": str(inv.source), "playbooks": names, "ok": True, "credentials": checked}
+    _emit(app.args, text, data)
     return EXIT_OK
 
 
