@@ -311,6 +311,8 @@ def _unreadable_key(path: Path) -> str | None:
     except OSError as exc:
         return f"key file {path} cannot be read: {exc.strerror or exc}"
     except (paramiko.SSHException, ValueError, TypeError) as exc:
+        if isinstance(exc, TypeError) and "password" in str(exc):
+            return None  # cryptography's word for an encrypted OpenSSH key
         why = " ".join(str(exc).split()) or type(exc).__name__
         return f"key file {path} is not a private key ssh can use ({why})"
     return None

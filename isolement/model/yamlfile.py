@@ -117,7 +117,7 @@ def max_input_bytes() -> int:
 
 def _too_big(path: Path, size: str, limit: int) -> InputError:
     return InputError(
-        f"{size} is more than the {limit / MIB:g} MiB isolement reads (a 10 000-link inventory "
+        f"{size} is more than the {limit / MIB:.3g} MiB isolement reads (a 10 000-link inventory "
         f"is about 2 MiB): refused before parsing. If this file is really meant, raise the "
         f"limit: {MAX_MIB_ENV}=<MiB>",
         source=str(path),
