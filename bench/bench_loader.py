@@ -16,6 +16,7 @@ refusals, through the CLI: the wall time from start to exit 2. Nothing is sent a
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -62,6 +63,7 @@ def _timed(repeat: int, action: Callable[[], object]) -> float:
     """The median of `repeat` timings of `action`, in seconds."""
     times = []
     for _ in range(repeat):
+        gc.collect()  # not the garbage of the previous timing
         t0 = time.perf_counter()
         action()
         times.append(time.perf_counter() - t0)

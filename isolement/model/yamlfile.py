@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,54 +36,16 @@ MAX_DEPTH = 64
 DEFAULT_MAX_MIB = 16
 MAX_MIB_ENV = "ISOLEMENT_MAX_INPUT_MIB"
 
-try:  # libyaml's scanner and parser, when PyYAML was built with it: twice as fast
-    from yaml._yaml import CParser as _Parser
-except ImportError:  # pragma: no cover - pure-Python PyYAML
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
-
 
 class _TooDeep(yaml.composer.ComposerError):
     """Nesting beyond MAX_DEPTH, with the mark of the node that went too deep."""
 
 
-class _UniqueKeyLoader(
-    _Parser,
-    yaml.composer.Composer,
-    yaml.constructor.SafeConstructor,
-    yaml.resolver.Resolver,
-):
-    """A safe loader that refuses duplicate mapping keys (YAML silently keeps the last one,
-    which would let a second definition of a device quietly replace the first) and nesting
-    deeper than MAX_DEPTH (refused as it is read, before Python's stack runs out).
-
-    The composer is PyYAML's own, in Python, even over libyaml's parser: it is where the depth
-    is counted."""
-
-    def __init__(self, stream: str) -> None:
-        _Parser.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
-        self._depth = 0
-
-    # The composer's own methods, not libyaml's (CParser defines them too, in C, and comes first).
-    get_single_node = yaml.composer.Composer.get_single_node
-    compose_document = yaml.composer.Composer.compose_document
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                event: Any = self.peek_event()
-                raise _TooDeep(None, None, "nested too deeply", event.start_mark)
-            return yaml.composer.Composer.compose_node(self, parent, index)
-        finally:
-            self._depth -= 1
-
-
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults`: its keys are defaults this mapping's own keys override
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -92,10 +55,63 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
+class _Checked(yaml.composer.Composer, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """What isolement's loaders add to a YAML parser: a safe constructor that refuses duplicate
+    mapping keys (YAML silently keeps the last one, which would let a second definition of a
+    device quietly replace the first), and PyYAML's composer, in Python, counting the depth:
+    nesting deeper than MAX_DEPTH is refused as it is read, before Python's stack runs out.
+
+    First in the loaders' bases, so its composer is used even over libyaml's (CParser has its
+    own, in C, that counts nothing)."""
+
+    get_single_node = yaml.composer.Composer.get_single_node
+    compose_document = yaml.composer.Composer.compose_document
+
+    def _start(self) -> None:
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self._depth = 0
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            self.aliases += 1
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event: Any = self.peek_event()  # type: ignore[attr-defined]
+                raise _TooDeep(None, None, "nested too deeply", event.start_mark)
+            return yaml.composer.Composer.compose_node(self, parent, index)
+        finally:
+            self._depth -= 1
+
+
+_Checked.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _PythonLoader(_Checked, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's reader, scanner and parser in Python: when PyYAML was built without libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        self._start()
+
+
+_Loader: Any = _PythonLoader  # the class, libyaml's below when PyYAML has it
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _LibyamlLoader(_Checked, CParser):
+        """libyaml's scanner and parser, in C: about twice as fast (bench/bench_loader.py)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            self._start()
+
+    _Loader = _LibyamlLoader
 
 
 MIB = 1024 * 1024
@@ -169,53 +185,89 @@ def _one_line(exc: yaml.YAMLError) -> str:
     return " ".join(", ".join(parts).split())
 
 
-def _expanded_nodes(node: yaml.Node, limit: int) -> int:
-    """How many nodes the document holds once its aliases are expanded, counted without
-    expanding them; stops counting past `limit`. The depth is already bounded (MAX_DEPTH)."""
-    sizes: dict[int, int] = {}
+class _Unreadable(yaml.MarkedYAMLError):
+    """A document whose aliases make it a cycle, too deep, or too big once expanded."""
 
-    def size(n: yaml.Node) -> int:
-        known = sizes.get(id(n))
-        if known is not None:
-            return known
-        total = 1
-        if isinstance(n, yaml.SequenceNode):
-            total += sum(size(child) for child in n.value)
-        elif isinstance(n, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in n.value)
-        sizes[id(n)] = total = min(total, limit + 1)
-        return total
 
-    return size(node)
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_aliases(root: yaml.Node, limit: int) -> None:
+    """Refuse a document whose aliases (shared nodes) would make whatever reads it loop, nest
+    deeper than MAX_DEPTH once expanded, or expand past `limit` values ("billion laughs": ten
+    lines of nested aliases are 10^9 values). Walks the node graph without recursion and
+    without expanding it: each node's expanded size and height are counted once."""
+    known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
+    on_path = {id(root)}
+    # (node, its children still to walk, [values so far, height so far])
+    stack: list[tuple[yaml.Node, Iterator[yaml.Node], list[int]]] = [
+        (root, iter(_children(root)), [1, 1])
+    ]
+    while stack:
+        node, children, counted = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(id(node))
+            known[id(node)] = (counted[0], counted[1])
+            if stack:
+                _add(stack[-1][2], counted[0], counted[1], node, limit)
+            continue
+        key = id(child)
+        if key in on_path:
+            raise _Unreadable(
+                None, None, "an alias (*name) refers to a node that contains it", child.start_mark
+            )
+        if key in known:
+            _add(counted, *known[key], child, limit)
+        elif isinstance(child, yaml.ScalarNode):
+            _add(counted, 1, 1, child, limit)
+        else:
+            on_path.add(key)
+            stack.append((child, iter(_children(child)), [1, 1]))
+
+
+def _add(parent: list[int], values: int, height: int, child: yaml.Node, limit: int) -> None:
+    """Count a child's expanded values and height into its parent's."""
+    parent[0] += values
+    parent[1] = max(parent[1], height + 1)
+    if parent[0] > limit:
+        raise _Unreadable(
+            None, None, f"its aliases (*name) expand to more than {limit} values", child.start_mark
+        )
+    if parent[1] > MAX_DEPTH:
+        raise _TooDeep(None, None, "nested too deeply", child.start_mark)
 
 
 def read_yaml(path: Path) -> Any:
     text = read_text(path)
-    loader = _UniqueKeyLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        # Aliases share nodes, and what reads the data walks each use of them: a few lines of
-        # nested aliases ("billion laughs") would expand to 10^9 nodes.
-        limit = max_input_bytes() // 2
-        if _expanded_nodes(node, limit) > limit:
-            raise InputError(
-                f"its aliases (*name) expand to more than {limit} values: refused",
-                source=str(path),
-            )
+        if loader.aliases:  # without any, the document is a tree: its depth is counted
+            _check_aliases(node, max_input_bytes() // 2)
         return loader.construct_document(node)
     except _TooDeep as exc:
         raise InputError(
-            f"nested too deeply: more than {MAX_DEPTH} levels at {_where(exc.problem_mark)}",
+            f"nested too deeply (more than {MAX_DEPTH} levels) at {_where(exc.problem_mark)}",
             source=str(path),
+        ) from None
+    except _Unreadable as exc:
+        raise InputError(
+            f"{exc.problem} (the node at {_where(exc.problem_mark)}): refused", source=str(path)
         ) from None
     except yaml.YAMLError as exc:
         if isinstance(exc, yaml.MarkedYAMLError) and "nesting depth" in (exc.problem or ""):
             # libyaml's own limit (1000 levels), met while it reads ahead of the composer.
             raise InputError(
-                f"nested too deeply: more than {MAX_DEPTH} levels, seen at "
-                f"{_where(exc.problem_mark)}",
+                f"nested too deeply (more than {MAX_DEPTH} levels) at {_where(exc.problem_mark)}",
                 source=str(path),
             ) from None
         raise InputError(f"malformed YAML: {_one_line(exc)}", source=str(path)) from None

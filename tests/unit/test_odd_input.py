@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_cli_bad_input import Listener, run
 
 from isolement.journal.store import Journal
+from isolement.model import yamlfile
+from isolement.model.errors import InputError
 from isolement.model.yamlfile import DEFAULT_MAX_MIB, MAX_DEPTH, MAX_MIB_ENV
 
 EXIT_INPUT, EXIT_JOURNAL = 2, 5
@@ -137,15 +139,34 @@ def test_deep_nesting_in_a_fresh_process_prints_no_traceback(
     assert "line 2" in done.stderr
 
 
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_both_loaders_refuse_deep_nesting_and_duplicate_keys(
+    write_inventory: InventoryWriter, monkeypatch: pytest.MonkeyPatch, loader: str
+) -> None:
+    """PyYAML built without libyaml gets the pure-Python parser under the same checks."""
+    if loader == "libyaml" and not hasattr(yamlfile, "_LibyamlLoader"):
+        pytest.skip("this PyYAML has no libyaml")
+    chosen = yamlfile._PythonLoader if loader == "python" else yamlfile._LibyamlLoader
+    monkeypatch.setattr(yamlfile, "_Loader", chosen)
+    deep = write_inventory(text="a:\n  b: " + "[" * 2000 + "\n")
+    with pytest.raises(
+        InputError, match=r"nested too deeply \(more than 64 levels\) at line 2, column"
+    ):
+        yamlfile.read_yaml(deep)
+    twice = write_inventory(text="a: 1\nb: 2\na: 3\n")
+    with pytest.raises(InputError, match=r"duplicate key 'a' \(line 3, column 1\)"):
+        yamlfile.read_yaml(twice)
+    good = write_inventory(text="a: [1, {b: c}]\n")
+    assert yamlfile.read_yaml(good) == {"a": [1, {"b": "c"}]}
+
+
 def test_nesting_an_inventory_needs_is_accepted(write_inventory: InventoryWriter) -> None:
     """The control: a real inventory nests about six levels; sixty are still read."""
     deep: Any = "leaf"
     for _ in range(MAX_DEPTH - 2):
         deep = [deep]
     path = write_inventory(text=yaml.safe_dump({"x": deep}))
-    from isolement.model.yamlfile import read_yaml
-
-    assert read_yaml(path)["x"] == deep
+    assert yamlfile.read_yaml(path)["x"] == deep
 
 
 # --- 2. a state directory that cannot be written -----------------------------------------------
@@ -619,3 +640,44 @@ def test_a_directory_as_inventory_is_one_line(
 ) -> None:
     code, _, err, _ = timed(capsys, "--inventory", str(tmp_path), "validate")
     assert_refused(code, err, listener, state_dir, str(tmp_path), "is a directory, not a file")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a: &a [x, *a]\n", "an alias (*name) refers to a node that contains it"),
+        ("a: &a {b: *a}\n", "an alias (*name) refers to a node that contains it"),
+        (
+            "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 3000)),
+            "nested too deeply (more than 64 levels)",
+        ),
+    ],
+    ids=["sequence-cycle", "mapping-cycle", "alias-chain"],
+)
+def test_aliases_that_loop_or_nest_too_deep_are_refused(
+    capsys: pytest.CaptureFixture[str],
+    listener: Listener,
+    write_inventory: InventoryWriter,
+    state_dir: Path,
+    text: str,
+    said: str,
+) -> None:
+    """Shared nodes: main recursed forever on a cycle (RecursionError)."""
+    path = write_inventory(text=text)
+    code, _, err, took = timed(capsys, "--inventory", str(path), "validate")
+    assert_refused(code, err, listener, state_dir, str(path), said, "line ")
+    assert took < FAST_S
+
+
+def test_merge_keys_and_shared_defaults_are_still_read(write_inventory: InventoryWriter) -> None:
+    """The control: `<<: *defaults` is YAML's way to share device settings; a mapping's own key
+    overrides a merged one, and a key written twice in one mapping is still refused."""
+    path = write_inventory(
+        text="d: &d {role: router, site: dc}\nx: {<<: *d, site: h1}\ny: [*d, *d]\n"
+    )
+    data = yamlfile.read_yaml(path)
+    assert data["x"] == {"role": "router", "site": "h1"}
+    assert data["y"] == [{"role": "router", "site": "dc"}] * 2
+    twice = write_inventory(text="d: &d {role: router}\nx: {<<: *d, site: a, site: b}\n")
+    with pytest.raises(InputError, match="duplicate key 'site'"):
+        yamlfile.read_yaml(twice)
