@@ -224,6 +224,35 @@ def test_read_only_state_directory_is_refused_before_any_session(
     assert took < FAST_S
 
 
+def _immutable(path: Path) -> bool:
+    """Set the immutable attribute (chattr +i): False where the filesystem or the user cannot."""
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def test_immutable_state_directory_is_refused_before_any_session(
+    capsys: pytest.CaptureFixture[str],
+    listener: Listener,
+    write_inventory: InventoryWriter,
+    state_dir: Path,
+) -> None:
+    """An immutable journal directory (chattr +i stops root too): nothing can be created in it."""
+    directory = state_dir / "unit-test"
+    directory.mkdir(parents=True, mode=0o700)
+    if not _immutable(directory):
+        pytest.skip("chattr +i is not available here")
+    path = write_inventory(inventory_at(listener))
+    try:
+        code, _, err, took = timed(capsys, *cut(path))
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+    assert_refused(
+        code, err, listener, state_dir, "could not be written", str(directory),
+        "Operation not permitted", "immutable", exit_code=EXIT_JOURNAL,
+    )  # fmt: skip
+    assert took < FAST_S
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root (see the tmpfs test)")
 def test_state_directory_without_write_permission_is_refused_before_any_session(
     capsys: pytest.CaptureFixture[str],
