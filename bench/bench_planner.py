@@ -66,7 +66,7 @@ def bench_links(links: int, repeat: int) -> list[tuple[str, float, str]]:
         name = str(estate.PLANNING_PLAYBOOK["name"])
         base = [str(ISOLEMENT), "--inventory", str(inventory_file), "--playbooks", str(playbooks)]
         for label, command in (
-            ("isolement validate (CLI)", [*base, "validate"]),
+            ("isolement validate (CLI)", [*base, "validate", "--no-credentials"]),
             ("isolement plan --offline (CLI)", [*base, "--json", "plan", name, "--offline"]),
         ):
             runs = [procstat.run(command, timeout=1800) for _ in range(repeat)]

@@ -23,6 +23,7 @@ never counted as passing or blocked.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import getpass
 import importlib
@@ -31,7 +32,7 @@ import logging
 import os
 import resource
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from isolement.flows.interrupt import Interrupted
 from isolement.flows.results import Outcome, RunReport, StageState, StepResult, Verdict
 from isolement.flows.runtime import Options, Runtime
 from isolement.journal.anchor import Anchoring
+from isolement.journal.files import NotAPlainFile
 from isolement.journal.records import Head
 from isolement.journal.store import (
     Custody,
@@ -60,7 +62,7 @@ from isolement.journal.store import (
 from isolement.journal.verification import Verification, verify_journal
 from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, IsolementError, JournalError, LabError, LockedError
-from isolement.model.inventory import Inventory, load_inventory
+from isolement.model.inventory import Inventory, check_credentials, load_inventory
 from isolement.model.names import check_name, check_statement
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
 from isolement.model.text import escape_json, shown
@@ -154,7 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("validate", help="check the inventory and every playbook")
+    validate = sub.add_parser(
+        "validate", help="check the inventory, every playbook and the credentials they need"
+    )
+    validate.add_argument(
+        "--no-credentials",
+        action="store_true",
+        help="do not check that this machine holds the keys, passwords and known hosts "
+        "(an inventory drafted elsewhere)",
+    )
 
     def accept_altered(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -403,12 +413,23 @@ def cmd_validate(app: App) -> int:
         for site in sorted(inv.sites) if playbook.parameters else [None]:
             params = resolve_parameters(playbook, inv, {"site": site})
             select_targets(inv, playbook, params)
+    # A key file that is missing, a directory, /dev/null, open to other users or not a key,
+    # an unset password variable: refused here, not at the first login of a crisis.
+    checked = not app.args.no_credentials
+    if checked:
+        check_credentials(inv)
     text = (
         f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
         f"{len(inv.links)} links, {len(inv.probes)} probes\n"
-        f"playbooks OK: {', '.join(names)}"
+        f"playbooks OK: {', '.join(names)}\n"
+        + (
+            "credentials OK: every key file and password variable usable, known hosts present"
+            if checked
+            else "credentials not checked (--no-credentials)"
+        )
     )
-    _emit(app.args, text, {"inventory": str(inv.source), "playbooks": names, "ok": True})
+    data = {"inventory": str(inv.source), "playbooks": names, "ok": True, "credentials": checked}
+    _emit(app.args, text, data)
     return EXIT_OK
 
 
@@ -743,6 +764,18 @@ def _repair(app: App, path: Path) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _writing(path: Path, what: str) -> Iterator[None]:
+    """A file export writes: a link or a special file at its place refused, a failed write said
+    in one line (exit 2; an export sends nothing to any device)."""
+    try:
+        yield
+    except NotAPlainFile as exc:
+        raise InputError(f"{exc}; nothing was written") from None
+    except OSError as exc:
+        raise InputError(f"{what} could not be written to {path}: {exc.strerror or exc}") from None
+
+
 def _export(app: App, path: Path, records: list[dict[str, Any]], filters: reporting.Filters) -> int:
     args = app.args
     if args.sign and not args.output:
@@ -759,11 +792,13 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
     if not args.output:
         print(text, end="" if text.endswith("\n") else "\n")
         return EXIT_OK
-    reporting.write_export(args.output, text)
+    with _writing(args.output, "the report"):
+        reporting.write_export(args.output, text)
     lines = [f"{args.output}: {args.format} report of {path}"]
     if args.sign:
         passphrase = _passphrase(args, f"Passphrase for {args.sign}: ")
-        sig = signing.sign_file(args.output, args.sign, passphrase, journal=found.as_dict())
+        with _writing(signing.signature_path(args.output), "the signature"):
+            sig = signing.sign_file(args.output, args.sign, passphrase, journal=found.as_dict())
         lines.append(f"{sig}: signature (check with 'isolement journal verify-report')")
     print("\n".join(lines), file=sys.stderr)
     return EXIT_OK

@@ -3,8 +3,10 @@ said in words, and the journal's directory private."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -82,3 +84,45 @@ def refuse_shared_file(fd: int, path: Path) -> None:
             f"{path} is writable by every user (mode {stat.S_IMODE(st.st_mode):04o}): anyone "
             f"could have changed it. Check it (isolement journal verify), then chmod 600 {path}"
         )
+
+
+class NotAPlainFile(ValueError):
+    """The place to write holds a symbolic link, a directory, a device or a pipe."""
+
+
+def replace_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write `data` as `path`, a plain file with `mode`, atomically and durably, never through a
+    symbolic link: a link at `path` (to the journal, to /etc/passwd) is refused, not followed, and
+    so is anything that is not a plain file. The bytes go to a new file beside it (O_EXCL,
+    O_NOFOLLOW) that is then renamed over `path`: a reader sees the old file or the new one,
+    and a link swapped in meanwhile is replaced, its target untouched. Raises NotAPlainFile, or
+    OSError when the file cannot be written."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISLNK(st.st_mode):
+            raise NotAPlainFile(
+                f"{path} is a symbolic link (to {os.readlink(path)}): refusing to write through "
+                "it; remove the link or write elsewhere"
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAPlainFile(f"{path} is not a plain file: refusing to write over it")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode
+    )
+    try:
+        try:
+            os.fchmod(fd, mode)  # whatever the umask
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    fsync_directory(path.parent)

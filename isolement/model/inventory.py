@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import stat
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -270,28 +272,99 @@ def load_inventory(path: Path) -> Inventory:
     )
 
 
-def check_credentials(inventory: Inventory, devices: set[str]) -> None:
-    """Refuse before any session opens if a secret the run needs is not where it should be."""
-    for name in sorted(devices):
-        cred_name = inventory.devices[name].credential
-        cred = inventory.credentials[cred_name]
-        where = f"credentials.{cred_name}"
-        if cred.password_env and cred.password() is None:
-            raise InputError(
-                f"environment variable {cred.password_env} is not set (needed by {name})",
-                source=str(inventory.source),
-                field=f"{where}.password_env",
-            )
-        if cred.key_file and not cred.key_file.is_file():
-            raise InputError(
-                f"key file {cred.key_file} does not exist (needed by {name})",
-                source=str(inventory.source),
-                field=f"{where}.key_file",
-            )
-    if not inventory.known_hosts.is_file():
-        raise InputError(
-            f"known-hosts file {inventory.known_hosts} does not exist: host keys must be "
-            "verified (for the lab, run 'isolement lab up' first)",
-            source=str(inventory.source),
-            field="known_hosts",
+# Far above any private key (an RSA 16384-bit key is about 12 KiB): a bigger "key" is not one.
+_MAX_KEY_BYTES = 1024 * 1024
+
+
+def _key_file_problem(path: Path) -> str | None:
+    """Why ssh could not log in with this private key file, or None. As OpenSSH does, a key
+    other users may read or write is refused ("UNPROTECTED PRIVATE KEY FILE"): anyone on the
+    machine could have copied it."""
+    try:
+        st = path.stat()  # through a link, as ssh follows one
+    except FileNotFoundError:
+        return f"key file {path} does not exist"
+    except OSError as exc:
+        return f"key file {path} cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a device or a pipe"
+        return f"key file {path} is {kind}, not a private key file"
+    if st.st_mode & 0o077:
+        return (
+            f"UNPROTECTED PRIVATE KEY FILE {path}: its permissions "
+            f"{stat.S_IMODE(st.st_mode):04o} let other users read or change it, so ssh would "
+            f"refuse it and isolement does: chmod 600 {path}"
         )
+    if st.st_size > _MAX_KEY_BYTES:
+        return f"key file {path} is {st.st_size} bytes: not a private key"
+    return _unreadable_key(path)
+
+
+def _unreadable_key(path: Path) -> str | None:
+    """Why paramiko (what netmiko logs in with) cannot load this key, or None."""
+    import paramiko  # only when credentials are checked, not for every load
+
+    try:
+        paramiko.PKey.from_path(path)
+    except paramiko.PasswordRequiredException:
+        return None  # encrypted: its passphrase is for ssh-agent; it is not read here
+    except OSError as exc:
+        return f"key file {path} cannot be read: {exc.strerror or exc}"
+    except (paramiko.SSHException, ValueError, TypeError) as exc:
+        if isinstance(exc, TypeError) and "password" in str(exc):
+            return None  # cryptography's word for an encrypted OpenSSH key
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        return f"key file {path} is not a private key ssh can use ({why})"
+    return None
+
+
+def credential_problems(inventory: Inventory, devices: Iterable[str]) -> list[tuple[str, str]]:
+    """(field, problem) for every credential these devices need that cannot be used now, and
+    for the known-hosts file, in the inventory's order."""
+    users: dict[str, list[str]] = {}
+    for name in sorted(devices):
+        users.setdefault(inventory.devices[name].credential, []).append(name)
+    problems: list[tuple[str, str]] = []
+    for cred_name in sorted(users):
+        cred = inventory.credentials[cred_name]
+        names = users[cred_name]
+        needed = f"needed by {', '.join(names[:3])}" + (
+            f" and {len(names) - 3} more" if len(names) > 3 else ""
+        )
+        where = f"credentials.{cred_name}"
+        if cred.password_env:
+            value = cred.password()
+            if not value:
+                state = "is not set" if value is None else "is empty"
+                problems.append(
+                    (
+                        f"{where}.password_env",
+                        f"environment variable {cred.password_env} {state} ({needed})",
+                    )
+                )
+        if cred.key_file:
+            problem = _key_file_problem(cred.key_file)
+            if problem:
+                problems.append((f"{where}.key_file", f"{problem} ({needed})"))
+    if not inventory.known_hosts.is_file():
+        problems.append(
+            (
+                "known_hosts",
+                f"known-hosts file {inventory.known_hosts} does not exist: host keys must be "
+                "verified (for the lab, run 'isolement lab up' first)",
+            )
+        )
+    return problems
+
+
+def check_credentials(inventory: Inventory, devices: Iterable[str] | None = None) -> None:
+    """Refuse before any session opens if a secret the run needs (every device's, by default)
+    is not where it should be or cannot be used; name every problem."""
+    problems = credential_problems(inventory, inventory.devices if devices is None else devices)
+    source = str(inventory.source)
+    if len(problems) == 1:
+        field, message = problems[0]
+        raise InputError(message, source=source, field=field)
+    if problems:
+        listed = "\n".join(f"  field {field}: {message}" for field, message in problems)
+        raise InputError(f"{len(problems)} problems with credentials:\n{listed}", source=source)

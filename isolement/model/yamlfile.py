@@ -3,6 +3,9 @@ the file and the field, so a typo is reported before anything reaches a device."
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,14 +26,26 @@ class FieldError(ValueError):
         super().__init__(message)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys: YAML silently keeps the last one, which
-    would let a second definition of a device quietly replace the first."""
+# Deeper than any inventory or playbook nests (about 6 levels), far below what exhausts Python's
+# stack: PyYAML composes and constructs nodes recursively, so 10 000 nested `[` would otherwise
+# end in a RecursionError.
+MAX_DEPTH = 64
+# The largest file read, unless raised: a 10 000-link inventory is about 2 MiB and loads in a few
+# seconds (bench/bench_loader.py); a file of 40 MiB would take minutes to be refused by its
+# content. Read no byte beyond it (a FIFO or /dev/zero is refused the same way).
+DEFAULT_MAX_MIB = 16
+MAX_MIB_ENV = "ISOLEMENT_MAX_INPUT_MIB"
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    """Nesting beyond MAX_DEPTH, with the mark of the node that went too deep."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults`: its keys are defaults this mapping's own keys override
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -40,23 +55,224 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
+class _Checked(yaml.composer.Composer, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """What isolement's loaders add to a YAML parser: a safe constructor that refuses duplicate
+    mapping keys (YAML silently keeps the last one, which would let a second definition of a
+    device quietly replace the first), and PyYAML's composer, in Python, counting the depth:
+    nesting deeper than MAX_DEPTH is refused as it is read, before Python's stack runs out.
+
+    First in the loaders' bases, so its composer is used even over libyaml's (CParser has its
+    own, in C, that counts nothing)."""
+
+    get_single_node = yaml.composer.Composer.get_single_node
+    compose_document = yaml.composer.Composer.compose_document
+
+    def _start(self) -> None:
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self._depth = 0
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            self.aliases += 1
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event: Any = self.peek_event()  # type: ignore[attr-defined]
+                raise _TooDeep(None, None, "nested too deeply", event.start_mark)
+            return yaml.composer.Composer.compose_node(self, parent, index)
+        finally:
+            self._depth -= 1
+
+
+_Checked.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _PythonLoader(_Checked, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's reader, scanner and parser in Python: when PyYAML was built without libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        self._start()
+
+
+_Loader: Any = _PythonLoader  # the class, libyaml's below when PyYAML has it
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _LibyamlLoader(_Checked, CParser):
+        """libyaml's scanner and parser, in C: about twice as fast (bench/bench_loader.py)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            self._start()
+
+    _Loader = _LibyamlLoader
+
+
+MIB = 1024 * 1024
+
+
+def max_input_bytes() -> int:
+    """The size cap on a YAML file, from ISOLEMENT_MAX_INPUT_MIB when set."""
+    raw = os.environ.get(MAX_MIB_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_MIB * MIB
+    try:
+        mib = float(raw)
+    except ValueError:
+        mib = 0.0
+    if not 0 < mib < 1024 * 1024:
+        raise InputError(f"{MAX_MIB_ENV}={raw!r} is not a size in MiB (for instance 64)")
+    return int(mib * MIB)
+
+
+def _too_big(path: Path, size: str, limit: int) -> InputError:
+    return InputError(
+        f"{size} is more than the {limit / MIB:.3g} MiB isolement reads (a 10 000-link inventory "
+        f"is about 2 MiB): refused before parsing. If this file is really meant, raise the "
+        f"limit: {MAX_MIB_ENV}=<MiB>",
+        source=str(path),
+    )
+
+
+def read_text(path: Path) -> str:
+    """The file's text, read no further than the size cap."""
+    limit = max_input_bytes()
+    try:
+        with path.open("rb") as handle:
+            st = os.fstat(handle.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise InputError("is a directory, not a file", source=str(path))
+            if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+                raise _too_big(path, f"{st.st_size / MIB:.1f} MiB", limit)
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
+    if len(data) > limit:  # not a plain file (a pipe, a device): its size is known only now
+        raise _too_big(path, "its content", limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    """PyYAML's message on one line: what it was reading, what went wrong, and where."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return " ".join(str(exc).split())
+    parts = []
+    if exc.context:
+        parts.append(
+            f"{exc.context} ({_where(exc.context_mark)})" if exc.context_mark else exc.context
+        )
+    if exc.problem:
+        parts.append(
+            f"{exc.problem} ({_where(exc.problem_mark)})" if exc.problem_mark else exc.problem
+        )
+    return " ".join(", ".join(parts).split())
+
+
+class _Unreadable(yaml.MarkedYAMLError):
+    """A document whose aliases make it a cycle, too deep, or too big once expanded."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_aliases(root: yaml.Node, limit: int) -> None:
+    """Refuse a document whose aliases (shared nodes) would make whatever reads it loop, nest
+    deeper than MAX_DEPTH once expanded, or expand past `limit` values ("billion laughs": ten
+    lines of nested aliases are 10^9 values). Walks the node graph without recursion and
+    without expanding it: each node's expanded size and height are counted once."""
+    known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
+    on_path = {id(root)}
+    # (node, its children still to walk, [values so far, height so far])
+    stack: list[tuple[yaml.Node, Iterator[yaml.Node], list[int]]] = [
+        (root, iter(_children(root)), [1, 1])
+    ]
+    while stack:
+        node, children, counted = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(id(node))
+            known[id(node)] = (counted[0], counted[1])
+            if stack:
+                _add(stack[-1][2], counted[0], counted[1], node, limit)
+            continue
+        key = id(child)
+        if key in on_path:
+            raise _Unreadable(
+                None, None, "an alias (*name) refers to a node that contains it", child.start_mark
+            )
+        if key in known:
+            _add(counted, *known[key], child, limit)
+        elif isinstance(child, yaml.ScalarNode):
+            _add(counted, 1, 1, child, limit)
+        else:
+            on_path.add(key)
+            stack.append((child, iter(_children(child)), [1, 1]))
+
+
+def _add(parent: list[int], values: int, height: int, child: yaml.Node, limit: int) -> None:
+    """Count a child's expanded values and height into its parent's."""
+    parent[0] += values
+    parent[1] = max(parent[1], height + 1)
+    if parent[0] > limit:
+        raise _Unreadable(
+            None, None, f"its aliases (*name) expand to more than {limit} values", child.start_mark
+        )
+    if parent[1] > MAX_DEPTH:
+        raise _TooDeep(None, None, "nested too deeply", child.start_mark)
 
 
 def read_yaml(path: Path) -> Any:
+    text = read_text(path)
+    loader = _Loader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file: {exc}", source=str(path)) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if loader.aliases:  # without any, the document is a tree: its depth is counted
+            _check_aliases(node, max_input_bytes() // 2)
+        return loader.construct_document(node)
+    except _TooDeep as exc:
+        raise InputError(
+            f"nested too deeply (more than {MAX_DEPTH} levels) at {_where(exc.problem_mark)}",
+            source=str(path),
+        ) from None
+    except _Unreadable as exc:
+        raise InputError(
+            f"{exc.problem} (the node at {_where(exc.problem_mark)}): refused", source=str(path)
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", source=str(path)) from None
+        if isinstance(exc, yaml.MarkedYAMLError) and "nesting depth" in (exc.problem or ""):
+            # libyaml's own limit (1000 levels), met while it reads ahead of the composer.
+            raise InputError(
+                f"nested too deeply (more than {MAX_DEPTH} levels) at {_where(exc.problem_mark)}",
+                source=str(path),
+            ) from None
+        raise InputError(f"malformed YAML: {_one_line(exc)}", source=str(path)) from None
+    finally:
+        loader.dispose()
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -11,9 +11,9 @@ chain was intact.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from isolement.journal.files import replace_file
 from isolement.report.extract import build_report, dict_records, filter_records, report_from_journal
 from isolement.report.model import (
     ChainStatus,
@@ -64,9 +64,6 @@ __all__ = [
 
 def write_export(path: Path, text: str) -> None:
     """Write a report for handing over: owner-only (it names people, devices and addresses),
-    flushed to disk before a signature is made over it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
+    flushed to disk before a signature is made over it, and never through a symbolic link
+    (journal.files.replace_file: an atomic replace of a plain file only)."""
+    replace_file(path, text.encode("utf-8"), mode=0o600)

@@ -32,6 +32,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from isolement.journal.files import replace_file
 from isolement.journal.keys import (
     fingerprint,
     generate_keypair,
@@ -94,7 +95,7 @@ def sign_file(
             "ascii"
         )
     target = signature_path(path)
-    target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    replace_file(target, (json.dumps(document, indent=2) + "\n").encode("utf-8"), mode=0o644)
     return target
 
 

@@ -151,7 +151,8 @@ def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def write_inventory(tmp_path: Path) -> InventoryWriter:
-    """Write an inventory into a fresh directory next to an existing known_hosts and key file.
+    """Write an inventory into a fresh directory next to an existing known_hosts and key file
+    (a usable Ed25519 key, mode 0600).
 
     Call with `data` (a dict, default `base_inventory()`), or `text` (raw YAML, written as is).
     """
@@ -166,7 +167,8 @@ def write_inventory(tmp_path: Path) -> InventoryWriter:
         directory = tmp_path / f"inv{next(counter)}"
         (directory / "keys").mkdir(parents=True)
         (directory / "known_hosts").write_text("")
-        (directory / "keys" / "id_ed25519").write_text("")
+        # A real private key, owner-only: the run and `validate` check both (#10 item 11).
+        generate_login_key(directory / "keys" / "id_ed25519")
         path = directory / name
         if text is None:
             text = yaml.safe_dump(copy.deepcopy(dict(data or base_inventory())), sort_keys=False)
