@@ -8,6 +8,8 @@ behind a cut management link, a change whose outcome was not seen; the report sa
 how to read them), 7 (journal verify) the journal is consistent but not anchored: nothing
 proves that its last records were not removed, 130 interrupted before anything was sent, or a
 second interrupt stopped waiting for the changes in flight (the journal says what is known).
+`rehearse` (cli/rehearsing.py): 0 ready, 4 not ready (something would block the cut), 6 nothing
+blocks but some targets could not be read; `cut --expect-plan` refuses a different plan with 2.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import importing, paths, render
+from isolement.cli import importing, paths, rehearsing, render
 from isolement.cli.operator import default_operator
-from isolement.flows import containment, preflight, status, verify
+from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.interrupt import Interrupted
 from isolement.flows.results import Outcome, RunReport, StageState, StepResult
@@ -194,6 +196,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="a device out of reach behind a link this playbook cut: reopen that link at the "
         "controller's side, read and re-cut the device, cut the link again (repeatable)",
     )
+    p.add_argument(
+        "--expect-plan",
+        type=_safe("--expect-plan", rehearse.normal_hash),
+        metavar="HASH",
+        help="the plan hash a rehearsal printed: refuse (nothing sent) if the plan now differs",
+    )
+    p = playbook_command(
+        "rehearse",
+        "readiness with no change: pre-flight and plan, timed; the plan hash to cut with",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a playbook parameter (site=NAME, as --site)",
+    )
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
     playbook_command("preflight", "check every targeted device is ready; changes nothing")
     playbook_command("status", "live state of each targeted path", optional=True)
     accept_altered(
@@ -416,13 +436,49 @@ def cmd_plan(app: App) -> int:
             },
         )
         return EXIT_OK
-    report = containment.plan(app.runtime, playbook, params, app.args.offline)
+    done = rehearse.planned(app.runtime, playbook, params, app.args.offline)
+    report, fingerprint = done.report, done.fingerprint
+    event = rehearse.computed_event(report.plan, fingerprint, by="plan", offline=report.offline)
+    try:
+        rehearse.record(app.runtime, event)
+        kept = f"plan hash: {fingerprint.plan}"
+    except IsolementError as exc:
+        # A plan changes nothing: shown all the same, its record missing (and said).
+        kept = f"plan hash: {fingerprint.plan} (not journaled: {exc})"
     _emit(
         app.args,
-        render.plan_text(report),
-        {"plan": report.plan, "hash": report.plan.digest(), "unreachable": report.unreachable},
+        f"{render.plan_text(report)}\n{kept}",
+        {
+            "plan": report.plan,
+            "hash": report.plan.digest(),
+            "plan_hash": fingerprint.plan,
+            "computed_from": fingerprint.model_dump(exclude={"steps", "plan"}),
+            "unreachable": report.unreachable,
+        },
     )
     return EXIT_OK
+
+
+def cmd_rehearse(app: App) -> int:
+    for given in app.args.param:
+        name, sep, value = given.partition("=")
+        if not sep or name != "site":
+            raise InputError(f"--param {given}: the playbooks' one parameter is site=NAME")
+        app.args.site = _safe("--param site", check_name)(value)
+    playbook, params = app.playbook()
+    app.warn_if_altered()
+    done = rehearse.rehearse(app.runtime, playbook, params)
+    if done.report is not None and done.fingerprint is not None:
+        event = rehearse.computed_event(
+            done.report.plan,
+            done.fingerprint,
+            by="rehearse",
+            operator=_operator(app.args),
+            rehearsal=done,
+        )
+        rehearse.record(app.runtime, event)
+    _emit(app.args, rehearsing.text(done, _invoked_as(app)), rehearsing.data(done))
+    return rehearsing.exit_code(done)
 
 
 def _emit_run(app: App, text: str, data: dict[str, Any]) -> None:
@@ -495,6 +551,8 @@ def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
     options = Options(partial=app.args.partial, retries=app.args.retries)
+    expected = app.args.expect_plan
+    check = rehearse.ExpectedPlan(app.runtime, playbook, expected) if expected else None
     report = containment.cut(
         app.runtime,
         playbook,
@@ -503,7 +561,10 @@ def cmd_cut(app: App) -> int:
         operator=_operator(app.args),
         options=options,
         reach=app.args.reach,
+        check=check,
     )
+    if check is not None and check.checked:
+        print(f"isolement: the plan is the one expected: {expected}", file=sys.stderr)
     return _run_exit(app, report)
 
 
@@ -767,6 +828,7 @@ COMMANDS = {
     "cut": cmd_cut,
     "restore": cmd_restore,
     "preflight": cmd_preflight,
+    "rehearse": cmd_rehearse,
     "status": cmd_status,
     "verify": cmd_verify,
     "journal": cmd_journal,

@@ -172,6 +172,39 @@ class StageClosed(_StageEvent):
     outcome: str = ""
 
 
+class PlannedStepRecord(BaseModel):
+    """One device's part of a computed plan (planning/fingerprint.py `PlannedStep`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    device: str
+    wave: int = 1
+    changes: list[str] = []
+    commands: list[str] = []
+    deferred: bool = False
+
+
+class PlanComputed(_Scoped):
+    """A plan computed and shown, nothing sent (`rehearse`, `plan`): its hash and what it was
+    computed from, so that `cut --expect-plan HASH` can say what changed since."""
+
+    event: Literal["plan.computed"] = "plan.computed"
+    by: str = ""  # the command: rehearse, plan
+    direction: Direction = Direction.CUT
+    hash: str
+    inventory: str = ""
+    inventory_hash: str = ""
+    playbook_hash: str = ""
+    # device -> digest of its targeted endpoints' state, as read (planning/fingerprint.py).
+    states: dict[str, str] = {}
+    steps: list[PlannedStepRecord] = []
+    offline: bool = False
+    operator: str = ""
+    ready: bool | None = None  # rehearse: nothing would block the cut
+    blockers: dict[str, str] = {}
+    estimate_s: float | None = None
+
+
 class OtherEvent(BaseModel):
     """A record of an event this module does not define, kept as it was read."""
 
@@ -192,7 +225,8 @@ KnownEvent = Annotated[
     | VerifyResult
     | StageIntent
     | StageOpened
-    | StageClosed,
+    | StageClosed
+    | PlanComputed,
     Field(discriminator="event"),
 ]
 Event = KnownEvent | OtherEvent
@@ -213,6 +247,7 @@ _NAMES = {
         StageIntent,
         StageOpened,
         StageClosed,
+        PlanComputed,
     )
 }
 
