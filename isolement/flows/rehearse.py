@@ -406,7 +406,7 @@ def computed_event(
         parameters=plan.parameters,
         by=by,
         direction=plan.direction,
-        hash=fingerprint.plan,
+        plan_hash=fingerprint.plan,
         inventory=plan.inventory,
         inventory_hash=fingerprint.inventory,
         playbook_hash=fingerprint.playbook,
@@ -438,7 +438,7 @@ def computed_plans(path: Path, plan_hash: str) -> list[ev.PlanComputed]:
         if isinstance(r, TornRecord) or r.get("event") != "plan.computed":
             continue
         event = ev.from_record(r)
-        if isinstance(event, ev.PlanComputed) and event.hash == plan_hash:
+        if isinstance(event, ev.PlanComputed) and event.plan_hash == plan_hash:
             found.append(event)
     return found
 
@@ -499,7 +499,7 @@ class ExpectedPlan:
                 f"  since {then.by or 'the plan'} at {then.ts or '?'} (journal seq {then.seq}):"
             )
             recorded_fp = Fingerprint(
-                plan=then.hash,
+                plan=then.plan_hash,
                 inventory=then.inventory_hash,
                 playbook=then.playbook_hash,
                 states=dict(then.states),

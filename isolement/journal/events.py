@@ -191,7 +191,7 @@ class PlanComputed(_Scoped):
     event: Literal["plan.computed"] = "plan.computed"
     by: str = ""  # the command: rehearse, plan
     direction: Direction = Direction.CUT
-    hash: str
+    plan_hash: str
     inventory: str = ""
     inventory_hash: str = ""
     playbook_hash: str = ""

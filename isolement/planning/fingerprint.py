@@ -7,9 +7,9 @@ device, changes by endpoint). Timings, the run id, dict order and the order in w
 answered do not enter it. The commands keep their order: on a CLI the order is the meaning.
 
 The sources are digests too: the inventory and the playbook as loaded (not their bytes: a
-comment or a reordering does not change them), and each device's state as read, limited to the
-endpoints the plan targets on it (a port nobody targets may flap without making the plan
-"different").
+comment does not change them; their order does, since the order of an inventory's links is the
+order of a device's commands), and each device's state as read, limited to the endpoints the
+plan targets on it (a port nobody targets may flap without making the plan "different").
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from isolement.model.state import DeviceState
 PREFIX = "sha256:"
 
 
-def _digest(body: Any) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _digest(body: Any, *, ordered: bool = False) -> str:
+    """sha256 of canonical JSON; `ordered` keeps the mappings' order (see `inventory_hash`)."""
+    canonical = json.dumps(body, sort_keys=not ordered, separators=(",", ":"), ensure_ascii=False)
     return PREFIX + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -59,11 +60,13 @@ def plan_hash(plan: Plan) -> str:
 
 
 def inventory_hash(inventory: Inventory) -> str:
-    return _digest(inventory.model_dump(mode="json", exclude={"source"}))
+    """The inventory as loaded, in its order: the order of its links is the order a device's
+    commands are sent in, so a reordering can change the plan and must show as a change."""
+    return _digest(inventory.model_dump(mode="json", exclude={"source"}), ordered=True)
 
 
 def playbook_hash(playbook: Playbook) -> str:
-    return _digest(playbook.model_dump(mode="json", exclude={"source"}))
+    return _digest(playbook.model_dump(mode="json", exclude={"source"}), ordered=True)
 
 
 def state_digest(state: DeviceState, interfaces: Sequence[str]) -> str:
