@@ -283,15 +283,8 @@ def findings(
             )
     for m in plan.management if plan else []:
         if not m.manageable_after:
-            via = f" (managed via {', '.join(m.via)})" if m.via else ""
-            found.append(
-                Finding(
-                    Kind.MANAGEMENT_LOST,
-                    m.device,
-                    f"out of the controller's reach once cut{via}: a later change or restore "
-                    f"needs its path reopened first{'; ' + m.note if m.note else ''}",
-                )
-            )
+            note = m.note or "a later change needs its management path reopened first"
+            found.append(Finding(Kind.MANAGEMENT_LOST, m.device, f"out of reach once cut: {note}"))
     return found
 
 

@@ -5,8 +5,9 @@ writes the bytes; `read_records` gives them back as dicts).
 Schema versions: records written before this module carry no `schema_version` and read as
 version 1; version 2 adds `stage.intent`, `change.unconfirmed`, and fields every version-1
 reader ignores (`unknown`, `aborted`, `reach` on runs; `error` on an applied change; `after` on
-a failed one). A field missing from an old record takes its default; a field this code does not
-know is ignored, so a newer writer's records still read. An event this code does not know
+a failed one), and `plan.computed` (a plan computed, nothing sent: an older reader reads it as
+another part's event). A field missing from an old record takes its default; a field this code
+does not know is ignored, so a newer writer's records still read. An event this code does not know
 (another part of isolement writes its own) reads as `OtherEvent`, never as an error.
 """
 

@@ -189,9 +189,16 @@ def test_the_estimate_is_the_preflight_then_each_wave_at_the_measured_latency(
     assert sorted(timings) == NAMES
     assert all(t.login_s > 0 and t.read_s > 0 and t.commands > 0 for t in timings.values())
     (wave,) = done.estimate.waves
-    # IOS: snapshot, configure terminal, interface, shutdown, end, then a read-back.
-    worst = max(6 * t.per_command_s + t.read_s for t in timings.values())
-    assert wave.seconds == pytest.approx(worst, rel=0.35)
+    assert done.report is not None
+    # Each device: the snapshot, `configure terminal`, its commands, `end`, at its measured
+    # per-command latency, then its read-back as long as its read; the wave, its slowest.
+    costs = {
+        s.device: (1 + 1 + len(s.commands) + 1) * timings[s.device].per_command_s
+        + timings[s.device].read_s
+        for s in done.report.plan.steps
+    }
+    assert wave.seconds == pytest.approx(max(costs.values()))
+    assert wave.slowest == max(costs, key=lambda d: costs[d])
     assert done.estimate.total_s == pytest.approx(done.estimate.preflight_s + wave.seconds)
 
 
