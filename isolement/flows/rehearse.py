@@ -250,6 +250,8 @@ class Finding:
 
 def _kind_of(why: str) -> Kind:
     text = why.lower()
+    if text.startswith("not dialled"):
+        return Kind.OUT_OF_REACH  # preflight.not_dialled: behind a cut link, last seen open
     if "privilege" in text:
         return Kind.NO_PRIVILEGE
     if "host key" in text or "known_hosts" in text:

@@ -149,6 +149,19 @@ def test_a_device_that_does_not_answer_makes_the_rehearsal_not_ready(estate: Est
     assert record["blockers"] == {"r3": "unreachable: logged in, then no answer within 3 s"}
 
 
+def test_a_host_key_not_known_makes_the_rehearsal_not_ready(estate: Estate) -> None:
+    known_hosts = estate.tmp_path / "known_hosts"
+    port = estate.emu.ports["r1"]
+    kept = [li for li in known_hosts.read_text().splitlines() if f"]:{port} " not in li]
+    known_hosts.write_text("\n".join(kept) + "\n")
+    done = estate.rehearse()
+    assert done.returncode == rehearsing.EXIT_NOT_READY, done.stdout + done.stderr[-2000:]
+    (blocker,) = [li for li in done.stdout.splitlines() if li.startswith("  host key: r1: ")]
+    assert "known_hosts" in blocker
+    assert estate.received()["r1"] == []  # refused before any line was typed
+    assert estate.configured() == {n: [] for n in NAMES}
+
+
 def unprivileged(device: str) -> Connector:
     """A connector whose session on `device` has left privileged mode (`disable`): logged in,
     host key and credentials good, no right to change the configuration."""
