@@ -464,7 +464,10 @@ def cmd_rehearse(app: App) -> int:
         name, sep, value = given.partition("=")
         if not sep or name != "site":
             raise InputError(f"--param {given}: the playbooks' one parameter is site=NAME")
-        app.args.site = _safe("--param site", check_name)(value)
+        try:
+            app.args.site = check_name(value)
+        except ValueError as exc:
+            raise InputError(f"--param {given}: {exc}") from None
     playbook, params = app.playbook()
     app.warn_if_altered()
     done = rehearse.rehearse(app.runtime, playbook, params)

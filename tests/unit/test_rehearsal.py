@@ -332,3 +332,20 @@ def test_a_malformed_expected_hash_is_refused_before_any_login(estate: Estate) -
     assert done.returncode == 2
     assert "is not a plan hash" in done.stderr
     assert estate.received() == {n: [] for n in NAMES}
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("zone=h1", "--param zone=h1: the playbooks' one parameter is site=NAME"),
+        ("site", "--param site: the playbooks' one parameter is site=NAME"),
+        ("site=h 1", "--param site=h 1: "),
+    ],
+)
+def test_a_bad_parameter_is_refused_before_any_login(
+    estate: Estate, param: str, message: str
+) -> None:
+    done = estate.run("rehearse", str(estate.playbook), "--param", param)
+    assert done.returncode == 2, done.stdout + done.stderr[-2000:]
+    assert message in done.stderr
+    assert estate.received() == {n: [] for n in NAMES}
