@@ -123,6 +123,12 @@ def test_a_rehearsal_reads_every_device_plans_and_sends_no_configuration(estate:
     assert record["steps"][0]["commands"][-1] != ""
     assert record["estimate_s"] > 0
     assert estate.events("change.intent") == []
+    # A record like any other: the journal stays intact, shows it, and exports it.
+    assert estate.run("journal", "verify").returncode == 0
+    shown = estate.run("journal", "show")
+    assert shown.returncode == 0 and "plan.computed" in shown.stdout, shown.stdout + shown.stderr
+    exported = estate.run("journal", "export", "--format", "md")
+    assert exported.returncode == 0, exported.stderr
 
 
 def test_plan_prints_and_journals_the_same_hash_as_a_rehearsal(estate: Estate) -> None:
