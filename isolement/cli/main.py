@@ -18,6 +18,9 @@ stopped waiting for the changes in flight (the journal says what is known).
 --json says it too: `verdict` (contained, contained-by-state, not-proven, not-contained) and
 `proof` (link -> packets, state or none). A probe that could not run is listed with why, and
 never counted as passing or blocked.
+
+`rehearse` (cli/rehearsing.py): 0 ready, 4 not ready (something would block the cut), 6 nothing
+blocks but some targets could not be read; `cut --expect-plan` refuses a different plan with 2.
 """
 
 from __future__ import annotations
@@ -40,9 +43,9 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import importing, paths, render
+from isolement.cli import importing, paths, rehearsing, render
 from isolement.cli.operator import default_operator
-from isolement.flows import containment, preflight, status, verify
+from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.interrupt import Interrupted
 from isolement.flows.results import Outcome, RunReport, StageState, StepResult, Verdict
@@ -215,6 +218,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="a device out of reach behind a link this playbook cut: reopen that link at the "
         "controller's side, read and re-cut the device, cut the link again (repeatable)",
     )
+    p.add_argument(
+        "--expect-plan",
+        type=_safe("--expect-plan", rehearse.normal_hash),
+        metavar="HASH",
+        help="the plan hash a rehearsal printed: refuse (nothing sent) if the plan now differs",
+    )
+    p = playbook_command(
+        "rehearse",
+        "readiness with no change: pre-flight and plan, timed; the plan hash to cut with",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a playbook parameter (site=NAME, as --site)",
+    )
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
     playbook_command("preflight", "check every targeted device is ready; changes nothing")
     playbook_command("status", "live state of each targeted path", optional=True)
     accept_altered(
@@ -459,13 +480,52 @@ def cmd_plan(app: App) -> int:
             },
         )
         return EXIT_OK
-    report = containment.plan(app.runtime, playbook, params, app.args.offline)
+    done = rehearse.planned(app.runtime, playbook, params, app.args.offline)
+    report, fingerprint = done.report, done.fingerprint
+    event = rehearse.computed_event(report.plan, fingerprint, by="plan", offline=report.offline)
+    try:
+        rehearse.record(app.runtime, event)
+        kept = f"plan hash: {fingerprint.plan}"
+    except IsolementError as exc:
+        # A plan changes nothing: shown all the same, its record missing (and said).
+        kept = f"plan hash: {fingerprint.plan} (not journaled: {exc})"
     _emit(
         app.args,
-        render.plan_text(report),
-        {"plan": report.plan, "hash": report.plan.digest(), "unreachable": report.unreachable},
+        f"{render.plan_text(report)}\n{kept}",
+        {
+            "plan": report.plan,
+            "hash": report.plan.digest(),
+            "plan_hash": fingerprint.plan,
+            "computed_from": fingerprint.model_dump(exclude={"steps", "plan"}),
+            "unreachable": report.unreachable,
+        },
     )
     return EXIT_OK
+
+
+def cmd_rehearse(app: App) -> int:
+    for given in app.args.param:
+        name, sep, value = given.partition("=")
+        if not sep or name != "site":
+            raise InputError(f"--param {given}: the playbooks' one parameter is site=NAME")
+        try:
+            app.args.site = check_name(value)
+        except ValueError as exc:
+            raise InputError(f"--param {given}: {exc}") from None
+    playbook, params = app.playbook()
+    app.warn_if_altered()
+    done = rehearse.rehearse(app.runtime, playbook, params)
+    if done.report is not None and done.fingerprint is not None:
+        event = rehearse.computed_event(
+            done.report.plan,
+            done.fingerprint,
+            by="rehearse",
+            operator=_operator(app.args),
+            rehearsal=done,
+        )
+        rehearse.record(app.runtime, event)
+    _emit(app.args, rehearsing.text(done, _invoked_as(app)), rehearsing.data(done))
+    return rehearsing.exit_code(done)
 
 
 def _emit_run(app: App, text: str, data: dict[str, Any]) -> None:
@@ -538,6 +598,8 @@ def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}")
     options = Options(partial=app.args.partial, retries=app.args.retries)
+    expected = app.args.expect_plan
+    check = rehearse.ExpectedPlan(app.runtime, playbook, expected) if expected else None
     report = containment.cut(
         app.runtime,
         playbook,
@@ -546,7 +608,10 @@ def cmd_cut(app: App) -> int:
         operator=_operator(app.args),
         options=options,
         reach=app.args.reach,
+        check=check,
     )
+    if check is not None and check.checked:
+        print(f"isolement: the plan is the one expected: {expected}", file=sys.stderr)
     return _run_exit(app, report)
 
 
@@ -837,6 +902,7 @@ COMMANDS = {
     "cut": cmd_cut,
     "restore": cmd_restore,
     "preflight": cmd_preflight,
+    "rehearse": cmd_rehearse,
     "status": cmd_status,
     "verify": cmd_verify,
     "journal": cmd_journal,

@@ -25,7 +25,7 @@ from isolement.flows.task import DeviceTask, RunContext
 from isolement.flows.waves import run_waves
 from isolement.journal.store import Journal
 from isolement.journal.view import JournalView
-from isolement.model.errors import JournalError
+from isolement.model.errors import JournalError, PlanRefused
 from isolement.model.plan import DeviceStep, Direction, Plan
 from isolement.model.playbook import Playbook
 from isolement.model.state import DeviceState
@@ -47,6 +47,8 @@ __all__ = [
 
 # Plans a run from the states read and the devices that could not be read (out of reach).
 PlanMaker = Callable[[Mapping[str, DeviceState], Collection[str]], Plan]
+# Checks the plan computed before anything is sent; raises to refuse it (`cut --expect-plan`).
+PlanCheck = Callable[[Plan, Mapping[str, DeviceState], Mapping[str, Sequence[CutTarget]]], None]
 
 
 @dataclass(frozen=True)
@@ -272,8 +274,10 @@ def cut_spec(
     decision: Decision,
     options: Options,
     only_links: set[str] | None = None,
+    check: PlanCheck | None = None,
 ) -> RunSpec:
-    """A run cutting the playbook's links (only some of them: closing a stage or a path)."""
+    """A run cutting the playbook's links (only some of them: closing a stage or a path);
+    `check` sees the plan before anything is sent, and may refuse it."""
     targets = cut_targets(rt.inventory, playbook, parameters)
     if only_links is not None:
         targets = {
@@ -283,7 +287,10 @@ def cut_spec(
         }
 
     def make(states: Mapping[str, DeviceState], unread: Collection[str]) -> Plan:
-        return plan_cut(rt.inventory, playbook, parameters, states, only_links, unread)
+        plan = plan_cut(rt.inventory, playbook, parameters, states, only_links, unread)
+        if check is not None:
+            check(plan, states, targets)
+        return plan
 
     return RunSpec(targets, make, decision, options, closing=only_links is not None)
 
@@ -297,14 +304,17 @@ def cut(
     operator: str,
     options: Options | None = None,
     reach: Sequence[str] = (),
+    check: PlanCheck | None = None,
 ) -> RunReport:
-    """Cut the playbook's links (`reach`: see `reach_and_cut`)."""
+    """Cut the playbook's links (`reach`: see `reach_and_cut`; `check`: see `cut_spec`)."""
     decision = Decision(operator, reason, reach=tuple(reach))
     with Journal(rt.journal_path, custody=rt.custody) as journal:
         recorder = JournalRecorder(journal, JournalView.read(rt.journal_path))
         if reach:
+            if check is not None:
+                raise PlanRefused("a checked plan (--expect-plan) cannot be combined with --reach")
             return reach_and_cut(rt, recorder, playbook, parameters, decision, options)
-        spec = cut_spec(rt, playbook, parameters, decision, options or Options())
+        spec = cut_spec(rt, playbook, parameters, decision, options or Options(), check=check)
         return execute(rt, recorder, spec)
 
 

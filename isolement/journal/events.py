@@ -5,8 +5,9 @@ writes the bytes; `read_records` gives them back as dicts).
 Schema versions: records written before this module carry no `schema_version` and read as
 version 1; version 2 adds `stage.intent`, `change.unconfirmed`, and fields every version-1
 reader ignores (`unknown`, `aborted`, `reach` on runs; `error` on an applied change; `after` on
-a failed one). A field missing from an old record takes its default; a field this code does not
-know is ignored, so a newer writer's records still read. An event this code does not know
+a failed one), and `plan.computed` (a plan computed, nothing sent: an older reader reads it as
+another part's event). A field missing from an old record takes its default; a field this code
+does not know is ignored, so a newer writer's records still read. An event this code does not know
 (another part of isolement writes its own) reads as `OtherEvent`, never as an error.
 """
 
@@ -185,6 +186,39 @@ class StageClosed(_StageEvent):
     outcome: str = ""
 
 
+class PlannedStepRecord(BaseModel):
+    """One device's part of a computed plan (planning/fingerprint.py `PlannedStep`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    device: str
+    wave: int = 1
+    changes: list[str] = []
+    commands: list[str] = []
+    deferred: bool = False
+
+
+class PlanComputed(_Scoped):
+    """A plan computed and shown, nothing sent (`rehearse`, `plan`): its hash and what it was
+    computed from, so that `cut --expect-plan HASH` can say what changed since."""
+
+    event: Literal["plan.computed"] = "plan.computed"
+    by: str = ""  # the command: rehearse, plan
+    direction: Direction = Direction.CUT
+    plan_hash: str
+    inventory: str = ""
+    inventory_hash: str = ""
+    playbook_hash: str = ""
+    # device -> digest of its targeted endpoints' state, as read (planning/fingerprint.py).
+    states: dict[str, str] = {}
+    steps: list[PlannedStepRecord] = []
+    offline: bool = False
+    operator: str = ""
+    ready: bool | None = None  # rehearse: nothing would block the cut
+    blockers: dict[str, str] = {}
+    estimate_s: float | None = None
+
+
 class OtherEvent(BaseModel):
     """A record of an event this module does not define, kept as it was read."""
 
@@ -205,7 +239,8 @@ KnownEvent = Annotated[
     | VerifyResult
     | StageIntent
     | StageOpened
-    | StageClosed,
+    | StageClosed
+    | PlanComputed,
     Field(discriminator="event"),
 ]
 Event = KnownEvent | OtherEvent
@@ -226,6 +261,7 @@ _NAMES = {
         StageIntent,
         StageOpened,
         StageClosed,
+        PlanComputed,
     )
 }
 

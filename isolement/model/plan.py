@@ -101,7 +101,29 @@ class Plan(BaseModel):
     def nothing_to_do(self) -> bool:
         return not self.steps
 
+    def canonical_steps(self) -> list[dict[str, object]]:
+        """What the plan would send, per device (sorted): its wave, the endpoints it changes
+        ("link interface method", sorted) and its commands, in their order (on a CLI the order
+        is the meaning). No timing, no run id, nothing that depends on dict order."""
+        return [
+            {
+                "device": step.device,
+                "wave": step.wave,
+                "changes": sorted(f"{c.link} {c.interface} {c.method}" for c in step.changes),
+                "commands": list(step.commands),
+                "deferred": step.deferred,
+            }
+            for step in sorted(self.steps, key=lambda s: s.device)
+        ]
+
     def digest(self) -> str:
-        body = self.model_dump(mode="json")
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        """sha256 (hex) of the canonical JSON of what the plan would send: the direction, the
+        playbook and its parameters, and `canonical_steps()`. `cut --expect-plan` compares it."""
+        body = {
+            "direction": str(self.direction),
+            "playbook": self.playbook,
+            "parameters": dict(self.parameters),
+            "steps": self.canonical_steps(),
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
