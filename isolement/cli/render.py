@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from isolement.flows.results import (
     OutOfReach,
+    PathState,
     PlanReport,
     RunReport,
     StagePlan,
@@ -203,7 +204,22 @@ def status_text(report: StatusReport, invoked_as: str | None = None) -> str:
             why = f"  {shown(end.reason)}" if end.reason else ""
             lines.append(f"    {end.state:<8} {end.device} {end.interface} [{end.method}]{why}")
     lines += _reach_text(report.out_of_reach, invoked_as or "PLAYBOOK")
+    lines += _reopened_text(report, invoked_as or "PLAYBOOK")
     return "\n".join(lines)
+
+
+def _reopened_text(report: StatusReport, invoked_as: str) -> list[str]:
+    """Cuts that vanished: open links first, then ends reopened on a link still cut."""
+    lines = []
+    for link, end in report.reopened_ends:
+        held = "" if link.state is PathState.REOPENED else " (the link is still cut at another end)"
+        lines.append(
+            f"REOPENED: {end.device} {end.interface} ({link.link}) was last seen cut at "
+            f"{shown(end.last_seen_cut)} and is open now{held}"
+        )
+    if report.reopened:
+        lines.append(f"Cut them again: isolement cut {invoked_as} (it reads the devices now)")
+    return lines
 
 
 def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:

@@ -97,6 +97,9 @@ class ChangeIntent(_Attempt):
     commands: list[str] = []
     before: States = {}
     snapshot: str | None = None
+    # Version 2 (older readers ignore it): interface -> why this cut is made again (its earlier
+    # cut vanished: "reopened since T: cut again").
+    why: dict[str, str] = {}
 
 
 class ChangeApplied(_Attempt):
@@ -140,11 +143,26 @@ class RunFinished(_RunEvent):
     journal_error: str | None = None
 
 
+class ReopenedEnd(BaseModel):
+    """An end isolement cut, seen cut before, and read open now (a cut that vanished)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    device: str
+    interface: str
+    method: str
+    link: str = ""
+    last_seen_cut: str = ""
+
+
 class VerifyResult(_Scoped):
     event: Literal["verify.result"] = "verify.result"
     contained: bool
     links: dict[str, str] = {}
     probes: dict[str, dict[str, str]] = {}
+    # Version 2 (older readers ignore it): the ends read open although isolement's cut of them
+    # was seen in effect before.
+    reopened: list[ReopenedEnd] = []
 
 
 class _StageEvent(_Scoped):
