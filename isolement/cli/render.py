@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from isolement.drivers import driver_for
 from isolement.flows.results import (
     OutOfReach,
     PathState,
@@ -50,6 +51,7 @@ def plan_text(report: PlanReport) -> str:
         why = {**report.unreachable, **{d: o.why for d, o in report.out_of_reach.items()}}
         lines += [f"  {d}: {shown(w)}" for d, w in sorted(why.items())]
     lines += _impact_text(plan)
+    lines += _persistence_text(plan)
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
     if plan.nothing_to_do:
@@ -78,6 +80,19 @@ def _steps_text(plan: Plan) -> list[str]:
                 continue
             lines.append("      commands:")
             lines += [f"        {command}" for command in step.commands]
+    return lines
+
+
+def _persistence_text(plan: Plan) -> list[str]:
+    """Whether the change survives a reboot, per platform changed (the playbook's `persist`)."""
+    if plan.direction is Direction.ALLOW or not plan.steps:
+        return []
+    if not plan.persist:
+        return ["Persistence: off (playbook persist: false): a reboot reopens what is cut"]
+    lines = ["Persistence: on (playbook persist: true); after each confirmed change:"]
+    for platform in sorted({s.platform for s in plan.steps}):
+        devices = ", ".join(s.device for s in plan.steps if s.platform == platform)
+        lines.append(f"  {platform} ({devices}): {driver_for(platform).persistence_note}")
     return lines
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, Session, UnsavedCheck
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -72,6 +72,26 @@ class AlcatelAosDriver(Driver):
     # in it (recorded in tests/data/alcatel_aos/), so it is compared as it is.
     snapshot_command = "show configuration snapshot"
     error_patterns = _AOS_ERRORS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "configuration status`"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+        return self.parse_configuration_status(session.send_command("show configuration status"))
+
+    def parse_configuration_status(self, output: str) -> UnsavedCheck:
+        """`Running configuration and saved configuration are identical` / `... different`."""
+        if re.search(r"are identical", output):
+            return UnsavedCheck(False)
+        if re.search(r"are different", output):
+            return UnsavedCheck(True, "running and saved configurations are different")
+        return UnsavedCheck(None, "the configuration status is not one isolement reads")
+
     uses_config_mode = False
 
     def has_privilege(self, session: Session) -> bool:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 
-from isolement.drivers.base import Driver, Session
+from isolement.drivers.base import Driver, Session, UnsavedCheck
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -65,6 +65,24 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
     # Nothing volatile in it (no timestamp, no change counter): compared as printed.
     snapshot_command = "show running-config"
     error_patterns = _AOSCX_ERRORS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `checkpoint "
+        "diff startup-config running-config`"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+        output = session.send_command("checkpoint diff startup-config running-config")
+        error = self.find_error(output)
+        if error:
+            return UnsavedCheck(None, f"the device cannot compare: {error}")
+        lines = [line.strip() for line in output.splitlines() if line.strip()[:1] in "+-"]
+        if not lines:
+            return UnsavedCheck(False)
+        return UnsavedCheck(True, "; ".join(lines[:5]))
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_show_interface(session.send_command("show interface"))

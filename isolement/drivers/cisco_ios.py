@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import CutTarget, Driver, Session, UnsavedCheck
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -85,6 +85,39 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
     preferred_method = CutMethod.SHUTDOWN
     snapshot_command = "show running-config"
     error_patterns = _IOS_ERRORS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+        output = session.send_command(
+            "show archive config differences nvram:startup-config system:running-config"
+        )
+        return self.parse_config_differences(output)
+
+    def parse_config_differences(self, output: str) -> UnsavedCheck:
+        """`show archive config differences`: `!No changes were found` when the startup and
+        running configurations match; else the `+`/`-` lines of the difference. The clock
+        drift IOS writes by itself (`ntp clock-period`) is no one's change."""
+        if self.find_error(output):
+            return UnsavedCheck(None, f"the device cannot compare: {self.find_error(output)}")
+        if "No changes were found" in output:
+            return UnsavedCheck(False)
+        lines = [
+            line.strip()
+            for line in output.splitlines()
+            if line.strip()[:1] in ("+", "-") and "ntp clock-period" not in line
+        ]
+        if not lines and "Contextual Config Diffs" in output:
+            return UnsavedCheck(False)
+        if not lines:
+            return UnsavedCheck(None, "the comparison's answer is not one isolement reads")
+        return UnsavedCheck(True, "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else ""))
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("show ip interface brief"))

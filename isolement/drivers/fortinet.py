@@ -80,6 +80,12 @@ class FortinetDriver(Driver):
     snapshot_command = "show"
     error_patterns = _ERRORS
 
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    # FortiOS writes each configuration change to flash as it ends (`cfg-save automatic`, the
+    # default); a device set to `cfg-save manual` or `revert` is not detected yet.
+    persistence = "auto"
+    persistence_note = "FortiOS saves each change itself (cfg-save automatic, the default)"
+
     def read_state(self, session: Session) -> FortinetState:
         return self.parse_config(session.send_command(self.snapshot_command))
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from isolement.drivers.base import Session
+from isolement.drivers.base import Session, UnsavedCheck
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import DeviceState
@@ -41,6 +41,17 @@ _ABSENT = re.compile(r"^\s+(?:pseudo interface|index -?\d+ inactive interface)\s
 
 class FrrDriver(CiscoIosDriver):
     platform = "frr"
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with vtysh `write memory` (to the daemons' configuration files); vtysh cannot "
+        "show the startup configuration, so someone else's unsaved changes cannot be found "
+        "and would be saved with the cut"
+    )
+
+    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+        return UnsavedCheck(None, "vtysh cannot show the startup configuration to compare with")
 
     def read_state(self, session: Session) -> DeviceState:
         brief = session.send_command("show interface brief")

@@ -62,6 +62,9 @@ class Applied:
     duration_s: float
     drift: list[str] | None = None
     complaint: str | None = None  # the device printed an error, yet the change is in effect
+    # Persistence: how the change was made to survive a reboot ("saved: write memory", "not
+    # saved: ..."), None when the run does not persist.
+    saved: str | None = None
 
 
 class RunObserver(Protocol):

@@ -89,6 +89,7 @@ class JournalRecorder:
                 preflight_failed=dict(unreachable),
                 unknown={d: o.why for d, o in out_of_reach.items()},
                 reach=list(decision.reach),
+                persist=run.plan.persist,
             )
         )
 
@@ -142,6 +143,7 @@ class JournalRecorder:
                 duration_s=round(applied.duration_s, 3),
                 drift=applied.drift,
                 error=applied.complaint,
+                saved=applied.saved,
             )
         )
 

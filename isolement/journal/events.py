@@ -77,6 +77,8 @@ class RunStarted(_RunEvent):
     # Version 2: devices not read (their management path is cut) and why; never counted as read.
     unknown: dict[str, str] = {}
     reach: list[str] = []
+    # Version 2: the run saves each change to the startup configuration (playbook `persist`).
+    persist: bool = False
 
 
 class DeviceObserved(_Scoped):
@@ -113,6 +115,8 @@ class ChangeApplied(_Attempt):
     drift: list[str] | None = None
     # What the device complained of although the read-back shows the change in effect.
     error: str | None = None
+    # Version 2 (older readers ignore it): how the change was made to survive a reboot.
+    saved: str | None = None
 
 
 class ChangeFailed(_Attempt):
