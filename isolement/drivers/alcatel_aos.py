@@ -41,7 +41,7 @@ crisis, and nothing netmiko's AlcatelAosSSH does not already do. Not used.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from isolement.drivers.base import CutTarget, Driver, Session, UnsavedCheck
 from isolement.model.errors import UnexpectedOutput
@@ -81,7 +81,7 @@ class AlcatelAosDriver(Driver):
     )
     save_commands = ("write memory",)
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return self.parse_configuration_status(session.send_command("show configuration status"))
 
     def parse_configuration_status(self, output: str) -> UnsavedCheck:

@@ -38,6 +38,7 @@ installed; netmiko's own `aruba_aoscx` class (ArubaCxSSH) is used as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from isolement.drivers.base import Driver, Session, UnsavedCheck
 from isolement.drivers.cisco_ios import InterfaceShutdown
@@ -74,7 +75,7 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
     )
     save_commands = ("write memory",)
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         output = session.send_command("checkpoint diff startup-config running-config")
         error = self.find_error(output)
         if error:

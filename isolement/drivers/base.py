@@ -8,7 +8,7 @@ handed to it, so drivers are tested on recorded outputs without any device.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import ClassVar, Literal, Protocol
@@ -213,8 +213,9 @@ class Driver:
         self._check(device, output)
         return output
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
-        """Changes someone made and did not save, which a save would save with the cut."""
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        """Changes someone made and did not save, which a save would save with the cut; the
+        state of the `interfaces` the change sets again is not someone else's change."""
         if self.persistence != "save":
             return UnsavedCheck(False, f"nothing is saved on {self.platform}")
         return UnsavedCheck(None, f"{self.platform} cannot tell unsaved changes apart")

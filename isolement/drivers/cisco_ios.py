@@ -11,7 +11,7 @@ brief table, and `interface_name()` maps either spelling to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import CutTarget, Driver, Session, UnsavedCheck
@@ -94,25 +94,35 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
     )
     save_commands = ("write memory",)
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         output = session.send_command(
             "show archive config differences nvram:startup-config system:running-config"
         )
-        return self.parse_config_differences(output)
+        return self.parse_config_differences(output, interfaces)
 
-    def parse_config_differences(self, output: str) -> UnsavedCheck:
+    def parse_config_differences(
+        self, output: str, interfaces: Collection[str] = ()
+    ) -> UnsavedCheck:
         """`show archive config differences`: `!No changes were found` when the startup and
-        running configurations match; else the `+`/`-` lines of the difference. The clock
-        drift IOS writes by itself (`ntp clock-period`) is no one's change."""
+        running configurations match; else the `+`/`-` lines of the difference, each under its
+        parent (`interface X`). The clock drift IOS writes by itself (`ntp clock-period`) is
+        no one's change, nor is a `shutdown` of an interface the change sets again (`interfaces`:
+        a cut reopened by hand, which the cut undoes)."""
         if self.find_error(output):
             return UnsavedCheck(None, f"the device cannot compare: {self.find_error(output)}")
         if "No changes were found" in output:
             return UnsavedCheck(False)
-        lines = [
-            line.strip()
-            for line in output.splitlines()
-            if line.strip()[:1] in ("+", "-") and "ntp clock-period" not in line
-        ]
+        ours = {f"interface {self.interface_name(i)}" for i in interfaces}
+        lines, parent = [], ""
+        for line in output.splitlines():
+            text = line.strip()
+            if not line.startswith(" ") and text[:1] not in ("+", "-", "!"):
+                parent = text
+            if text[:1] not in ("+", "-") or "ntp clock-period" in text:
+                continue
+            if parent in ours and text[1:].strip() in ("shutdown", "no shutdown"):
+                continue
+            lines.append(f"{parent}: {text}" if line.startswith(" ") and parent else text)
         if not lines and "Contextual Config Diffs" in output:
             return UnsavedCheck(False)
         if not lines:

@@ -35,6 +35,7 @@ itself. So NAPALM brings nothing real here; this driver speaks the CLI through n
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from isolement.drivers import ntc
 from isolement.drivers.base import Driver, Session, UnsavedCheck
@@ -92,7 +93,7 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
     )
     save_commands = ("copy running-config startup-config",)
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return self.parse_running_diff(session.send_command("show running-config diff"))
 
     def parse_running_diff(self, output: str) -> UnsavedCheck:

@@ -22,6 +22,7 @@ that output's `flags: <...>` line, the kernel's own flags.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from isolement.drivers.base import Session, UnsavedCheck
 from isolement.drivers.cisco_ios import CiscoIosDriver
@@ -50,7 +51,7 @@ class FrrDriver(CiscoIosDriver):
         "and would be saved with the cut"
     )
 
-    def unsaved_changes(self, session: Session) -> UnsavedCheck:
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return UnsavedCheck(None, "vtysh cannot show the startup configuration to compare with")
 
     def read_state(self, session: Session) -> DeviceState:

@@ -30,7 +30,7 @@ def unsaved_elsewhere(plan: Plan, seen: Observation) -> dict[str, str]:
         if driver.persistence != "save" or session is None:
             continue
         try:
-            check = driver.unsaved_changes(session)
+            check = driver.unsaved_changes(session, [c.interface for c in step.changes])
         except IsolementError as exc:
             found[step.device] = f"could not be checked for unsaved changes: {exc}"
             continue

@@ -116,11 +116,20 @@ class IosDevice(IosLikeDevice):
             [line for line in lines if not line.startswith(("Building", "Current configuration"))]
             for lines in (self.startup_config(), self.running_config())
         )
-        gone = [f"-{line.strip()}" for line in startup if line not in running]
-        added = [f"+{line.strip()}" for line in running if line not in startup]
-        if not gone and not added:
-            return ["!Contextual Config Diffs:", "!No changes were found"]
-        return ["!Contextual Config Diffs:", *added, *gone]
+        diffs = ["!Contextual Config Diffs:"]
+        # As IOS prints them: a changed line under its parent (`interface X`), ` +` or ` -`.
+        for sign, ours, theirs in (("+", running, startup), ("-", startup, running)):
+            parent = ""
+            for line in ours:
+                if not line.startswith(" "):
+                    parent = line
+                if line in theirs:
+                    continue
+                if line.startswith(" "):
+                    diffs += [parent, f" {sign}{line.strip()}"]
+                else:
+                    diffs.append(f"{sign}{line}")
+        return diffs if len(diffs) > 1 else [*diffs, "!No changes were found"]
 
     # What the CLI prints.
 
