@@ -1,7 +1,9 @@
 """The command line: parse arguments, call a containment flow, render its result.
 
 Exit codes: 0 done (contained / restored / intact), 2 bad input or refused before anything was
-sent, 3 partial: some paths are still open, 4 nothing could be done (devices unreachable or all
+sent, 3 partial: some paths are still open (for `status` and `verify`: a cut that vanished,
+REOPENED, is an open path; an end reopened on a link still cut at its other end is reported, and
+is not an open path), 4 nothing could be done (devices unreachable or all
 failed), 5 the journal is altered or could not be written (the run stopped at once), 6 unknown:
 no targeted path is known open, but some could not be read in this run (a device out of reach
 behind a cut management link, a change whose outcome was not seen; the report says which, and
@@ -721,6 +723,9 @@ def cmd_status(app: App) -> int:
         "out_of_reach": found.out_of_reach,
     }
     _emit(app.args, text, data)
+    # A cut that vanished leaves its path open: "some paths are still open" (3), before unknown.
+    if found.reopened:
+        return EXIT_PARTIAL
     return EXIT_UNKNOWN if found.unknown else EXIT_OK
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from isolement.drivers import driver_for
 from isolement.flows.results import (
     OutOfReach,
     PathState,
@@ -52,6 +53,7 @@ def plan_text(report: PlanReport) -> str:
         why = {**report.unreachable, **{d: o.why for d, o in report.out_of_reach.items()}}
         lines += [f"  {d}: {shown(w)}" for d, w in sorted(why.items())]
     lines += _impact_text(plan)
+    lines += _persistence_text(plan)
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
     if plan.nothing_to_do:
@@ -80,6 +82,19 @@ def _steps_text(plan: Plan) -> list[str]:
                 continue
             lines.append("      commands:")
             lines += [f"        {command}" for command in step.commands]
+    return lines
+
+
+def _persistence_text(plan: Plan) -> list[str]:
+    """Whether the change survives a reboot, per platform changed (the playbook's `persist`)."""
+    if plan.direction is Direction.ALLOW or not plan.steps:
+        return []
+    if not plan.persist:
+        return ["Persistence: off (playbook persist: false): a reboot reopens what is cut"]
+    lines = ["Persistence: on (playbook persist: true); after each confirmed change:"]
+    for platform in sorted({s.platform for s in plan.steps}):
+        devices = ", ".join(s.device for s in plan.steps if s.platform == platform)
+        lines.append(f"  {platform} ({devices}): {driver_for(platform).persistence_note}")
     return lines
 
 
@@ -206,7 +221,22 @@ def status_text(report: StatusReport, invoked_as: str | None = None) -> str:
             why = f"  {shown(end.reason)}" if end.reason else ""
             lines.append(f"    {end.state:<8} {end.device} {end.interface} [{end.method}]{why}")
     lines += _reach_text(report.out_of_reach, invoked_as or "PLAYBOOK")
+    lines += _reopened_text(report, invoked_as or "PLAYBOOK")
     return "\n".join(lines)
+
+
+def _reopened_text(report: StatusReport, invoked_as: str) -> list[str]:
+    """Cuts that vanished: open links first, then ends reopened on a link still cut."""
+    lines = []
+    for link, end in report.reopened_ends:
+        held = "" if link.state is PathState.REOPENED else " (the link is still cut at another end)"
+        lines.append(
+            f"REOPENED: {end.device} {end.interface} ({link.link}) was last seen cut at "
+            f"{shown(end.last_seen_cut)} and is open now{held}"
+        )
+    if report.reopened:
+        lines.append(f"Cut them again: isolement cut {invoked_as} (it reads the devices now)")
+    return lines
 
 
 def verify_text(report: VerifyReport, invoked_as: str | None = None) -> str:

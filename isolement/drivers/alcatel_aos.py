@@ -41,10 +41,17 @@ crisis, and nothing netmiko's AlcatelAosSSH does not already do. Not used.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from ipaddress import IPv4Address
 
-from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_bsd_ping
+from isolement.drivers.base import (
+    CutTarget,
+    Driver,
+    PingReply,
+    Session,
+    UnsavedCheck,
+    parse_bsd_ping,
+)
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -73,6 +80,26 @@ class AlcatelAosDriver(Driver):
     # in it (recorded in tests/data/alcatel_aos/), so it is compared as it is.
     snapshot_command = "show configuration snapshot"
     error_patterns = _AOS_ERRORS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "configuration status`"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        return self.parse_configuration_status(session.send_command("show configuration status"))
+
+    def parse_configuration_status(self, output: str) -> UnsavedCheck:
+        """`Running configuration and saved configuration are identical` / `... different`."""
+        if re.search(r"are identical", output):
+            return UnsavedCheck(False)
+        if re.search(r"are different", output):
+            return UnsavedCheck(True, "running and saved configurations are different")
+        return UnsavedCheck(None, "the configuration status is not one isolement reads")
+
     uses_config_mode = False
 
     # --- device-sourced probes: `ping X count N source-interface Y` (an IP interface's name)

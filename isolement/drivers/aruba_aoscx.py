@@ -38,9 +38,17 @@ installed; netmiko's own `aruba_aoscx` class (ArubaCxSSH) is used as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
-from isolement.drivers.base import Driver, PingReply, Session, parse_bsd_ping, parse_iputils_ping
+from isolement.drivers.base import (
+    Driver,
+    PingReply,
+    Session,
+    UnsavedCheck,
+    parse_bsd_ping,
+    parse_iputils_ping,
+)
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -84,6 +92,24 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
             return parse_iputils_ping(output)
         except UnexpectedOutput:
             return parse_bsd_ping(output)
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `checkpoint "
+        "diff startup-config running-config`"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        output = session.send_command("checkpoint diff startup-config running-config")
+        error = self.find_error(output)
+        if error:
+            return UnsavedCheck(None, f"the device cannot compare: {error}")
+        lines = [line.strip() for line in output.splitlines() if line.strip()[:1] in "+-"]
+        if not lines:
+            return UnsavedCheck(False)
+        return UnsavedCheck(True, "; ".join(lines[:5]))
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_show_interface(session.send_command("show interface"))

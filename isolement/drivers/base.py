@@ -8,7 +8,7 @@ handed to it, so drivers are tested on recorded outputs without any device.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import ClassVar, Literal, Protocol, runtime_checkable
@@ -165,6 +165,16 @@ def _reply(sent: int, received: int, output: str) -> PingReply:
     return PingReply(sent=sent, received=received)
 
 
+@dataclass(frozen=True)
+class UnsavedCheck:
+    """Whether the running configuration holds changes the startup one does not, before
+    isolement changes anything: `found` True (`detail` says which), False (none), or None when
+    the platform or the device cannot tell (`detail` says why)."""
+
+    found: bool | None
+    detail: str = ""
+
+
 # Seconds a commit is waited for, at least. A PAN-OS commit takes 30 s to several minutes on a
 # real firewall, a Junos one tens of seconds: reported as "no answer" sooner, a commit that
 # completes on the device would be told to the operator as failed.
@@ -286,3 +296,32 @@ class Driver:
         """Sent and received, from the answer to the last line of `ping_command`; raises
         UnexpectedOutput for an answer that is not a ping result (never a guess)."""
         raise UnexpectedOutput(f"{self.platform} has no ping isolement can read")
+
+    # --- persistence (#12 §3): a cut that survives a reboot -------------------------------
+    # Kept in one block, apart from the other per-platform additions, to ease merges.
+    #
+    # How a change survives a reboot on this platform: "save" (the `save_commands` copy the
+    # running configuration to the startup one), "auto" (the device saves each change
+    # itself), "commit" (the commit that puts a change in effect already persists it), or
+    # "none" (isolement cannot make it persist: a reboot reopens the cut).
+    persistence: ClassVar[Literal["save", "auto", "commit", "none"]] = "none"
+    # What the plan says of persistence on this platform (what a save does, what it cannot see).
+    persistence_note: ClassVar[str] = "a reboot reopens the cut: isolement cannot save it here"
+    # Exec-mode commands that save the running configuration to the startup one.
+    save_commands: ClassVar[tuple[str, ...]] = ()
+    # Seconds a save is waited for (NX-OS and large chassis take tens of seconds).
+    save_timeout_s: ClassVar[float] = 120.0
+
+    def save(self, session: Session, device: str) -> str:
+        """Save the running configuration to the startup one; DeviceError on a refusal."""
+        outputs = [session.send_command(c, timeout=self.save_timeout_s) for c in self.save_commands]
+        output = "\n".join(outputs)
+        self._check(device, output)
+        return output
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        """Changes someone made and did not save, which a save would save with the cut; the
+        state of the `interfaces` the change sets again is not someone else's change."""
+        if self.persistence != "save":
+            return UnsavedCheck(False, f"nothing is saved on {self.platform}")
+        return UnsavedCheck(None, f"{self.platform} cannot tell unsaved changes apart")

@@ -125,6 +125,14 @@ class CiscoAsaDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_success_rate(output)
 
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; the ASA has no command saying what is unsaved, so "
+        "someone else's unsaved changes cannot be found and would be saved with the cut"
+    )
+    save_commands = ("write memory",)
+
     def has_privilege(self, session: Session) -> bool:
         # Configuration commands are at privilege level 15 on an ASA; `#` alone means 2 to 15.
         match = _CURPRIV.search(session.send_command("show curpriv"))

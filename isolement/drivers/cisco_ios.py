@@ -11,11 +11,18 @@ brief table, and `interface_name()` maps either spelling to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_success_rate
+from isolement.drivers.base import (
+    CutTarget,
+    Driver,
+    PingReply,
+    Session,
+    UnsavedCheck,
+    parse_success_rate,
+)
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -99,6 +106,49 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
 
     def parse_ping(self, output: str) -> PingReply:
         return parse_success_rate(output)
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
+    )
+    save_commands = ("write memory",)
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        output = session.send_command(
+            "show archive config differences nvram:startup-config system:running-config"
+        )
+        return self.parse_config_differences(output, interfaces)
+
+    def parse_config_differences(
+        self, output: str, interfaces: Collection[str] = ()
+    ) -> UnsavedCheck:
+        """`show archive config differences`: `!No changes were found` when the startup and
+        running configurations match; else the `+`/`-` lines of the difference, each under its
+        parent (`interface X`). The clock drift IOS writes by itself (`ntp clock-period`) is
+        no one's change, nor is a `shutdown` of an interface the change sets again (`interfaces`:
+        a cut reopened by hand, which the cut undoes)."""
+        if self.find_error(output):
+            return UnsavedCheck(None, f"the device cannot compare: {self.find_error(output)}")
+        if "No changes were found" in output:
+            return UnsavedCheck(False)
+        ours = {f"interface {self.interface_name(i)}" for i in interfaces}
+        lines, parent = [], ""
+        for line in output.splitlines():
+            text = line.strip()
+            if not line.startswith(" ") and text[:1] not in ("+", "-", "!"):
+                parent = text
+            if text[:1] not in ("+", "-") or "ntp clock-period" in text:
+                continue
+            if parent in ours and text[1:].strip() in ("shutdown", "no shutdown"):
+                continue
+            lines.append(f"{parent}: {text}" if line.startswith(" ") and parent else text)
+        if not lines and "Contextual Config Diffs" in output:
+            return UnsavedCheck(False)
+        if not lines:
+            return UnsavedCheck(None, "the comparison's answer is not one isolement reads")
+        return UnsavedCheck(True, "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else ""))
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("show ip interface brief"))

@@ -35,10 +35,18 @@ itself. So NAPALM brings nothing real here; this driver speaks the CLI through n
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
-from isolement.drivers.base import Driver, PingReply, Session, is_address, parse_bsd_ping
+from isolement.drivers.base import (
+    Driver,
+    PingReply,
+    Session,
+    UnsavedCheck,
+    is_address,
+    parse_bsd_ping,
+)
 from isolement.drivers.cisco_ios import InterfaceShutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -99,6 +107,30 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
     preferred_method = CutMethod.SHUTDOWN
     snapshot_command = "show running-config"
     error_patterns = _NXOS_ERRORS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with `copy running-config startup-config`; unsaved changes are found before "
+        "the cut with `show running-config diff`"
+    )
+    save_commands = ("copy running-config startup-config",)
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        return self.parse_running_diff(session.send_command("show running-config diff"))
+
+    def parse_running_diff(self, output: str) -> UnsavedCheck:
+        """`show running-config diff`: nothing when the running configuration is the startup
+        one; else a context diff (`*** Startup-config`, `--- Running-config`, `!`/`+`/`-`)."""
+        error = self.find_error(output)
+        if error:
+            return UnsavedCheck(None, f"the device cannot compare: {error}")
+        lines = [
+            line.strip() for line in output.splitlines() if line.strip()[:2] in ("+ ", "- ", "! ")
+        ]
+        if not output.strip():
+            return UnsavedCheck(False)
+        return UnsavedCheck(True, "; ".join(lines[:5]) or output.strip().splitlines()[0])
 
     def read_state(self, session: Session) -> DeviceState:
         rows = self.parse_interface_brief(session.send_command("show interface brief"))

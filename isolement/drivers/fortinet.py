@@ -97,6 +97,12 @@ class FortinetDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_bsd_ping(output)
 
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    # FortiOS writes each configuration change to flash as it ends (`cfg-save automatic`, the
+    # default); a device set to `cfg-save manual` or `revert` is not detected yet.
+    persistence = "auto"
+    persistence_note = "FortiOS saves each change itself (cfg-save automatic, the default)"
+
     def read_state(self, session: Session) -> FortinetState:
         return self.parse_config(session.send_command(self.snapshot_command))
 

@@ -22,9 +22,10 @@ that output's `flags: <...>` line, the kernel's own flags.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
-from isolement.drivers.base import PingReply, Session, parse_iputils_ping
+from isolement.drivers.base import PingReply, Session, UnsavedCheck, parse_iputils_ping
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import DeviceState
@@ -56,6 +57,17 @@ class FrrDriver(CiscoIosDriver):
 
     def parse_ping(self, output: str) -> PingReply:
         return parse_iputils_ping(output)
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "save"
+    persistence_note = (
+        "saved with vtysh `write memory` (to the daemons' configuration files); vtysh cannot "
+        "show the startup configuration, so someone else's unsaved changes cannot be found "
+        "and would be saved with the cut"
+    )
+
+    def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
+        return UnsavedCheck(None, "vtysh cannot show the startup configuration to compare with")
 
     def read_state(self, session: Session) -> DeviceState:
         brief = session.send_command("show interface brief")

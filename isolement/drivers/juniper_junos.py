@@ -113,6 +113,10 @@ class JuniperJunosDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_bsd_ping(output)
 
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "commit"
+    persistence_note = "Junos: the commit that puts the cut in effect also persists it"
+
     def has_privilege(self, session: Session) -> bool:
         # The Junos prompt is `user@host>` whatever the rights: they come from the login class.
         return self.parse_authorization(session.send_command("show cli authorization"))

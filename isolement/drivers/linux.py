@@ -58,6 +58,12 @@ class LinuxDriver(Driver):
     # bash redraws a line longer than the terminal, so the echo never matches the command; the
     # end of the answer is found by the prompt instead.
     verify_echo = False
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence_note = (
+        "not saved: isolement's nftables table lives in the kernel only; the distribution's "
+        "ruleset file (/etc/nftables.conf) holds other rules and is not isolement's to rewrite"
+    )
     error_patterns = (
         re.compile(rf"^{_FAILED} \d+$", re.MULTILINE),
         re.compile(r"^Error: .*$", re.MULTILINE),

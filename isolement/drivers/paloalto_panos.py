@@ -160,6 +160,10 @@ class PaloAltoPanosDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_iputils_ping(output)
 
+    # --- persistence (#12 §3) -------------------------------------------------------------
+    persistence = "commit"
+    persistence_note = "PAN-OS: the commit that puts the cut in effect also persists it"
+
     def has_privilege(self, session: Session) -> bool:
         # PAN-OS has no prompt that tells a superuser from a reader, nor an operational command
         # that shows the session's own role; what the driver needs first is to read the

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from isolement.drivers import CutTarget
+from isolement.flows import persistence
 from isolement.flows.interrupt import Interrupted
 from isolement.flows.observers import Decision, Observers, RunInfo
 from isolement.flows.preflight import Observation, not_dialled, observe
@@ -108,6 +109,8 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
             raise Interrupted("interrupted during the pre-flight: nothing was sent")
         known = known_out_of_reach(recorder.view, spec.targets, seen)
         the_plan = spec.make_plan(seen.states, set(known))  # a refusal: nothing was sent
+        unsaved = persistence.unsaved_elsewhere(the_plan, seen)
+        persistence.refuse_cut(the_plan, unsaved)  # nothing was sent
         unreachable, unknown = _unread(the_plan.direction, seen, known)
         info = RunInfo(uuid.uuid4().hex[:12], the_plan, spec.decision, rt.inventory.name)
         run = RunContext(
@@ -120,6 +123,7 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
             closing=spec.closing,
             targeted={d: [t.link for t in ts] for d, ts in spec.targets.items()},
             started=started,
+            unsaved=unsaved,
         )
         run.observers.run_started(info, unreachable, unknown)
         _observed(run, spec, seen)

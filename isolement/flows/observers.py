@@ -64,6 +64,9 @@ class Applied:
     complaint: str | None = None  # the device printed an error, yet the change is in effect
     # isolement's own uncommitted lines, left by a run killed mid-change, put back first.
     recovered: str | None = None
+    # Persistence: how the change was made to survive a reboot ("saved: write memory", "not
+    # saved: ..."), None when the run does not persist.
+    saved: str | None = None
 
 
 class RunObserver(Protocol):

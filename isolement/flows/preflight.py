@@ -62,6 +62,11 @@ class Observation:
     _sessions: dict[str, Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def peek(self, device: str) -> Session | None:
+        """The device's session, still held here (a pre-flight question before the plan)."""
+        with self._lock:
+            return self._sessions.get(device)
+
     def take(self, device: str) -> Session | None:
         """The device's session, now the caller's to use and close (device workers call it)."""
         with self._lock:

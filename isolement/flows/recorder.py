@@ -19,7 +19,7 @@ from isolement.journal import events as ev
 from isolement.journal.store import Journal
 from isolement.journal.view import JournalView
 from isolement.model.errors import JournalError
-from isolement.model.plan import Change
+from isolement.model.plan import Change, Direction
 from isolement.model.state import DeviceState
 from isolement.planning.management import OutOfReach
 
@@ -89,6 +89,7 @@ class JournalRecorder:
                 preflight_failed=dict(unreachable),
                 unknown={d: o.why for d, o in out_of_reach.items()},
                 reach=list(decision.reach),
+                persist=run.plan.persist,
             )
         )
 
@@ -112,8 +113,22 @@ class JournalRecorder:
                 commands=attempt.step.commands,
                 before=describe(attempt.before, _interfaces(attempt.step.changes)),
                 snapshot=attempt.snapshot,
+                why=self._why(run, attempt),
             )
         )
+
+    def _why(self, run: RunInfo, attempt: Attempt) -> dict[str, str]:
+        """Cuts made again because the earlier one vanished, and since when it was seen gone."""
+        if run.plan.direction is not Direction.CUT:
+            return {}
+        why = {}
+        for c in attempt.step.changes:
+            last = self.view.vanished(attempt.device, c.interface, str(c.method))
+            if last is None:
+                continue
+            since = self.view.seen_open_since(attempt.device, c.interface, str(c.method))
+            why[c.interface] = f"reopened since {since or '?'} (last seen cut at {last}): cut again"
+        return why
 
     def change_applied(self, run: RunInfo, attempt: Attempt, applied: Applied) -> None:
         changes = _interfaces(attempt.step.changes)
@@ -129,6 +144,7 @@ class JournalRecorder:
                 drift=applied.drift,
                 error=applied.complaint,
                 recovered=applied.recovered,
+                saved=applied.saved,
             )
         )
 

@@ -113,6 +113,11 @@ class PathState(StrEnum):
     OPEN = "open"
     UNKNOWN = "unknown"
     KEPT = "kept-open"  # an end deliberately left open (a device's own management path)
+    # Read open now although isolement's cut of it was seen in effect before, and not undone
+    # by a restore: the cut vanished (the device rebooted without it, the end was reopened by
+    # hand, the deny policy was deleted). Open: never counted as cut. A link with another end
+    # still cut is cut all the same; the reopened end is reported at end level.
+    REOPENED = "reopened"
 
 
 @dataclass
@@ -122,6 +127,8 @@ class EndpointStatus:
     method: str
     state: PathState
     reason: str = ""
+    # REOPENED: when the end was last read cut (journal time).
+    last_seen_cut: str = ""
 
 
 @dataclass
@@ -135,6 +142,10 @@ class LinkStatus:
     def stopped(self) -> bool:
         return self.state in (PathState.CUT, PathState.PARTIAL)
 
+    @property
+    def reopened_ends(self) -> list[EndpointStatus]:
+        return [e for e in self.endpoints if e.state is PathState.REOPENED]
+
 
 @dataclass
 class StatusReport:
@@ -144,6 +155,16 @@ class StatusReport:
     @property
     def unknown(self) -> list[LinkStatus]:
         return [link for link in self.links if link.state is PathState.UNKNOWN]
+
+    @property
+    def reopened(self) -> list[LinkStatus]:
+        """Links whose cut vanished, and no other end of which is cut: open again."""
+        return [link for link in self.links if link.state is PathState.REOPENED]
+
+    @property
+    def reopened_ends(self) -> list[tuple[LinkStatus, EndpointStatus]]:
+        """Every end whose cut vanished, on links open again or still cut at another end."""
+        return [(link, end) for link in self.links for end in link.reopened_ends]
 
 
 @dataclass
@@ -193,7 +214,8 @@ class VerifyReport:
 
     @property
     def open_links(self) -> list[LinkStatus]:
-        return [link for link in self.links if link.state is PathState.OPEN]
+        """Links read open, a cut that vanished (REOPENED) included."""
+        return [link for link in self.links if link.state in (PathState.OPEN, PathState.REOPENED)]
 
     @property
     def unknown_links(self) -> list[LinkStatus]:

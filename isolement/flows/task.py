@@ -76,6 +76,8 @@ class RunContext:
     closing: bool = False
     # Device -> the links the run targets on it (a device with no step counts for them too).
     targeted: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Persistence: devices not to save (someone else's unsaved changes found there) and why.
+    unsaved: Mapping[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     _halted: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -259,14 +261,18 @@ class DeviceTask:
             self._last_error = complaint
             return None
         drift = self._drift() if self.run.direction is Direction.RESTORE else None
+        saved = None if missing else self._save()
         duration = time.monotonic() - started
-        applied = Applied(output, after, confirmed, duration, drift, complaint, recovered)
+        applied = Applied(output, after, confirmed, duration, drift, complaint, recovered, saved)
         self._tell(lambda: self.run.observers.change_applied(self.run.info, attempt, applied))
         if missing:
             self._last_error = f"commands accepted but not in effect on: {', '.join(missing)}"
             return None
         notes = [f"{complaint}; read again since: the change is in effect"] if complaint else []
         notes += [recovered] if recovered else []
+
+        if saved is not None and not saved.startswith("saved"):
+            notes.append(saved)
         return StepResult(
             self.step,
             StepStatus.CONFIRMED,
@@ -326,6 +332,31 @@ class DeviceTask:
             exception=exc,
             attempts=number,
         )
+
+    def _save(self) -> str | None:
+        """Persistence: the change confirmed, saved to the startup configuration where the
+        platform needs it; what was done, for the journal. A failed save leaves the change in
+        effect: it is said, never raised."""
+        plan = self.run.info.plan
+        if not plan.persist or plan.direction is Direction.ALLOW:
+            return None
+        kind = self.driver.persistence
+        if kind != "save":
+            return {
+                "auto": "saved: the device saves each change itself",
+                "commit": "saved: the commit persists it",
+            }.get(kind, f"not saved: {self.driver.persistence_note}")
+        if self.device in self.run.unsaved:
+            return (
+                "not saved: someone else's unsaved changes are on the device "
+                f"({self.run.unsaved[self.device]}); save by hand once they are settled"
+            )
+        assert self._session is not None
+        try:
+            self.driver.save(self._session, self.device)
+        except IsolementError as exc:
+            return f"not saved ({_reason(exc)}): a reboot would reopen the change"
+        return f"saved: {', '.join(self.driver.save_commands)}"
 
     def _drift(self) -> list[str] | None:
         """How the configuration differs from before the cut, once restored ([] if not)."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from isolement.flows.results import ProbeCheck, VerifyReport
 from isolement.flows.runtime import Runtime
 from isolement.flows.status import status
-from isolement.journal.events import VerifyResult, to_fields
+from isolement.journal.events import ReopenedEnd, VerifyResult, to_fields
 from isolement.journal.store import Journal
 from isolement.model.errors import LockedError
 from isolement.model.playbook import Playbook
@@ -44,6 +44,17 @@ def verify(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> Ve
             c.outcome.probe.name: {"result": c.outcome.result, "expected": c.expected}
             for c in checks
         },
+        # A cut that vanished is evidence of when it was seen gone (the report's interval).
+        reopened=[
+            ReopenedEnd(
+                device=e.device,
+                interface=e.interface,
+                method=e.method,
+                link=link.link,
+                last_seen_cut=e.last_seen_cut,
+            )
+            for link, e in found.reopened_ends
+        ],
     )
     try:
         with Journal(rt.journal_path, custody=rt.custody) as journal:

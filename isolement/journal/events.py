@@ -78,6 +78,8 @@ class RunStarted(_RunEvent):
     # Version 2: devices not read (their management path is cut) and why; never counted as read.
     unknown: dict[str, str] = {}
     reach: list[str] = []
+    # Version 2: the run saves each change to the startup configuration (playbook `persist`).
+    persist: bool = False
 
 
 class DeviceObserved(_Scoped):
@@ -98,6 +100,9 @@ class ChangeIntent(_Attempt):
     commands: list[str] = []
     before: States = {}
     snapshot: str | None = None
+    # Version 2 (older readers ignore it): interface -> why this cut is made again (its earlier
+    # cut vanished: "reopened since T: cut again").
+    why: dict[str, str] = {}
 
 
 class ChangeApplied(_Attempt):
@@ -114,6 +119,9 @@ class ChangeApplied(_Attempt):
     # isolement's own uncommitted lines that a killed run left in the device's candidate
     # configuration, recognised from the journal and put back before this change was sent.
     recovered: str | None = None
+
+    # Version 2 (older readers ignore it): how the change was made to survive a reboot.
+    saved: str | None = None
 
 
 class ChangeFailed(_Attempt):
@@ -144,6 +152,18 @@ class RunFinished(_RunEvent):
     journal_error: str | None = None
 
 
+class ReopenedEnd(BaseModel):
+    """An end isolement cut, seen cut before, and read open now (a cut that vanished)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    device: str
+    interface: str
+    method: str
+    link: str = ""
+    last_seen_cut: str = ""
+
+
 class VerifyResult(_Scoped):
     event: Literal["verify.result"] = "verify.result"
     contained: bool
@@ -153,6 +173,9 @@ class VerifyResult(_Scoped):
     # Link -> how its cut is known: packets, state (read back only) or none.
     proof: dict[str, str] = {}
     probes: dict[str, dict[str, str]] = {}
+    # Version 2 (older readers ignore it): the ends read open although isolement's cut of them
+    # was seen in effect before.
+    reopened: list[ReopenedEnd] = []
 
 
 class _StageEvent(_Scoped):

@@ -12,6 +12,9 @@ What it answers, per playbook and parameters (a "scope") unless said otherwise:
 - each reconnection stage: open (who, when, why), closed, or begun and never settled;
 - per device, the state last read from it and when, and the lines isolement sent whose outcome
   is not known (a run killed mid-change, a connection lost before the answer);
+- per endpoint isolement cut and has not undone, when it was last read cut and when it was
+  first read open again since (a cut that vanished: a reboot, an end reopened by hand), as
+  opposed to a cut never seen in effect;
 - the runs, and the containment episodes (from a first cut to the restore that leaves nothing
   cut).
 """
@@ -84,6 +87,12 @@ class _ScopeState:
     episodes: list[Episode] = field(default_factory=list)
 
 
+def _in_effect(state: ev.EndpointState, method: str) -> bool:
+    """The cut by this method is in the configuration (a bubble open through it is a stage's
+    doing, not a cut that vanished)."""
+    return state.admin_up is False if method == "shutdown" else bool(state.deny_rules)
+
+
 def _key(device: str, change: Change) -> tuple[str, str, str]:
     return (device, change.interface, str(change.method))
 
@@ -98,6 +107,9 @@ class JournalView:
         # device -> (run, attempt) -> lines sent whose outcome is not known, in order.
         self._unsettled: dict[str, dict[tuple[str, int], list[str]]] = {}
         self._runs: dict[str, RunRecord] = {}
+        # (device, interface, method) -> when last read cut, and when first read open since
+        # ("" while not). Kept until a restore of that endpoint is confirmed.
+        self._seen_cut: dict[tuple[str, str, str], tuple[str, str]] = {}
 
     @classmethod
     def read(cls, path: Path) -> JournalView:
@@ -122,6 +134,8 @@ class JournalView:
                 self._outcome(event)
             elif isinstance(event, ev.DeviceObserved):
                 self._read(event.device, event.state, event.ts)
+            elif isinstance(event, ev.VerifyResult):
+                self._verified(event)
             elif isinstance(event, (ev.RunStarted, ev.RunFinished)):
                 self._run(event)
             elif isinstance(event, (ev.StageIntent, ev.StageOpened, ev.StageClosed)):
@@ -162,6 +176,7 @@ class JournalView:
         keys = scope.cut_keys.setdefault(event.device, set())
         for change in event.confirmed:
             scope.outstanding.pop(_key(event.device, change), None)
+            self._seen_cut.pop(_key(event.device, change), None)
             keys.discard((change.interface, str(change.method)))
         if scope.episodes and not scope.outstanding and scope.episodes[-1].ended is None:
             scope.episodes[-1] = Episode(scope.episodes[-1].started, event.ts)
@@ -170,6 +185,20 @@ class JournalView:
         known = self._read_back.setdefault(device, {})
         for interface, state in states.items():
             known[interface] = (state, ts or "?")
+            for method in ("shutdown", "deny"):
+                self._seen(device, interface, method, _in_effect(state, method), ts or "?")
+
+    def _seen(self, device: str, interface: str, method: str, cut: bool, ts: str) -> None:
+        key = (device, interface, method)
+        if cut:
+            self._seen_cut[key] = (ts, "")
+        elif key in self._seen_cut and not self._seen_cut[key][1]:
+            self._seen_cut[key] = (self._seen_cut[key][0], ts)
+
+    def _verified(self, event: ev.VerifyResult) -> None:
+        # `verify` journals the ends it found reopened (not their whole state).
+        for end in event.reopened:
+            self._seen(end.device, end.interface, end.method, False, event.ts or "?")
 
     def _run(self, event: ev.RunStarted | ev.RunFinished) -> None:
         scope = self._scope(event)
@@ -243,6 +272,34 @@ class JournalView:
         settling one), and when."""
         with self._lock:
             return dict(self._read_back.get(device, {}))
+
+    def vanished(
+        self,
+        device: str,
+        interface: str,
+        method: str,
+        scope: tuple[str, Mapping[str, str]] | None = None,
+    ) -> str | None:
+        """When this endpoint was last read cut, if isolement cut it (in this scope: (playbook,
+        parameters); in any, without) and has not undone it; None for a cut never seen in
+        effect, or not isolement's. The caller says whether it is open now."""
+        key = (device, interface, method)
+        with self._lock:
+            if scope is not None:
+                state = self._scopes.get(Scope.of(*scope))
+                scopes = [state] if state else []
+            else:
+                scopes = list(self._scopes.values())
+            if not any(key in s.outstanding for s in scopes):
+                return None
+            seen = self._seen_cut.get(key)
+            return seen[0] if seen else None
+
+    def seen_open_since(self, device: str, interface: str, method: str) -> str | None:
+        """When an endpoint last read cut was first read open again, or None."""
+        with self._lock:
+            seen = self._seen_cut.get((device, interface, method))
+            return seen[1] or None if seen else None
 
     def stage(self, playbook: str, parameters: Mapping[str, str], name: str) -> StageRecord:
         with self._lock:

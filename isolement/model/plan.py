@@ -92,6 +92,8 @@ class Plan(BaseModel):
     management: list[Manageability] = []
     # Protected flows the plan leaves up: name -> reason.
     protected: dict[str, str] = {}
+    # Each changed device saves its configuration after the change (the playbook's `persist`).
+    persist: bool = False
 
     def waves(self) -> list[list[DeviceStep]]:
         numbers = sorted({s.wave for s in self.steps})

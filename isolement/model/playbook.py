@@ -99,6 +99,10 @@ class Playbook(Strict):
     keep: list[Name] = []
     # Reconnection in clinical priority order, each stage approved and verified in turn.
     stages: list[Stage] = []
+    # Save the cut to the startup configuration (where the platform has one; a commit or an
+    # auto-saving device persists it anyway), so that a reboot mid-crisis does not reopen it;
+    # the restore saves back. Off: a reboot reopens the cut (`status` then says REOPENED).
+    persist: bool = True
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")

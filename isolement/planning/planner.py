@@ -473,4 +473,6 @@ def _plan(
             for name, flow in inventory.protected.items()
             if set(flow.links) <= left_up
         },
+        # A bubble is short-lived by design: never saved.
+        persist=playbook.persist and direction is not Direction.ALLOW,
     )

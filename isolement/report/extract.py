@@ -24,6 +24,7 @@ from isolement.report.model import (
     Decision,
     ErrorEntry,
     Filters,
+    Gap,
     IncidentReport,
     Reconnection,
     Summary,
@@ -45,6 +46,7 @@ from isolement.report.records import (
     RunFinished,
     RunStarted,
     Unreadable,
+    VerifyResult,
     parse,
     parse_all,
 )
@@ -170,6 +172,18 @@ def _describe_applied(r: ChangeApplied) -> str:
     return text
 
 
+def _describe_verified(r: VerifyResult) -> str:
+    verdict = {True: "contained", False: "not contained", None: "?"}[r.contained]
+    text = f"verification: {verdict}"
+    if r.reopened:
+        ends = ", ".join(
+            f"{e.device} {e.interface} (link {e.link}, last seen cut {human_time(e.last_seen_cut)})"
+            for e in r.reopened
+        )
+        text += f"; seen open again: {ends}"
+    return text
+
+
 def describe(r: Record) -> str:  # noqa: PLR0911 (one case per kind of record)
     """The gist of one record, on one line."""
     match r:
@@ -180,7 +194,10 @@ def describe(r: Record) -> str:  # noqa: PLR0911 (one case per kind of record)
         case DeviceObserved():
             return f"state read: {_describe_states(r.state)}"
         case ChangeIntent():
-            return f"about to {r.direction}: {_changes(r)}"
+            why = "".join(f"; {i}: {text}" for i, text in sorted(r.why.items()))
+            return f"about to {r.direction}: {_changes(r)}{why}"
+        case VerifyResult():
+            return _describe_verified(r)
         case ChangeApplied():
             return _describe_applied(r)
         case ChangeFailed():
@@ -278,19 +295,46 @@ def containment(records: Sequence[Record]) -> list[Containment]:
     return result
 
 
-def replay_cuts(records: Sequence[Record]) -> list[CutEpisode]:
-    """Replay the confirmed changes: a confirmed cut opens an episode for (device, interface,
-    method), a confirmed restore closes it. Unconfirmed changes do not count."""
-    open_: dict[tuple[str, str, str], int] = {}  # -> index in episodes
-    episodes: list[CutEpisode] = []
-    for r in _applied(records):
+def _cut_in(state: EndpointState, method: str) -> bool:
+    return state.admin_up is False if method == "shutdown" else bool(state.deny_rules)
+
+
+class _Replay:
+    """The confirmed changes replayed in order, with what each read of the devices saw: a cut
+    seen open again, before any restore, opens a gap in its episode ("last seen cut at T, seen
+    open at T2"), which a cut made again (or read again in effect) closes."""
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str, str], int] = {}  # -> index in episodes
+        self.episodes: list[CutEpisode] = []
+        self.last_cut: dict[tuple[str, str, str], str] = {}
+
+    def _set(self, index: int, **changes: object) -> None:
+        self.episodes[index] = dataclasses.replace(self.episodes[index], **changes)  # type: ignore[arg-type]
+
+    def seen(self, key: tuple[str, str, str], cut: bool, ts: str) -> None:
+        index = self.open.get(key)
+        if index is None:
+            return
+        e = self.episodes[index]
+        if cut:
+            self.last_cut[key] = ts
+            if e.reopened:
+                self._set(index, gaps=(*e.gaps[:-1], dataclasses.replace(e.gaps[-1], closed_at=ts)))
+        elif not e.reopened:
+            gap = Gap(last_seen_cut=self.last_cut.get(key), seen_open_at=ts)
+            self._set(index, gaps=(*e.gaps, gap))
+
+    def applied(self, r: ChangeApplied) -> None:
         for change in r.confirmed:
             key = (r.device, change.interface, change.method)
             if r.direction == "cut":
-                if key in open_:
+                if key in self.open:
+                    self.seen(key, True, r.ts)  # cut again: closes a gap, if any
                     continue  # already cut: the first cut is the one that counts
-                open_[key] = len(episodes)
-                episodes.append(
+                self.open[key] = len(self.episodes)
+                self.last_cut[key] = r.ts
+                self.episodes.append(
                     CutEpisode(
                         device=r.device,
                         interface=change.interface,
@@ -304,9 +348,10 @@ def replay_cuts(records: Sequence[Record]) -> list[CutEpisode]:
                     )
                 )
             elif r.direction == "restore":
-                earlier = open_.pop(key, None)
+                earlier = self.open.pop(key, None)
+                self.last_cut.pop(key, None)
                 if earlier is None:  # cut before the records read
-                    episodes.append(
+                    self.episodes.append(
                         CutEpisode(
                             device=r.device,
                             interface=change.interface,
@@ -320,10 +365,36 @@ def replay_cuts(records: Sequence[Record]) -> list[CutEpisode]:
                         )
                     )
                 else:
-                    episodes[earlier] = dataclasses.replace(
-                        episodes[earlier], restored_at=r.ts, restored_run=r.run
-                    )
-    return episodes
+                    self._set(earlier, restored_at=r.ts, restored_run=r.run)
+
+    def read(self, r: Record) -> None:
+        states: Mapping[str, EndpointState] = {}
+        if isinstance(r, DeviceObserved):
+            states = r.state
+        elif isinstance(r, ChangeApplied):
+            states = r.after
+        elif isinstance(r, ChangeFailed):
+            states = r.after or {}
+        elif isinstance(r, VerifyResult):
+            for end in r.reopened:
+                self.seen((end.device, end.interface, end.method), False, r.ts)
+        for interface, state in states.items():
+            for method in ("shutdown", "deny"):
+                key = (r.device, interface, method)
+                self.seen(key, _cut_in(state, method), r.ts)
+
+
+def replay_cuts(records: Sequence[Record]) -> list[CutEpisode]:
+    """Replay the confirmed changes: a confirmed cut opens an episode for (device, interface,
+    method), a confirmed restore closes it. Unconfirmed changes do not count. Between the two,
+    every read of the device that saw the end open again marks a gap (the cut vanished: a
+    reboot, a port reopened by hand), closed by a cut made again or read again in effect."""
+    replay = _Replay()
+    for r in records:
+        if isinstance(r, ChangeApplied):
+            replay.applied(r)
+        replay.read(r)
+    return replay.episodes
 
 
 def unconfirmed(records: Sequence[Record]) -> list[Unconfirmed]:
@@ -434,6 +505,7 @@ def _summary(
     still_cut: Sequence[CutEpisode],
     applied: int,
     error_count: int,
+    reopened: Sequence[CutEpisode] = (),
 ) -> Summary:
     if runs:
         last = runs[-1]
@@ -456,6 +528,13 @@ def _summary(
         status, headline = "reconnected", "RECONNECTED: nothing isolement cut is still cut"
     else:
         status, headline = "none", "NO CUT RECORDED"
+    if reopened:
+        n = len(reopened)
+        status = "attention"
+        headline += (
+            f" — REOPENED: {n} interface{'s' if n > 1 else ''} seen open again since cut, "
+            "not cut since"
+        )
     broken = chain.altered
     if broken or (runs and runs[-1].outcome not in OK_OUTCOMES):
         status = "attention"
@@ -502,6 +581,7 @@ def build_report(
         scope = [r for r in scope if r.device == filters.device]
     cuts = [e for e in replay_cuts(scope) if _overlaps(e, filters)]
     still_cut = [e for e in cuts if e.still_cut]
+    reopened = [e for e in cuts if e.reopened]
     chain_status = ChainStatus.of(chain)
     runs = decisions(selected)
     contained = containment(selected)
@@ -526,6 +606,7 @@ def build_report(
             still_cut,
             len(_applied(selected)),
             len(error_list),
+            reopened,
         ),
         decisions=runs,
         containment=contained,
@@ -535,6 +616,7 @@ def build_report(
         reconnections=reconnections(selected),
         errors=error_list,
         timeline=timeline(selected),
+        reopened=reopened,
     )
 
 

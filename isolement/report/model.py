@@ -91,6 +91,24 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A cut seen gone before any restore (a reboot without it, an end reopened by hand): last
+    seen cut at `last_seen_cut`, seen open at `seen_open_at`, and in effect again at `closed_at`
+    (cut again, or read cut again) or still open (None)."""
+
+    last_seen_cut: str | None
+    seen_open_at: str
+    closed_at: str | None = None
+
+    def describe(self) -> str:
+        text = f"last seen cut at {human_time(self.last_seen_cut)} UTC, seen open at "
+        text += f"{human_time(self.seen_open_at)} UTC"
+        if self.closed_at:
+            return text + f", cut again at {human_time(self.closed_at)} UTC"
+        return text + ", not seen cut since"
+
+
+@dataclass(frozen=True)
 class CutEpisode:
     """One interface of one device cut by isolement, and when (if ever) it was reopened.
 
@@ -106,10 +124,17 @@ class CutEpisode:
     cut_playbook: str
     restored_at: str | None
     restored_run: str | None
+    # The intervals in which the cut was seen gone, in order.
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def reopened(self) -> bool:
+        """Last seen open, before any restore: the cut vanished and was not made again."""
+        return bool(self.gaps) and self.gaps[-1].closed_at is None and self.restored_at is None
 
     @property
     def still_cut(self) -> bool:
-        return self.cut_at is not None and self.restored_at is None
+        return self.cut_at is not None and self.restored_at is None and not self.reopened
 
     def label(self) -> str:
         return f"{self.device} {self.interface} (link {self.link}, {self.method})"
@@ -255,6 +280,8 @@ class IncidentReport:
     reconnections: list[Reconnection]
     errors: list[ErrorEntry]
     timeline: list[TimelineEntry] = field(default_factory=list)
+    # Cuts seen gone since (a reboot, an end reopened by hand) and not made again.
+    reopened: list[CutEpisode] = field(default_factory=list)
 
 
 # --- times -------------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ class ChangeIntent(_Record):
     direction: str = "?"
     attempt: int | None = None
     changes: list[Change] = []
+    # interface -> why the cut is made again (its earlier cut vanished).
+    why: dict[str, str] = {}
 
 
 class ChangeApplied(_Record):
@@ -105,6 +107,8 @@ class ChangeApplied(_Record):
     changes: list[Change] = []
     confirmed: list[Change] = []
     duration_s: float | None = None
+    before: dict[str, EndpointState] = {}
+    after: dict[str, EndpointState] = {}
 
 
 class ChangeFailed(_Record):
@@ -113,6 +117,25 @@ class ChangeFailed(_Record):
     attempt: int | None = None
     changes: list[Change] = []
     error: str = "no error recorded"
+    after: dict[str, EndpointState] | None = None
+
+
+class ReopenedEnd(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    device: str = "?"
+    interface: str = "?"
+    method: str = "?"
+    link: str = "?"
+    last_seen_cut: str = ""
+
+
+class VerifyResult(_Record):
+    """A verification: the ends it read open although isolement's cut was seen before."""
+
+    event: Literal["verify.result"]
+    contained: bool | None = None
+    reopened: list[ReopenedEnd] = []
 
 
 class Other(_Record):
@@ -139,6 +162,7 @@ Record = (
     | ChangeIntent
     | ChangeApplied
     | ChangeFailed
+    | VerifyResult
     | Other
     | Unreadable
 )
@@ -150,6 +174,7 @@ _KINDS: dict[str, type[_Record]] = {
     "change.intent": ChangeIntent,
     "change.applied": ChangeApplied,
     "change.failed": ChangeFailed,
+    "verify.result": VerifyResult,
 }
 
 

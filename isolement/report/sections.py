@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from isolement.report.extract import OK_OUTCOMES, params
-from isolement.report.model import IncidentReport, human_time
+from isolement.report.model import CutEpisode, IncidentReport, human_time
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,12 @@ def _containment(report: IncidentReport) -> Section:
     )
 
 
+def _now(e: CutEpisode) -> Cell:
+    if e.reopened:
+        return cell("REOPENED", "badge bad")
+    return cell("CUT", "badge bad") if e.still_cut else cell("open", "badge good")
+
+
 def _cuts(report: IncidentReport) -> Section:
     rows = [
         Row(
@@ -194,9 +200,10 @@ def _cuts(report: IncidentReport) -> Section:
                 cell(e.cut_run or "-", "mono"),
                 _time(e.restored_at) if e.restored_at else cell("-"),
                 cell(e.restored_run or "-", "mono"),
-                cell("CUT", "badge bad") if e.still_cut else cell("open", "badge good"),
+                _now(e),
             ),
-            css="still-cut" if e.still_cut else "",
+            css="still-cut" if e.still_cut or e.reopened else "",
+            notes=tuple(f"Cut gone: {gap.describe()}" for gap in e.gaps),
         )
         for e in report.cuts
     ]
@@ -337,6 +344,10 @@ def _summary(report: IncidentReport) -> tuple[tuple[str, Cell], ...]:
         Piece(f"{e.label()}, cut {human_time(e.cut_at)} UTC", "line" if i else "")
         for i, e in enumerate(report.still_cut)
     ) or (Piece("nothing"),)
+    reopened: Cell = tuple(
+        Piece(f"{e.label()}: {e.gaps[-1].describe()}", "line" if i else "")
+        for i, e in enumerate(report.reopened)
+    ) or (Piece("nothing"),)
     if not report.chain.checked:
         chain: Cell = (Piece("not checked", "badge plain"),)
     elif report.chain.intact:
@@ -347,6 +358,7 @@ def _summary(report: IncidentReport) -> tuple[tuple[str, Cell], ...]:
         chain = (Piece("NOT INTACT", "badge bad"), Piece(report.chain.describe()))
     return (
         ("Still cut", still),
+        ("Seen reopened", reopened),
         ("Time to contain", cell(s.time_to_contain)),
         ("First cut", cell(f"{human_time(s.first_cut_at)} UTC" if s.first_cut_at else "-")),
         ("Last run", cell(s.last_run)),

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import paramiko
+
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IOS, IP, NUM, WORD, Arg, commands, is_ip
 from . import ping_layouts
@@ -79,6 +81,56 @@ class IosDevice(IosLikeDevice):
 
     def cli(self) -> IosCli:
         return IosCli(self)
+
+    # --- persistence (#12 §3): a startup configuration, and a restart that reloads it ------
+
+    def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
+        super().__init__(spec, host_key)
+        self.startup_config()  # the configuration it starts with is the saved one
+
+    def startup_config(self) -> list[str]:
+        """What `write memory` last saved (the configuration at start until then)."""
+        with self._lock:
+            saved: list[str] | None = getattr(self, "_startup", None)
+            if saved is None:
+                saved = self._startup = self.running_config()
+                self._startup_shut = {n for n, i in self._interfaces.items() if i.shutdown}
+            return list(saved)
+
+    def save(self) -> None:
+        with self._lock:
+            self.startup_config()
+            self._startup = self.running_config()
+            self._startup_shut = {n for n, i in self._interfaces.items() if i.shutdown}
+
+    def restart(self) -> None:
+        """A reload: the interfaces come back as the startup configuration has them."""
+        with self._lock:
+            self.startup_config()
+            for name, i in self._interfaces.items():
+                i.shutdown = name in self._startup_shut
+
+    def config_differences(self) -> list[str]:
+        """`show archive config differences nvram:startup-config system:running-config`."""
+        # The header (`Current configuration : N bytes`) is no configuration line.
+        startup, running = (
+            [line for line in lines if not line.startswith(("Building", "Current configuration"))]
+            for lines in (self.startup_config(), self.running_config())
+        )
+        diffs = ["!Contextual Config Diffs:"]
+        # As IOS prints them: a changed line under its parent (`interface X`), ` +` or ` -`.
+        for sign, ours, theirs in (("+", running, startup), ("-", startup, running)):
+            parent = ""
+            for line in ours:
+                if not line.startswith(" "):
+                    parent = line
+                if line in theirs:
+                    continue
+                if line.startswith(" "):
+                    diffs += [parent, f" {sign}{line.strip()}"]
+                else:
+                    diffs.append(f"{sign}{line}")
+        return diffs if len(diffs) > 1 else [*diffs, "!No changes were found"]
 
     # What the CLI prints.
 
@@ -211,6 +263,15 @@ class IosCli(IosLikeCli[IosDevice]):
     config_banner = (CONFIG_BANNER,)
     description_length = 240
 
+    # --- persistence (#12 §3) ---------------------------------------------------------------
+
+    def _write_memory(self, args: list[Arg]) -> list[str]:
+        self.device.save()
+        return self._write(args)
+
+    def _show_config_differences(self, args: list[Arg]) -> list[str]:
+        return self.device.config_differences()
+
     def _show_brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_ip_interface_brief()
 
@@ -257,7 +318,10 @@ _EXEC_COMMANDS = {
     "configure terminal": IosCli._configure,
     "show running-config": IosCli._show_running,
     f"show running-config interface {IF}": IosCli._show_running_interface,
-    "write memory": IosCli._write,
+    "write memory": IosCli._write_memory,
+    "show archive config differences nvram:startup-config system:running-config": (
+        IosCli._show_config_differences
+    ),
 }
 _CONFIG_IF_COMMANDS = {
     **CONFIG_COMMANDS,

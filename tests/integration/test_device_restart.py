@@ -107,9 +107,14 @@ def daemons_running():
 
 
 def test_status_and_a_re_run_tell_the_truth_after_frrs_daemons_restart(
-    cli, daemons_running
+    cli, daemons_running, tmp_path: Path
 ) -> None:
-    cut = cli("cut", "cut-intersite", "--reason", "ransomware at h1", "--yes")
+    # Not saved (persist: false): what a restart does to a cut that is not persisted.
+    unsaved = tmp_path / "cut-intersite.yaml"
+    text = (Path(__file__).resolve().parents[2] / "playbooks" / "cut-intersite.yaml").read_text()
+    unsaved.write_text(text + "persist: false\n")
+    playbook = str(unsaved)
+    cut = cli("cut", playbook, "--reason", "ransomware at h1", "--yes")
     assert cut.returncode == 0, cut.stdout + cut.stderr
 
     restart_frr(ROUTER)
@@ -122,7 +127,7 @@ def test_status_and_a_re_run_tell_the_truth_after_frrs_daemons_restart(
         assert not kernel_link_up(ROUTER, ifname)
         assert not ping("dc", HOSTS[site])
 
-    status = cli("--json", "status", "cut-intersite")
+    status = cli("--json", "status", playbook)
     links = {link["link"]: link for link in json.loads(status.stdout)["links"]}
     ends = {
         (end["device"], end["interface"]): end["state"]
@@ -134,7 +139,7 @@ def test_status_and_a_re_run_tell_the_truth_after_frrs_daemons_restart(
 
     # h2's devices are managed through wan-dc-h2, which is cut at dc-rtr: unreachable, as the
     # state read says they must be, so the re-run does not stop at pre-flight for them.
-    again = cli("cut", "cut-intersite", "--reason", "re-run after the restart", "--yes")
+    again = cli("cut", playbook, "--reason", "re-run after the restart", "--yes")
     assert "pre-flight failed" not in again.stdout, again.stdout
     assert again.returncode != 4, again.stdout + again.stderr
     assert ROUTER not in again.stdout.partition("Still OPEN:")[2], again.stdout
@@ -142,7 +147,7 @@ def test_status_and_a_re_run_tell_the_truth_after_frrs_daemons_restart(
     # The restore reopens what the cut shut, although FRR's configuration had forgotten it.
     restored = cli(
         "restore",
-        "cut-intersite",
+        playbook,
         "--all",
         "--approved-by",
         "crisis cell",
