@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from emulated import Emulate, LoginKey, write_inventory_for
-from isolement.lab.emulator import Echoes, Emulator, Reply
+from isolement.lab.emulator import Echoes, Emulator, Reply, generate_login_key
 from isolement.lab.profiles import PROFILES
 from isolement.lab.profiles.aruba_aoscx import AoscxDevice
 from isolement.lab.profiles.cisco_asa import AsaDevice
@@ -233,7 +233,8 @@ def test_a_login_refused_is_unavailable_with_the_device_s_reason(tmp_path: Path)
 
 def _one_device_inventory(tmp_path: Path, platform: str) -> Inventory:
     key = tmp_path / "id_ed25519"
-    key.write_text("not used: no session opens\n")
+    # A real owner-only key: runs refuse any other before a session opens (#10 item 11).
+    generate_login_key(key)
     (tmp_path / "known_hosts").write_text("")
     (tmp_path / "inventory.yaml").write_text(
         "name: probes\nknown_hosts: known_hosts\n"

@@ -25,7 +25,7 @@ from isolement.report.extract import build_report
 from isolement.report.render import to_markdown
 
 GI0, GI1 = "GigabitEthernet0/0", "GigabitEthernet0/1"
-EXIT_OK, EXIT_PARTIAL = 0, 3
+EXIT_OK, EXIT_PARTIAL, EXIT_STATE_ONLY = 0, 3, 8
 
 LINKS = {
     "wan-core-edge": {
@@ -108,11 +108,12 @@ def test_one_end_reopened_by_hand_leaves_the_link_cut_and_says_so(estate: Estate
 
     code, out = estate.run("verify", estate.playbook)
 
-    assert code == EXIT_OK, out
+    # Contained (no path open), by read-back only: this estate declares no probe.
+    assert code == EXIT_STATE_ONLY, out
     assert "CUT      wan-core-edge" in out and "PARTIAL" not in out
     assert "    reopened core GigabitEthernet0/1 [shutdown]  last seen cut at 20" in out
     assert "(the link is still cut at another end)" in out
-    assert "CONTAINED" in out
+    assert "CONTAINED BY READ-BACK STATE ONLY" in out
 
 
 def test_an_end_never_cut_is_open_not_reopened(estate: Estate) -> None:
