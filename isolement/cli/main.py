@@ -57,6 +57,7 @@ from isolement.model.text import escape_json, shown
 from isolement.planning.planner import resolve_parameters, select_targets
 from isolement.report import incident as reporting
 from isolement.report import signing
+from isolement.transport import credentials
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL, EXIT_UNKNOWN = 0, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
@@ -377,6 +378,18 @@ class App:
         return playbook, params
 
 
+def _credential_lines(creds: list[credentials.Resolution]) -> str:
+    """Each credential: how it logs in, whether it can be resolved now, who uses it."""
+    lines = ["credentials:"]
+    for c in creds:
+        users = ", ".join(c.devices)
+        lines.append(f"  {c.name}: {c.state}: {c.description}; used by {users}")
+        lines.extend(f"    {problem}" for problem in c.problems)
+        if c.asked and not c.problems:
+            lines.append(f"    asked on the terminal when a run starts: {', '.join(c.asked)}")
+    return "\n".join(lines)
+
+
 def cmd_validate(app: App) -> int:
     inv = app.inventory
     names = available_playbooks(app.args.playbooks)
@@ -385,13 +398,21 @@ def cmd_validate(app: App) -> int:
         for site in sorted(inv.sites) if playbook.parameters else [None]:
             params = resolve_parameters(playbook, inv, {"site": site})
             select_targets(inv, playbook, params)
+    creds = credentials.resolutions(inv)
+    unresolved = [c.name for c in creds if c.problems]
     text = (
         f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
         f"{len(inv.links)} links, {len(inv.probes)} probes\n"
-        f"playbooks OK: {', '.join(names)}"
+        f"playbooks OK: {', '.join(names)}\n{_credential_lines(creds)}"
     )
-    _emit(app.args, text, {"inventory": str(inv.source), "playbooks": names, "ok": True})
-    return EXIT_OK
+    data = {
+        "inventory": str(inv.source),
+        "playbooks": names,
+        "credentials": [dataclasses.asdict(c) | {"state": c.state} for c in creds],
+        "ok": not unresolved,
+    }
+    _emit(app.args, text, data)
+    return EXIT_INPUT if unresolved else EXIT_OK
 
 
 def cmd_plan(app: App) -> int:

@@ -38,21 +38,65 @@ class LinkKind(StrEnum):
     MANAGEMENT = "management"
 
 
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class KeyringEntry(Strict):
+    """A secret in the system keyring (the `keyring` library): its service, and the user name
+    it is stored under (the credential's own when left out)."""
+
+    service: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+    username: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")] | None = None
+
+
 class Credential(Strict):
-    """Where a secret lives. The inventory never holds the secret itself."""
+    """Where a secret lives. The inventory never holds the secret itself.
+
+    Logging in: a key file (its passphrase, if any, from `passphrase_env`, `passphrase_keyring`
+    or `passphrase_prompt`), or a password (`password_env`, `password_keyring` or
+    `password_prompt`); `agent: true` also offers the keys of the running ssh-agent, and may
+    stand alone. An enable/privilege secret (`secret_env`, `secret_keyring`, `secret_prompt`)
+    for the platforms that have one (IOS, ASA). Resolved by isolement.transport.credentials.
+    """
 
     username: Name
     key_file: Path | None = None
-    password_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+    passphrase_env: EnvName | None = None
+    passphrase_keyring: KeyringEntry | None = None
+    passphrase_prompt: bool = False
+    password_env: EnvName | None = None
+    password_keyring: KeyringEntry | None = None
+    password_prompt: bool = False
+    agent: bool = False
+    secret_env: EnvName | None = None
+    secret_keyring: KeyringEntry | None = None
+    secret_prompt: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> Credential:
-        if (self.key_file is None) == (self.password_env is None):
-            raise ValueError("give exactly one of key_file or password_env")
+        password = _sources(self.password_env, self.password_keyring, self.password_prompt)
+        if password > 1:
+            raise ValueError("give one of password_env, password_keyring, password_prompt")
+        if (self.key_file is None) == (password == 0) and not (self.agent and password == 0):
+            raise ValueError(
+                "give exactly one of key_file or password_env, password_keyring, "
+                "password_prompt (agent: true may stand alone)"
+            )
+        passphrase = _sources(self.passphrase_env, self.passphrase_keyring, self.passphrase_prompt)
+        if passphrase > 1:
+            raise ValueError("give one of passphrase_env, passphrase_keyring, passphrase_prompt")
+        if passphrase and self.key_file is None:
+            raise ValueError("a passphrase is for a key_file")
+        if _sources(self.secret_env, self.secret_keyring, self.secret_prompt) > 1:
+            raise ValueError("give one of secret_env, secret_keyring, secret_prompt")
         return self
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
+
+
+def _sources(env: str | None, keyring: KeyringEntry | None, prompt: bool) -> int:
+    return (env is not None) + (keyring is not None) + prompt
 
 
 class Site(Strict):

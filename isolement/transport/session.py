@@ -40,6 +40,8 @@ from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
 from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer
 from isolement.model.inventory import Inventory
+from isolement.transport import credentials
+from isolement.transport.credentials import Role
 
 # Seconds; a device that has not answered by then is reported, never waited on forever.
 CONNECT_TIMEOUT = 10.0
@@ -245,6 +247,24 @@ class NetmikoSession:
         connection.disconnect()
 
 
+def _enable(device: str, connection: Any) -> None:
+    """Enter the enable level with the credential's secret. netmiko does it by itself on an ASA
+    only; IOS and the others log in unprivileged unless the account has `privilege 15`."""
+    try:
+        if connection.check_enable_mode():
+            return
+        connection.enable()
+    except (ValueError, ReadTimeout):
+        # netmiko's own message does not hold the secret, but says nothing useful either.
+        with suppress(Exception):
+            connection.disconnect()
+        raise DeviceError(
+            device,
+            "logged in, but `enable` with the credential's secret did not reach privileged "
+            "mode: wrong secret, or the account may not reach it",
+        ) from None
+
+
 def connect(
     inventory: Inventory, device: str, driver: Driver, timeout: float = COMMAND_TIMEOUT
 ) -> NetmikoSession:
@@ -255,7 +275,9 @@ def connect(
         "host": spec.host,
         "port": spec.port,
         "username": credential.username,
-        "allow_agent": False,
+        # The agent's keys only where the inventory says so: a run never tries keys it was not
+        # told about.
+        "allow_agent": credential.agent,
         # Verify host keys against the inventory's file only: never the user's, never "accept".
         "ssh_strict": True,
         "system_host_keys": False,
@@ -267,14 +289,30 @@ def connect(
         "read_timeout_override": timeout,
         "fast_cli": True,
     }
+
+    # Read once per run (pre-flight has read them already; a prompt is never asked twice).
+    def secret_of(role: Role) -> str | None:
+        return credentials.secret(inventory, spec.credential, role, device)
+
     if credential.key_file:
         params.update(use_keys=True, key_file=str(credential.key_file))
+        passphrase = secret_of(Role.PASSPHRASE)
+        if passphrase is not None:
+            params["passphrase"] = passphrase
     else:
-        params.update(use_keys=False, password=credential.password())
+        params.update(use_keys=False)
+        password = secret_of(Role.PASSWORD)
+        if password is not None:
+            params["password"] = password
+    enable_secret = secret_of(Role.SECRET)
+    if enable_secret is not None:
+        params["secret"] = enable_secret
     try:
         # Only this host's lines of the inventory's known_hosts, read by paramiko as ever.
         with _known_hosts.subset(inventory.known_hosts, spec.host, spec.port) as host_keys:
             connection = ConnectHandler(**params, alt_key_file=str(host_keys))
+        if enable_secret is not None:
+            _enable(device, connection)
         return NetmikoSession(device, connection, timeout)
     except NetmikoAuthenticationException as exc:
         if "enable mode" in str(exc):
