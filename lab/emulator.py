@@ -7,9 +7,9 @@ configuration and show commands isolement's driver uses, commit where the platfo
 its error answers. Each profile is good enough for netmiko's own driver for that platform to
 log in and work unchanged. This module is what every platform shares:
 
-- public-key login against one authorized key; host keys generated at start (Ed25519), shared
-  or one per device, with `write_known_hosts` producing the `[127.0.0.1]:PORT` lines that
-  paramiko and netmiko look up for a port other than 22;
+- public-key login against one authorized key (and a password, when one is given); host keys
+  generated at start (Ed25519), shared or one per device, with `write_known_hosts` producing
+  the `[127.0.0.1]:PORT` lines that paramiko and netmiko look up for a port other than 22;
 - a terminal: typed characters echoed back, line editing, Ctrl-Z and Ctrl-C, typed-ahead lines
   echoed after the prompt that follows the previous answer, as a vty does; `exit` ending the
   session closes the connection at once;
@@ -524,13 +524,25 @@ def profile_for(platform: str) -> type[EmulatedDevice]:
 class _SshServer(paramiko.ServerInterface):
     """One connection's SSH policy: public key only, a PTY and a shell, nothing else."""
 
-    def __init__(self, authorized_key: paramiko.PKey, username: str | None):
+    def __init__(
+        self, authorized_key: paramiko.PKey, username: str | None, password: str | None = None
+    ):
         self._authorized = authorized_key.asbytes()
         self._username = username
+        self._password = password
         self.shell_requested = threading.Event()
 
     def get_allowed_auths(self, username: str) -> str:
-        return "publickey"
+        return "publickey,password" if self._password is not None else "publickey"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        if self._password is None:
+            return AUTH_FAILED
+        if self._username is not None and username != self._username:
+            return AUTH_FAILED
+        if hmac.compare_digest(password.encode(), self._password.encode()):
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         if self._username is not None and username != self._username:
@@ -599,6 +611,7 @@ class Emulator:
         latency: float = 0.0,
         login_latency: float = 0.0,
         listen: str = LISTEN_HOST,
+        password: str | None = None,
     ):
         address = ipaddress.IPv4Address(listen)
         if not (address.is_loopback or address in LAB_RANGE):
@@ -616,6 +629,8 @@ class Emulator:
         }
         self._authorized_key = authorized_key
         self._username = username
+        # Password login too when set (the credential tests), besides the authorized key.
+        self._password = password
         self.latency = latency
         self.login_latency = login_latency
         self._lock = threading.Lock()
@@ -755,7 +770,7 @@ class Emulator:
         channel: paramiko.Channel | None = None
         try:
             transport.add_server_key(device.host_key)
-            server = _SshServer(self._authorized_key, self._username)
+            server = _SshServer(self._authorized_key, self._username, self._password)
             negotiated = threading.Event()
             try:
                 transport.start_server(negotiated, server=server)

@@ -334,23 +334,27 @@ def _message(exc: InputError) -> str:
 def _key_problem(path: Path, passphrase: str | None, credential: Credential) -> str | None:
     """Why the key file cannot be opened now with what the credential gives, or None. (Its
     permissions and the like are validate's own key-file checks.)"""
+    problem = None
     if not path.exists():
-        return f"{path} does not exist"
-    if not path.is_file():
-        return f"{path} is not a file"
-    if passphrase is None and source_of(credential, Role.PASSPHRASE) is not None:
-        return None  # asked at the start of a run: cannot be tried now
-    try:
-        paramiko.PKey.from_path(path, passphrase)
-    except paramiko.PasswordRequiredException:
-        return (
-            f"{path} is protected by a passphrase and the credential gives none "
-            "(passphrase_env, passphrase_keyring or passphrase_prompt)"
-        )
-    except (paramiko.SSHException, ValueError) as exc:
-        if passphrase is not None:
-            return f"{path} cannot be opened with the passphrase given ({exc})"
-        return f"{path} is not a private key paramiko can read ({exc})"
-    except OSError:
-        return None
-    return None
+        problem = f"{path} does not exist"
+    elif not path.is_file():
+        problem = f"{path} is not a file"
+    elif passphrase is not None or source_of(credential, Role.PASSPHRASE) is None:
+        # (A passphrase asked at the start of a run cannot be tried now.)
+        try:
+            paramiko.PKey.from_path(path, passphrase)
+        except (paramiko.PasswordRequiredException, TypeError):
+            # (cryptography's OpenSSH-format loader says it with a TypeError, through paramiko.)
+            problem = (
+                f"{path} is protected by a passphrase and the credential gives none "
+                "(passphrase_env, passphrase_keyring or passphrase_prompt)"
+            )
+        except (paramiko.SSHException, ValueError) as exc:
+            problem = (
+                f"{path} cannot be opened with the passphrase given ({exc})"
+                if passphrase is not None
+                else f"{path} is not a private key paramiko can read ({exc})"
+            )
+        except OSError as exc:
+            problem = f"{path} cannot be read ({exc.strerror})"
+    return problem
