@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import importing, paths, render
+from isolement.cli import hostkeys, importing, paths, render
 from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, status, verify
 from isolement.flows import stages as reconnection
@@ -304,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     importing.add_parser(sub)
+    hostkeys.add_parser(sub)
     return parser
 
 
@@ -799,6 +800,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_lab(args)
     if args.command == "inventory":
         return importing.cmd_import(args)  # writes an inventory: reads none
+    if args.command == "hostkeys":
+        return hostkeys.cmd_hostkeys(args)  # key exchanges only: no journal, no lock
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))

@@ -329,17 +329,14 @@ def connect(
         # netmiko reports every paramiko failure as a timeout; the real cause is in the context.
         cause = exc.__context__
         if isinstance(cause, BadHostKeyException):
-            raise DeviceError(
-                device,
-                f"HOST KEY MISMATCH for {spec.host}: the device presented a key that is not the "
-                f"one in {inventory.known_hosts} (device replaced, or someone in the middle); "
-                "refusing to connect",
-            ) from None
+            raise DeviceError(device, _mismatch(inventory, device, cause)) from None
         if isinstance(cause, SSHException):
-            raise DeviceError(device, f"SSH refused: {cause}") from None
+            raise DeviceError(device, _refused(inventory, device, cause, timeout)) from None
         raise DeviceError(device, f"no answer from {spec.host}:{spec.port}") from None
+    except BadHostKeyException as exc:
+        raise DeviceError(device, _mismatch(inventory, device, exc)) from None
     except SSHException as exc:
-        raise DeviceError(device, f"SSH refused: {exc}") from None
+        raise DeviceError(device, _refused(inventory, device, exc, timeout)) from None
     except InvalidHostKey as exc:
         raise DeviceError(
             device,
@@ -350,3 +347,38 @@ def connect(
         raise NoAnswer(device, f"logged in, then no answer within {timeout:g} s") from None
     except (OSError, ValueError) as exc:
         raise DeviceError(device, f"cannot connect to {spec.host}:{spec.port}: {exc}") from None
+
+
+def _mismatch(inventory: Inventory, device: str, exc: BadHostKeyException) -> str:
+    from isolement.transport.hostkeys import shown
+
+    spec = inventory.devices[device]
+    name = host_key_name(spec.host, spec.port)
+    return (
+        f"HOST KEY MISMATCH for {spec.host} port {spec.port} ({name} in "
+        f"{inventory.known_hosts}): expected {shown(exc.expected_key)}, the device presented "
+        f"{shown(exc.key)} (device replaced or its key regenerated, or someone in the middle); "
+        "refusing to connect. Check the presented fingerprint on the device's console; if it "
+        "is the device's, run "
+        f"`isolement hostkeys collect --replace {name}`"
+    )
+
+
+def _refused(inventory: Inventory, device: str, exc: SSHException, timeout: float) -> str:
+    """paramiko's refusal, and for a host not in the file what it presents and what to do."""
+    if "not found in known_hosts" not in str(exc):
+        return f"SSH refused: {exc}"
+    from isolement.transport.hostkeys import fetch, shown
+
+    spec = inventory.devices[device]
+    name = host_key_name(spec.host, spec.port)
+    try:
+        # Only to say which key it is: nothing is logged in to, nothing trusted.
+        presented = f"the device presents {shown(fetch(spec.host, spec.port, timeout))}"
+    except (OSError, SSHException, EOFError) as error:
+        presented = f"its key could not be read again ({error or type(error).__name__})"
+    return (
+        f"SSH refused: host key of {spec.host} port {spec.port} ({name}) not found in "
+        f"known_hosts file {inventory.known_hosts}; {presented}; refusing to connect. In "
+        "peacetime, review and record the keys with `isolement hostkeys collect`"
+    )
