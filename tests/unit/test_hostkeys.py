@@ -133,8 +133,8 @@ def test_a_changed_key_is_shown_and_kept_unless_replaced(
     assert f"CHANGED  {name}  ssh-ed25519 {presented}" in text
     assert f"on file: ssh-ed25519 {hostkeys.fingerprint(stale)}" in text
     assert (
-        f"NOT replaced: check the new fingerprint on the device's console, then run again with --replace {name}"
-        in text
+        "NOT replaced: check the new fingerprint on the device's console, then run again "
+        f"with --replace {name}" in text
     )
     on_file = inventory.known_hosts.read_text()
     assert f"{name} ssh-ed25519 {stale.get_base64()}" in on_file  # kept
@@ -153,7 +153,7 @@ def test_a_changed_key_is_shown_and_kept_unless_replaced(
 def test_replace_must_name_a_host_of_the_inventory(
     estate: tuple[Emulator, Inventory], capsys: pytest.CaptureFixture[str], in_process_cli: None
 ) -> None:
-    emu, inventory = estate
+    _, inventory = estate
     code, text = collect(inventory, "--yes", "--replace", "[127.0.0.1]:1", capsys=capsys)
     assert code == 2
     assert "--replace [127.0.0.1]:1: no device of the inventory is [127.0.0.1]:1" in text
