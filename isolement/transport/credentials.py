@@ -332,13 +332,11 @@ def _message(exc: InputError) -> str:
 
 
 def _key_problem(path: Path, passphrase: str | None, credential: Credential) -> str | None:
-    """Why the key file cannot be opened now with what the credential gives, or None. (Its
-    permissions and the like are validate's own key-file checks.)"""
+    """Why the key file cannot be opened now with what the credential gives, or None. (Whether
+    it exists, is a file, its permissions: validate's own key-file checks.)"""
     problem = None
-    if not path.exists():
-        problem = f"{path} does not exist"
-    elif not path.is_file():
-        problem = f"{path} is not a file"
+    if not path.is_file():
+        pass  # missing, a directory...: validate's own key-file checks say it
     elif passphrase is not None or source_of(credential, Role.PASSPHRASE) is None:
         # (A passphrase asked at the start of a run cannot be tried now.)
         try:
