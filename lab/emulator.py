@@ -848,6 +848,12 @@ class Emulator:
         return self.latency if device.latency is None else device.latency
 
 
+def _echoes(cli: Cli) -> bool:
+    """Whether the CLI echoes what is typed now: a profile's CLI says `echo = False` while it
+    reads a secret (IOS's `enable` password)."""
+    return bool(getattr(cli, "echo", True))
+
+
 class _Dropped(Exception):
     """The `drop_after_config_lines` fault: the connection is to be dropped at once."""
 
@@ -898,7 +904,8 @@ class _Terminal:
                 elif char in "\x7f\x08":
                     if line:
                         line.pop()
-                        self._out.append("\b \b")
+                        if _echoes(cli):
+                            self._out.append("\b \b")
                 elif char == "\x1a":  # Ctrl-Z: end of configuration
                     self._out.append("^Z" + CRLF)
                     cli.ctrl_z()
@@ -909,7 +916,8 @@ class _Terminal:
                     line.clear()
                 elif char >= " ":
                     line.append(char)
-                    self._out.append(char)
+                    if _echoes(cli):
+                        self._out.append(char)
             self._flush()
         self._flush()
         with contextlib.suppress(*_SSH_ERRORS):
@@ -926,7 +934,8 @@ class _Terminal:
         if not line.strip():
             answer: list[str] = []
         else:
-            self._device._record(cli.prompt(), line)
+            if _echoes(cli):  # a secret typed at a password prompt is not kept either
+                self._device._record(cli.prompt(), line)
             answer = cli.invalid(line) if self._device.faults.refuses(line) else cli.execute(line)
         if configuring:
             self._config_lines += 1

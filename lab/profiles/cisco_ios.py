@@ -9,13 +9,17 @@ CiscoIosDriver, see of a device.
 - IOS's abbreviations (`conf t`, `sh ip int br`, `int gi0/1`) and its error answers: the caret
   line and `% Invalid input detected at '^' marker.`, `% Incomplete command.`,
   `% Ambiguous command:  "..."`;
-- `exit` ends the session and closes the connection at once, as IOS does.
+- `exit` ends the session and closes the connection at once, as IOS does;
+- option `enable_secret`: the session starts unprivileged, and `enable` asks for the secret.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import re
+
+import paramiko
 
 from ..emulator import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IOS, IP, Arg, commands
@@ -63,6 +67,13 @@ class IosDevice(IosLikeDevice):
     platform = "cisco_ios"
     interface_name = _INTERFACE
     interface_name_rule = "an IOS interface name (GigabitEthernet0/1)"
+
+    def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
+        super().__init__(spec, host_key)
+        # Option `enable_secret`: sessions log in unprivileged (`NAME>`), and `enable` asks
+        # for this secret, not echoed, as an account without `privilege 15` does.
+        secret = spec.options.get("enable_secret")
+        self.enable_secret = secret if isinstance(secret, str) else None
 
     @classmethod
     def sample(cls, name: str) -> DeviceSpec:
@@ -209,6 +220,36 @@ class IosCli(IosLikeCli[IosDevice]):
 
     config_banner = (CONFIG_BANNER,)
     description_length = 240
+
+    def __init__(self, device: IosDevice):
+        super().__init__(device)
+        self._asking = False  # `enable` typed: the next line is the secret
+        if device.enable_secret is not None:
+            self.mode = Mode.USER
+
+    @property
+    def echo(self) -> bool:
+        """Whether typed characters are echoed (not a secret's)."""
+        return not self._asking
+
+    def prompt(self) -> str:
+        return "Password: " if self._asking else super().prompt()
+
+    def execute(self, line: str) -> list[str]:
+        if not self._asking:
+            return super().execute(line)
+        self._asking = False
+        secret = self.device.enable_secret or ""
+        if hmac.compare_digest(line.encode(), secret.encode()):
+            self.mode = Mode.EXEC
+            return []
+        return ["% Access denied"]
+
+    def _enable(self, args: list[Arg]) -> list[str]:
+        if self.device.enable_secret is None or self.mode is not Mode.USER:
+            return super()._enable(args)
+        self._asking = True
+        return []
 
     def _show_brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_ip_interface_brief()

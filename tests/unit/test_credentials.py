@@ -74,16 +74,32 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         keyring.set_keyring(previous)
 
 
-@pytest.fixture
-def emu(login_key: LoginKey, tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator(
-        [DeviceSpec(n, [GI0]) for n in NAMES],
+def emulator(login_key: LoginKey, tmp_path: Path, **options: object) -> Emulator:
+    running = Emulator(
+        [DeviceSpec(n, [GI0], options=options) for n in NAMES],
         login_key.key,
         username="isolement",
         password=PASSWORD,
-    ) as running:
-        running.write_known_hosts(tmp_path / "known_hosts")
-        yield running
+    )
+    running.start()
+    running.write_known_hosts(tmp_path / "known_hosts")
+    return running
+
+
+@pytest.fixture
+def emu(login_key: LoginKey, tmp_path: Path) -> Iterator[Emulator]:
+    """Devices that take the login key or the password, and log in privileged."""
+    running = emulator(login_key, tmp_path)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def emu_enable(login_key: LoginKey, tmp_path: Path) -> Iterator[Emulator]:
+    """The same, logging in unprivileged: `enable` asks for SECRET."""
+    running = emulator(login_key, tmp_path, enable_secret=SECRET)
+    yield running
+    running.stop()
 
 
 def inventory_with(
@@ -315,24 +331,36 @@ def test_no_agent_is_offered_unless_the_inventory_says_so(
         logs_in(inventory)
 
 
-def test_an_enable_secret_reaches_netmiko(
-    emu: Emulator, login_key: LoginKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_enable_secret_reaches_the_enable_level(
+    emu_enable: Emulator, login_key: LoginKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """netmiko gets `secret=`; the emulated IOS logs in privileged, so no `enable` is typed."""
-    seen: dict[str, Any] = {}
-    real = sessions.ConnectHandler
-
-    def spy(**params: Any) -> Any:
-        seen.update(params)
-        return real(**params)
-
-    monkeypatch.setattr(sessions, "ConnectHandler", spy)
     monkeypatch.setenv("ISOLEMENT_UNIT_SECRET", SECRET)
     given = {"key_file": str(login_key.path), "secret_env": "ISOLEMENT_UNIT_SECRET"}
-    inventory = inventory_with(emu, login_key, tmp_path, given)
+    inventory = inventory_with(emu_enable, login_key, tmp_path, given)
     assert logs_in(inventory) == "r1#"
-    assert seen["secret"] == SECRET
-    assert "enable" not in [h.line for h in emu.device("r1").history]
+    typed = [(h.prompt, h.line) for h in emu_enable.device("r1").history]
+    assert ("r1>", "enable") in typed
+
+
+def test_without_the_secret_the_login_stays_unprivileged(
+    emu_enable: Emulator, login_key: LoginKey, tmp_path: Path
+) -> None:
+    inventory = inventory_with(emu_enable, login_key, tmp_path, {"key_file": str(login_key.path)})
+    assert logs_in(inventory) == "r1>"
+
+
+def test_a_wrong_enable_secret_is_named_and_not_shown(
+    emu_enable: Emulator, login_key: LoginKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISOLEMENT_UNIT_SECRET", "wrong-secret-5d1")
+    given = {"key_file": str(login_key.path), "secret_env": "ISOLEMENT_UNIT_SECRET"}
+    inventory = inventory_with(emu_enable, login_key, tmp_path, given)
+    with pytest.raises(DeviceError) as caught:
+        sessions.connect(inventory, "r1", driver_for("cisco_ios"), 3.0)
+    assert "`enable` with the credential's secret did not reach privileged mode" in str(
+        caught.value
+    )
+    assert "wrong-secret-5d1" not in str(caught.value)
 
 
 def test_validate_says_which_credential_each_device_uses(
@@ -365,10 +393,11 @@ def test_validate_says_which_credential_each_device_uses(
 
 
 def test_no_secret_in_journal_logs_argv_or_terminal(
-    emu: Emulator, login_key: LoginKey, tmp_path: Path
+    emu_enable: Emulator, login_key: LoginKey, tmp_path: Path
 ) -> None:
-    """A real cut and restore (the CLI in its own process) logging in with a password and an
-    enable secret: neither is in the journal, the state directory, stdout or stderr."""
+    """A real cut and restore (the CLI in its own process) logging in with a password, then
+    `enable` with a secret: neither is in the journal, the state directory, stdout or stderr."""
+    emu = emu_enable
     inventory_with(
         emu,
         login_key,
@@ -398,6 +427,7 @@ def test_no_secret_in_journal_logs_argv_or_terminal(
         # The cut and the restore were really made, logged in with the password.
         assert {emu.device(n).is_shutdown(GI0) for n in NAMES} == {shut}, command
     assert cli.records()
+    assert ("r1>", "enable") in [(h.prompt, h.line) for h in emu.device("r1").history]
     stored = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
     assert cli.journal_path in stored
     for secret in (PASSWORD, SECRET):
