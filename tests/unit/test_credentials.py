@@ -435,3 +435,23 @@ def test_no_secret_in_journal_logs_argv_or_terminal(
             assert secret not in text
         for path in stored:
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_cut_whose_secret_cannot_be_read_is_refused_before_anything_is_sent(
+    emu: Emulator, login_key: LoginKey, tmp_path: Path
+) -> None:
+    inventory_with(emu, login_key, tmp_path, {"password_keyring": {"service": "isolement-none"}})
+    (tmp_path / "playbooks").mkdir()
+    playbook = tmp_path / "playbooks" / "cut-exits.yaml"
+    playbook.write_text(
+        yaml.safe_dump({"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]})
+    )
+    cli = IsolementCli(tmp_path / "inventory.yaml", tmp_path / "state", timeout_s=10)
+    # A keyring backend that holds nothing, whatever this machine has.
+    cli.env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    done = cli.run("cut", str(playbook), "--reason", "drill", "--yes")
+    assert done.returncode == 2, done.stderr
+    assert "field credentials.ops.password_keyring" in done.stderr
+    assert "no password for service isolement-none, user isolement" in done.stderr
+    assert "needed by r1, r2" in done.stderr
+    assert all(emu.device(n).logins == 0 for n in NAMES)
