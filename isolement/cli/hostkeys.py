@@ -85,7 +85,9 @@ def cmd_hostkeys(args: argparse.Namespace) -> int:
 
 
 def _check_replace(inventory: Inventory, replace: list[str]) -> None:
-    names = {host_key_name(d.host, d.port) for d in inventory.devices.values()}
+    hosts = [(d.host, d.port) for d in inventory.devices.values()]
+    hosts += [(j.host, j.port) for j in inventory.jump_hosts.values()]
+    names = {host_key_name(host, port) for host, port in hosts}
     for host in replace:
         if host not in names and host not in inventory.devices:
             raise InputError(

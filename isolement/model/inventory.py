@@ -99,8 +99,19 @@ def _sources(env: str | None, keyring: KeyringEntry | None, prompt: bool) -> int
     return (env is not None) + (keyring is not None) + prompt
 
 
+class JumpHost(Strict):
+    """A bastion the controller's SSH sessions go through (`direct-tcpip`, as `ssh -J`): its
+    address, and the credential it logs in with. Its host key is checked in the inventory's
+    known-hosts file like any device's."""
+
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$", max_length=253)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    credential: Name
+
+
 class Site(Strict):
     description: Text = ""
+    jump: Name | None = None  # the jump host of the site's devices (a device's own wins)
 
 
 def _known_platform(value: str) -> str:
@@ -121,6 +132,7 @@ class Device(Strict):
     # In-band management: the links the controller's sessions to this device cross. Empty means
     # out-of-band (a management network no playbook cuts).
     managed_via: list[Name] = []
+    jump: Name | None = None  # reached through this jump host (default: its site's, if any)
 
 
 class Endpoint(Strict):
@@ -202,6 +214,7 @@ class Inventory(Strict):
     description: Text = ""
     known_hosts: Path
     credentials: dict[Name, Credential]
+    jump_hosts: dict[Name, JumpHost] = {}
     sites: dict[Name, Site]
     devices: dict[Name, Device]
     links: dict[Name, Link]
@@ -276,6 +289,25 @@ class Inventory(Strict):
                 if crossed not in self.links:
                     raise FieldError(f"probes.{i}.crosses", f"unknown link {crossed!r}")
         return self
+
+    @model_validator(mode="after")
+    def _jump_references(self) -> Inventory:
+        for name, jump in self.jump_hosts.items():
+            if jump.credential not in self.credentials:
+                raise FieldError(
+                    f"jump_hosts.{name}.credential", f"unknown credential {jump.credential!r}"
+                )
+        for kind, holders in (("sites", self.sites), ("devices", self.devices)):
+            for name, holder in holders.items():
+                if holder.jump is not None and holder.jump not in self.jump_hosts:
+                    raise FieldError(f"{kind}.{name}.jump", f"unknown jump host {holder.jump!r}")
+        return self
+
+    def jump_for(self, device: str) -> JumpHost | None:
+        """The jump host a session to this device goes through, or None (directly)."""
+        spec = self.devices[device]
+        name = spec.jump if spec.jump is not None else self.sites[spec.site].jump
+        return self.jump_hosts[name] if name is not None else None
 
     def protecting(self, link: str) -> list[str]:
         """The protected flows that use this link."""

@@ -221,13 +221,22 @@ def secret(inventory: Inventory, name: str, role: Role, device: str | None = Non
 def prepare(inventory: Inventory, devices: Iterable[str]) -> None:
     """Read every secret these devices need, prompting where the inventory says so, before any
     session opens: a missing one is named (credential, field, devices) with nothing sent."""
-    users: dict[str, list[str]] = {}
-    for device in sorted(devices):
-        users.setdefault(inventory.devices[device].credential, []).append(device)
+    users = _users(inventory, devices)
     for name in sorted(users):
         for source in sources(inventory.credentials[name]):
             _secrets.get(inventory, name, source.role, users[name])
         _check_agent(inventory, name, users[name])
+
+
+def _users(inventory: Inventory, devices: Iterable[str]) -> dict[str, list[str]]:
+    """Credential -> the devices whose sessions need it: their own, and their jump host's."""
+    users: dict[str, list[str]] = {}
+    for device in sorted(devices):
+        users.setdefault(inventory.devices[device].credential, []).append(device)
+        jump = inventory.jump_for(device)
+        if jump is not None and device not in users.setdefault(jump.credential, []):
+            users[jump.credential].append(device)
+    return users
 
 
 def _check_agent(inventory: Inventory, name: str, devices: list[str]) -> None:
@@ -291,9 +300,7 @@ class Resolution:
 def resolutions(inventory: Inventory) -> list[Resolution]:
     """Every credential the inventory's devices use, and whether it can be resolved now. No
     prompt, no network: the environment, the keyring, the key file and the local ssh-agent."""
-    users: dict[str, list[str]] = {}
-    for device, spec in sorted(inventory.devices.items()):
-        users.setdefault(spec.credential, []).append(device)
+    users = _users(inventory, inventory.devices)
     found = []
     for name in sorted(users):
         credential = inventory.credentials[name]

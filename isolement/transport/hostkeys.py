@@ -26,6 +26,7 @@ from pathlib import Path
 import paramiko
 from paramiko.hostkeys import HostKeyEntry
 
+from isolement.model.errors import DeviceError
 from isolement.model.inventory import Inventory
 from isolement.transport.session import _KnownHostsIndex, host_key_name
 
@@ -55,6 +56,27 @@ def fetch(host: str, port: int, timeout: float) -> paramiko.PKey:
     finally:
         transport.close()
         sock.close()
+
+
+def fetch_through(inventory: Inventory, device: str, timeout: float) -> paramiko.PKey:
+    """The host key a device behind a jump host presents: the jump host logged in to (its own
+    key checked on file), a `direct-tcpip` channel to the device, key exchange only. Raises
+    DeviceError (the jump host) or SSHException/OSError (the device)."""
+    from isolement.transport.session import _through
+
+    jump = inventory.jump_for(device)
+    assert jump is not None
+    client, channel = _through(inventory, device, jump, timeout)
+    try:
+        transport = paramiko.Transport(channel)
+        try:
+            transport.banner_timeout = timeout
+            transport.start_client(timeout=timeout)
+            return transport.get_remote_server_key()
+        finally:
+            transport.close()
+    finally:
+        client.close()
 
 
 class Status(StrEnum):
@@ -125,11 +147,25 @@ def collect(
     """What each device presents now, compared with the inventory's known-hosts file.
     `replace` names the hosts (`[host]:port`, `host` on port 22, or a device) whose CHANGED key
     may be replaced."""
+    chosen = sorted(devices if devices is not None else inventory.devices)
+    # The jump hosts first: a device behind one is reached through it, its key on file.
+    jumps: dict[str, HostKey] = {}
+    for device in chosen:
+        jump = inventory.jump_for(device)
+        if jump is not None:
+            name = host_key_name(jump.host, jump.port)
+            label = next(f"jump host {j}" for j, v in inventory.jump_hosts.items() if v == jump)
+            entry = jumps.setdefault(name, HostKey(name, jump.host, jump.port, []))
+            if label not in entry.devices:
+                entry.devices.append(label)
     by_name: dict[str, HostKey] = {}
-    for device in sorted(devices if devices is not None else inventory.devices):
+    behind: dict[str, str] = {}  # host key name -> a device to reach it through its jump host
+    for device in chosen:
         spec = inventory.devices[device]
         name = host_key_name(spec.host, spec.port)
         by_name.setdefault(name, HostKey(name, spec.host, spec.port, [])).devices.append(device)
+        if inventory.jump_for(device) is not None:
+            behind.setdefault(name, device)
     try:
         text = inventory.known_hosts.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -141,7 +177,23 @@ def collect(
         entry.on_file, revoked = _on_file(index.lines_for(entry.name))
         entry.replace = entry.name in wanted or bool(wanted & set(entry.devices))
         try:
-            entry.key = fetch(entry.host, entry.port, timeout)
+            through = behind.get(entry.name)
+            jump = inventory.jump_for(through) if through is not None else None
+            jump_entry = jumps.get(host_key_name(jump.host, jump.port)) if jump else None
+            if jump_entry is not None and jump_entry.status is not Status.KNOWN:
+                entry.status = Status.FAILED
+                entry.error = (
+                    f"reached through {jump_entry.devices[0]} ({jump_entry.name}), whose key "
+                    "is not on file yet: once it is written, run again"
+                )
+                return entry
+            if through is None:
+                entry.key = fetch(entry.host, entry.port, timeout)
+            else:
+                entry.key = fetch_through(inventory, through, timeout)
+        except DeviceError as exc:
+            entry.status, entry.error = Status.FAILED, exc.reason
+            return entry
         except (OSError, paramiko.SSHException, EOFError) as exc:
             entry.status, entry.error = Status.FAILED, str(exc) or type(exc).__name__
             return entry
@@ -156,7 +208,8 @@ def collect(
         return entry
 
     with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(by_name)))) as pool:
-        return list(pool.map(look, by_name.values()))
+        first = list(pool.map(look, jumps.values()))
+        return first + list(pool.map(look, [e for n, e in by_name.items() if n not in jumps]))
 
 
 def write(path: Path, keys: Sequence[HostKey]) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import paramiko
 from netmiko import ConnectHandler
 from netmiko.exceptions import (
     NetmikoAuthenticationException,
@@ -39,7 +40,7 @@ from paramiko.ssh_exception import BadHostKeyException, SSHException
 from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
 from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer
-from isolement.model.inventory import Inventory
+from isolement.model.inventory import Inventory, JumpHost
 from isolement.transport import credentials
 from isolement.transport.credentials import Role
 
@@ -164,10 +165,17 @@ _known_hosts = _KnownHosts()
 
 
 class NetmikoSession:
-    def __init__(self, device: str, connection: Any, timeout: float):
+    def __init__(
+        self,
+        device: str,
+        connection: Any,
+        timeout: float,
+        jump: paramiko.SSHClient | None = None,
+    ):
         self._device = device
         self._connection = connection
         self._timeout = timeout
+        self._jump = jump  # the session to the jump host this one goes through, if any
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -244,7 +252,11 @@ class NetmikoSession:
         # wave of a cut 2.2 s longer. The rest of netmiko's logout (FortiOS puts its console
         # paging back) is kept.
         connection.check_config_mode = lambda *args, **kwargs: False
-        connection.disconnect()
+        try:
+            connection.disconnect()
+        finally:
+            if self._jump is not None:
+                self._jump.close()
 
 
 def _enable(device: str, connection: Any) -> None:
@@ -307,13 +319,95 @@ def connect(
     enable_secret = secret_of(Role.SECRET)
     if enable_secret is not None:
         params["secret"] = enable_secret
+    jump = inventory.jump_for(device)
+    bastion = None
+    if jump is not None:
+        bastion, params["sock"] = _through(inventory, device, jump, timeout)
+    try:
+        return _login(inventory, device, params, timeout, bastion)
+    except BaseException:
+        if bastion is not None:
+            bastion.close()
+        raise
+
+
+def _through(
+    inventory: Inventory, device: str, jump: JumpHost, timeout: float
+) -> tuple[paramiko.SSHClient, paramiko.Channel]:
+    """A session to the jump host, its key checked in the inventory's file as strictly as a
+    device's, and a `direct-tcpip` channel through it to the device (as `ssh -J` opens)."""
+    spec = inventory.devices[device]
+    credential = inventory.credentials[jump.credential]
+    wait = min(CONNECT_TIMEOUT, timeout)
+    options: dict[str, Any] = {
+        "username": credential.username,
+        "allow_agent": credential.agent,
+        "look_for_keys": False,
+        "timeout": wait,
+        "banner_timeout": wait,
+        "auth_timeout": wait,
+    }
+    if credential.key_file:
+        options["key_filename"] = str(credential.key_file)
+        options["passphrase"] = credentials.secret(
+            inventory, jump.credential, Role.PASSPHRASE, device
+        )
+    else:
+        options["password"] = credentials.secret(inventory, jump.credential, Role.PASSWORD, device)
+    where = f"jump host {jump.host} port {jump.port}"
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        with _known_hosts.subset(inventory.known_hosts, jump.host, jump.port) as host_keys:
+            client.load_host_keys(str(host_keys))
+        client.connect(jump.host, jump.port, **options)
+        transport = client.get_transport()
+        assert transport is not None
+        channel = transport.open_channel(
+            "direct-tcpip", (spec.host, spec.port), ("127.0.0.1", 0), timeout=wait
+        )
+        return client, channel
+    except BaseException as exc:
+        client.close()
+        if isinstance(exc, BadHostKeyException):
+            raise DeviceError(
+                device, _mismatch(inventory, jump.host, jump.port, exc, "the jump host")
+            ) from None
+        if isinstance(exc, paramiko.AuthenticationException):
+            raise DeviceError(
+                device, f"{where}: authentication failed as {credential.username}"
+            ) from None
+        if isinstance(exc, paramiko.ChannelException):
+            raise DeviceError(
+                device,
+                f"{where} refused to open a channel to {spec.host}:{spec.port} "
+                f"({exc.text or exc.code})",
+            ) from None
+        if isinstance(exc, SSHException):
+            raise DeviceError(
+                device, f"{where}: " + _refused(inventory, jump.host, jump.port, exc, wait)
+            ) from None
+        if isinstance(exc, (OSError, EOFError)):
+            raise DeviceError(device, f"cannot connect to {where}: {exc}") from None
+        raise
+
+
+def _login(
+    inventory: Inventory,
+    device: str,
+    params: dict[str, Any],
+    timeout: float,
+    jump: paramiko.SSHClient | None,
+) -> NetmikoSession:
+    spec = inventory.devices[device]
+    credential = inventory.credentials[spec.credential]
     try:
         # Only this host's lines of the inventory's known_hosts, read by paramiko as ever.
         with _known_hosts.subset(inventory.known_hosts, spec.host, spec.port) as host_keys:
             connection = ConnectHandler(**params, alt_key_file=str(host_keys))
-        if enable_secret is not None:
+        if "secret" in params:
             _enable(device, connection)
-        return NetmikoSession(device, connection, timeout)
+        return NetmikoSession(device, connection, timeout, jump)
     except NetmikoAuthenticationException as exc:
         if "enable mode" in str(exc):
             # netmiko's ASA login step (`login` until a `#` prompt) waits a fixed 5 s: the SSH
@@ -329,14 +423,16 @@ def connect(
         # netmiko reports every paramiko failure as a timeout; the real cause is in the context.
         cause = exc.__context__
         if isinstance(cause, BadHostKeyException):
-            raise DeviceError(device, _mismatch(inventory, device, cause)) from None
+            raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, cause)) from None
         if isinstance(cause, SSHException):
-            raise DeviceError(device, _refused(inventory, device, cause, timeout)) from None
+            refused = _refused(inventory, spec.host, spec.port, cause, timeout)
+            raise DeviceError(device, refused) from None
         raise DeviceError(device, f"no answer from {spec.host}:{spec.port}") from None
     except BadHostKeyException as exc:
-        raise DeviceError(device, _mismatch(inventory, device, exc)) from None
+        raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, exc)) from None
     except SSHException as exc:
-        raise DeviceError(device, _refused(inventory, device, exc, timeout)) from None
+        refused = _refused(inventory, spec.host, spec.port, exc, timeout)
+        raise DeviceError(device, refused) from None
     except InvalidHostKey as exc:
         raise DeviceError(
             device,
@@ -349,36 +445,39 @@ def connect(
         raise DeviceError(device, f"cannot connect to {spec.host}:{spec.port}: {exc}") from None
 
 
-def _mismatch(inventory: Inventory, device: str, exc: BadHostKeyException) -> str:
+def _mismatch(
+    inventory: Inventory,
+    host: str,
+    port: int,
+    exc: BadHostKeyException,
+    what: str = "the device",
+) -> str:
     from isolement.transport.hostkeys import shown
 
-    spec = inventory.devices[device]
-    name = host_key_name(spec.host, spec.port)
+    name = host_key_name(host, port)
     return (
-        f"HOST KEY MISMATCH for {spec.host} port {spec.port} ({name} in "
-        f"{inventory.known_hosts}): expected {shown(exc.expected_key)}, the device presented "
-        f"{shown(exc.key)} (device replaced or its key regenerated, or someone in the middle); "
-        "refusing to connect. Check the presented fingerprint on the device's console; if it "
-        "is the device's, run "
+        f"HOST KEY MISMATCH for {host} port {port} ({name} in {inventory.known_hosts}): "
+        f"expected {shown(exc.expected_key)}, {what} presented {shown(exc.key)} (device "
+        "replaced or its key regenerated, or someone in the middle); refusing to connect. "
+        "Check the presented fingerprint on its console; if it is its own, run "
         f"`isolement hostkeys collect --replace {name}`"
     )
 
 
-def _refused(inventory: Inventory, device: str, exc: SSHException, timeout: float) -> str:
+def _refused(inventory: Inventory, host: str, port: int, exc: SSHException, timeout: float) -> str:
     """paramiko's refusal, and for a host not in the file what it presents and what to do."""
     if "not found in known_hosts" not in str(exc):
         return f"SSH refused: {exc}"
     from isolement.transport.hostkeys import fetch, shown
 
-    spec = inventory.devices[device]
-    name = host_key_name(spec.host, spec.port)
+    name = host_key_name(host, port)
     try:
         # Only to say which key it is: nothing is logged in to, nothing trusted.
-        presented = f"the device presents {shown(fetch(spec.host, spec.port, timeout))}"
+        presented = f"it presents {shown(fetch(host, port, timeout))}"
     except (OSError, SSHException, EOFError) as error:
         presented = f"its key could not be read again ({error or type(error).__name__})"
     return (
-        f"SSH refused: host key of {spec.host} port {spec.port} ({name}) not found in "
-        f"known_hosts file {inventory.known_hosts}; {presented}; refusing to connect. In "
-        "peacetime, review and record the keys with `isolement hostkeys collect`"
+        f"SSH refused: host key of {host} port {port} ({name}) not found in known_hosts file "
+        f"{inventory.known_hosts}; {presented}; refusing to connect. In peacetime, review and "
+        "record the keys with `isolement hostkeys collect`"
     )

@@ -205,7 +205,7 @@ def test_an_unknown_host_names_file_host_port_its_fingerprint_and_what_to_do(
         f"host key of 127.0.0.1 port {emu.ports['r2']} ({name_of(emu, 'r2')}) not found in "
         f"known_hosts file {inventory.known_hosts}" in message
     )
-    assert f"the device presents ssh-ed25519 {presented}" in message
+    assert f"it presents ssh-ed25519 {presented}" in message
     assert "isolement hostkeys collect" in message
     assert emu.device("r2").logins == 0
 
