@@ -23,7 +23,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import keyring
-import keyring.errors
 import paramiko
 
 from isolement.model.errors import InputError
@@ -120,7 +119,7 @@ def _from_keyring(entry: KeyringEntry, user: str) -> str | None:
     read at all (no backend on this machine, locked, ...)."""
     try:
         return keyring.get_password(entry.service, user)
-    except keyring.errors.KeyringError as exc:
+    except Exception as exc:  # noqa: BLE001 - a backend may raise its own (D-Bus, locked...)
         raise InputError(
             f"the system keyring cannot be read ({type(exc).__name__}: {exc}); check that a "
             "keyring backend is available and unlocked (`keyring --list-backends`)"
@@ -241,11 +240,7 @@ def _users(inventory: Inventory, devices: Iterable[str]) -> dict[str, list[str]]
 
 def _check_agent(inventory: Inventory, name: str, devices: list[str]) -> None:
     credential = inventory.credentials[name]
-    if (
-        credential.agent
-        and credential.key_file is None
-        and source_of(credential, Role.PASSWORD) is None
-    ):
+    if agent_only(credential):
         problem = agent_problem()
         if problem:
             raise InputError(

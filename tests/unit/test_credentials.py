@@ -15,6 +15,7 @@ from typing import Any
 
 import keyring
 import keyring.backend
+import keyring.errors
 import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
@@ -187,6 +188,25 @@ def test_a_keyring_without_the_entry_is_named_before_anything_is_sent(
     assert "needed by r1, r2" in message
     assert "keyring set isolement-unit netops" in message
     assert all(emu.device(n).logins == 0 for n in NAMES)
+
+
+def test_a_keyring_that_cannot_be_read_is_named(
+    emu: Emulator, login_key: LoginKey, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    def locked(service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("the collection is locked")
+
+    memory_keyring.get_password = locked  # type: ignore[method-assign]
+    inventory = inventory_with(
+        emu, login_key, tmp_path, {"password_keyring": {"service": "isolement-unit"}}
+    )
+    with pytest.raises(InputError) as caught:
+        credentials.prepare(inventory, NAMES)
+    assert caught.value.field == "credentials.ops.password_keyring"
+    assert "the system keyring cannot be read (KeyringLocked: the collection is locked)" in str(
+        caught.value
+    )
+    assert emu.device("r1").logins == 0
 
 
 def test_a_prompt_is_asked_once_per_credential_per_run(
