@@ -7,9 +7,11 @@ configuration and show commands isolement's driver uses, commit where the platfo
 its error answers. Each profile is good enough for netmiko's own driver for that platform to
 log in and work unchanged. This module is what every platform shares:
 
-- public-key login against one authorized key; host keys generated at start (Ed25519), shared
-  or one per device, with `write_known_hosts` producing the `[127.0.0.1]:PORT` lines that
-  paramiko and netmiko look up for a port other than 22;
+- public-key login against one authorized key (and a password, when one is given); with
+  `forwarding`, each device is also a jump host (`direct-tcpip`, to 127.0.0.0/8 or the lab's
+  range only); host keys generated at start (Ed25519), shared or one per device, with
+  `write_known_hosts` producing the `[127.0.0.1]:PORT` lines that paramiko and netmiko look up
+  for a port other than 22;
 - a terminal: typed characters echoed back, line editing, Ctrl-Z and Ctrl-C, typed-ahead lines
   echoed after the prompt that follows the previous answer, as a vty does; `exit` ending the
   session closes the connection at once;
@@ -36,6 +38,7 @@ import ipaddress
 import logging
 import os
 import re
+import select
 import selectors
 import socket
 import struct
@@ -557,13 +560,47 @@ def profile_for(platform: str) -> type[EmulatedDevice]:
 class _SshServer(paramiko.ServerInterface):
     """One connection's SSH policy: public key only, a PTY and a shell, nothing else."""
 
-    def __init__(self, authorized_key: paramiko.PKey, username: str | None):
+    def __init__(
+        self,
+        authorized_key: paramiko.PKey,
+        username: str | None,
+        password: str | None = None,
+        forwarding: bool = False,
+    ):
         self._authorized = authorized_key.asbytes()
         self._username = username
+        self._password = password
+        self._forwarding = forwarding
         self.shell_requested = threading.Event()
+        # Channel id -> (address, port) of each `direct-tcpip` channel opened (a jump host).
+        self.forwards: dict[int, tuple[str, int]] = {}
+
+    def check_channel_direct_tcpip_request(
+        self, chanid: int, origin: tuple[str, int], destination: tuple[str, int]
+    ) -> int:
+        """As a jump host (`forwarding`): to 127.0.0.0/8 or the lab's range only, never
+        anywhere else."""
+        host, port = destination
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        if not self._forwarding or not (address.is_loopback or address in LAB_RANGE):
+            return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        self.forwards[chanid] = (str(address), port)
+        return OPEN_SUCCEEDED
 
     def get_allowed_auths(self, username: str) -> str:
-        return "publickey"
+        return "publickey,password" if self._password is not None else "publickey"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        if self._password is None:
+            return AUTH_FAILED
+        if self._username is not None and username != self._username:
+            return AUTH_FAILED
+        if hmac.compare_digest(password.encode(), self._password.encode()):
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         if self._username is not None and username != self._username:
@@ -632,6 +669,8 @@ class Emulator:
         latency: float = 0.0,
         login_latency: float = 0.0,
         listen: str = LISTEN_HOST,
+        password: str | None = None,
+        forwarding: bool = False,
     ):
         address = ipaddress.IPv4Address(listen)
         if not (address.is_loopback or address in LAB_RANGE):
@@ -649,6 +688,10 @@ class Emulator:
         }
         self._authorized_key = authorized_key
         self._username = username
+        # Password login too when set (the credential tests), besides the authorized key.
+        self._password = password
+        # Every device also a jump host (`direct-tcpip` to 127.0.0.0/8 or the lab's range).
+        self._forwarding = forwarding
         self.latency = latency
         self.login_latency = login_latency
         self._lock = threading.Lock()
@@ -788,7 +831,9 @@ class Emulator:
         channel: paramiko.Channel | None = None
         try:
             transport.add_server_key(device.host_key)
-            server = _SshServer(self._authorized_key, self._username)
+            server = _SshServer(
+                self._authorized_key, self._username, self._password, self._forwarding
+            )
             negotiated = threading.Event()
             try:
                 transport.start_server(negotiated, server=server)
@@ -804,6 +849,9 @@ class Emulator:
                 if not transport.is_active():
                     return
                 channel = transport.accept(_POLL_S)
+            if channel.get_id() in server.forwards:
+                self._jump(transport, server, channel)
+                return
             if not self._wait(server.shell_requested, deadline):
                 return
             try:
@@ -822,6 +870,53 @@ class Emulator:
             with self._lock:
                 self._transports.discard(transport)
                 self._threads.discard(threading.current_thread())
+
+    def _jump(
+        self, transport: paramiko.Transport, server: _SshServer, first: paramiko.Channel
+    ) -> None:
+        """A jump host's connection: each `direct-tcpip` channel relayed to its destination,
+        until the client or a stop ends it."""
+        relays = []
+        channel: paramiko.Channel | None = first
+        while not self._stopping.is_set() and transport.is_active():
+            if channel is not None:
+                destination = server.forwards.get(channel.get_id())
+                if destination is None:
+                    channel.close()  # a shell on a jump connection: not served
+                else:
+                    relay = threading.Thread(
+                        target=self._relay, args=(channel, destination), daemon=True
+                    )
+                    relay.start()
+                    relays.append(relay)
+            channel = transport.accept(_POLL_S)
+        for relay in relays:
+            relay.join(1.0)
+
+    def _relay(self, channel: paramiko.Channel, destination: tuple[str, int]) -> None:
+        try:
+            target = socket.create_connection(destination, timeout=LOGIN_TIMEOUT)
+        except OSError:
+            channel.close()
+            return
+        try:
+            while not self._stopping.is_set():
+                ready, _, _ = select.select([channel.fileno(), target.fileno()], [], [], _POLL_S)
+                if channel.fileno() in ready:
+                    data = channel.recv(32768)
+                    if not data:
+                        return
+                    target.sendall(data)
+                if target.fileno() in ready:
+                    data = target.recv(32768)
+                    if not data:
+                        return
+                    channel.sendall(data)
+        except _SSH_ERRORS:
+            return
+        finally:
+            target.close()
+            channel.close()
 
     def _wait(self, event: threading.Event, deadline: float) -> bool:
         """Wait for `event` (True), in short steps so that a stop or the deadline ends the wait
@@ -864,6 +959,12 @@ class Emulator:
 
     def _latency_of(self, device: EmulatedDevice) -> float:
         return self.latency if device.latency is None else device.latency
+
+
+def _echoes(cli: Cli) -> bool:
+    """Whether the CLI echoes what is typed now: a profile's CLI says `echo = False` while it
+    reads a secret (IOS's `enable` password)."""
+    return bool(getattr(cli, "echo", True))
 
 
 class _Dropped(Exception):
@@ -916,7 +1017,8 @@ class _Terminal:
                 elif char in "\x7f\x08":
                     if line:
                         line.pop()
-                        self._out.append("\b \b")
+                        if _echoes(cli):
+                            self._out.append("\b \b")
                 elif char == "\x1a":  # Ctrl-Z: end of configuration
                     self._out.append("^Z" + CRLF)
                     cli.ctrl_z()
@@ -927,7 +1029,8 @@ class _Terminal:
                     line.clear()
                 elif char >= " ":
                     line.append(char)
-                    self._out.append(char)
+                    if _echoes(cli):
+                        self._out.append(char)
             self._flush()
         self._flush()
         with contextlib.suppress(*_SSH_ERRORS):
@@ -944,7 +1047,8 @@ class _Terminal:
         if not line.strip():
             answer: list[str] = []
         else:
-            self._device._record(cli.prompt(), line)
+            if _echoes(cli):  # a secret typed at a password prompt is not kept either
+                self._device._record(cli.prompt(), line)
             answer = cli.invalid(line) if self._device.faults.refuses(line) else cli.execute(line)
         if configuring:
             self._config_lines += 1

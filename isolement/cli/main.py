@@ -45,7 +45,7 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import importing, paths, rehearsing, render
+from isolement.cli import hostkeys, importing, paths, rehearsing, render
 from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
@@ -74,6 +74,7 @@ from isolement.model.text import escape_json, shown
 from isolement.planning.planner import resolve_parameters, select_targets
 from isolement.report import incident as reporting
 from isolement.report import signing
+from isolement.transport import credentials
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_JOURNAL, EXIT_UNKNOWN = 0, 2, 3, 4, 5, 6
 EXIT_STATE_ONLY = 8
@@ -354,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     importing.add_parser(sub)
+    hostkeys.add_parser(sub)
     return parser
 
 
@@ -428,6 +430,18 @@ class App:
         return playbook, params
 
 
+def _credential_lines(creds: list[credentials.Resolution]) -> str:
+    """Each credential: how it logs in, whether it can be resolved now, who uses it."""
+    lines = ["credentials:"]
+    for c in creds:
+        users = ", ".join(c.devices)
+        lines.append(f"  {c.name}: {c.state}: {c.description}; used by {users}")
+        lines.extend(f"    {problem}" for problem in c.problems)
+        if c.asked and not c.problems:
+            lines.append(f"    asked on the terminal when a run starts: {', '.join(c.asked)}")
+    return "\n".join(lines)
+
+
 def cmd_validate(app: App) -> int:
     inv = app.inventory
     names = available_playbooks(app.args.playbooks)
@@ -441,6 +455,9 @@ def cmd_validate(app: App) -> int:
     checked = not app.args.no_credentials
     if checked:
         check_credentials(inv)
+    # How each credential resolves now (environment, keyring, agent, key and passphrase), said
+    # without prompting: a prompt or a keyring entry may be meant for the night itself.
+    creds = credentials.resolutions(inv)
     text = (
         f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
         f"{len(inv.links)} links, {len(inv.probes)} probes\n"
@@ -450,8 +467,15 @@ def cmd_validate(app: App) -> int:
             if checked
             else "credentials not checked (--no-credentials)"
         )
+        + f"\n{_credential_lines(creds)}"
     )
-    data = {"inventory": str(inv.source), "playbooks": names, "ok": True, "credentials": checked}
+    data = {
+        "inventory": str(inv.source),
+        "playbooks": names,
+        "credentials_checked": checked,
+        "credentials": [dataclasses.asdict(c) | {"state": c.state} for c in creds],
+        "ok": True,
+    }
     _emit(app.args, text, data)
     return EXIT_OK
 
@@ -919,6 +943,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_lab(args)
     if args.command == "inventory":
         return importing.cmd_import(args)  # writes an inventory: reads none
+    if args.command == "hostkeys":
+        return hostkeys.cmd_hostkeys(args)  # key exchanges only: no journal, no lock
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))

@@ -21,6 +21,7 @@ from isolement.model.playbook import Playbook
 from isolement.model.state import DeviceState
 from isolement.planning.management import cut_targets, management_cut, on_management_paths
 from isolement.planning.planner import plan_cut
+from isolement.transport import credentials
 
 
 def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
@@ -93,6 +94,8 @@ def observe(rt: Runtime, targets: Mapping[str, Sequence[CutTarget]]) -> Iterator
     devices = set(targets)
     every = devices | on_management_paths(inventory, devices)
     check_credentials(inventory, every)
+    # Every secret read (each prompt asked, one at a time) before the first session opens.
+    credentials.prepare(inventory, every)
     waiting = {d for d in every if inventory.devices[d].managed_via}
     abort = rt.interrupt.aborted
 

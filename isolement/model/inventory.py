@@ -40,25 +40,80 @@ class LinkKind(StrEnum):
     MANAGEMENT = "management"
 
 
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class KeyringEntry(Strict):
+    """A secret in the system keyring (the `keyring` library): its service, and the user name
+    it is stored under (the credential's own when left out)."""
+
+    service: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+    username: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")] | None = None
+
+
 class Credential(Strict):
-    """Where a secret lives. The inventory never holds the secret itself."""
+    """Where a secret lives. The inventory never holds the secret itself.
+
+    Logging in: a key file (its passphrase, if any, from `passphrase_env`, `passphrase_keyring`
+    or `passphrase_prompt`), or a password (`password_env`, `password_keyring` or
+    `password_prompt`); `agent: true` also offers the keys of the running ssh-agent, and may
+    stand alone. An enable/privilege secret (`secret_env`, `secret_keyring`, `secret_prompt`)
+    for the platforms that have one (IOS, ASA). Resolved by isolement.transport.credentials.
+    """
 
     username: Name
     key_file: Path | None = None
-    password_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+    passphrase_env: EnvName | None = None
+    passphrase_keyring: KeyringEntry | None = None
+    passphrase_prompt: bool = False
+    password_env: EnvName | None = None
+    password_keyring: KeyringEntry | None = None
+    password_prompt: bool = False
+    agent: bool = False
+    secret_env: EnvName | None = None
+    secret_keyring: KeyringEntry | None = None
+    secret_prompt: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> Credential:
-        if (self.key_file is None) == (self.password_env is None):
-            raise ValueError("give exactly one of key_file or password_env")
+        password = _sources(self.password_env, self.password_keyring, self.password_prompt)
+        if password > 1:
+            raise ValueError("give one of password_env, password_keyring, password_prompt")
+        if (self.key_file is None) == (password == 0) and not (self.agent and password == 0):
+            raise ValueError(
+                "give exactly one of key_file or password_env, password_keyring, "
+                "password_prompt (agent: true may stand alone)"
+            )
+        passphrase = _sources(self.passphrase_env, self.passphrase_keyring, self.passphrase_prompt)
+        if passphrase > 1:
+            raise ValueError("give one of passphrase_env, passphrase_keyring, passphrase_prompt")
+        if passphrase and self.key_file is None:
+            raise ValueError("a passphrase is for a key_file")
+        if _sources(self.secret_env, self.secret_keyring, self.secret_prompt) > 1:
+            raise ValueError("give one of secret_env, secret_keyring, secret_prompt")
         return self
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
 
 
+def _sources(env: str | None, keyring: KeyringEntry | None, prompt: bool) -> int:
+    return (env is not None) + (keyring is not None) + prompt
+
+
+class JumpHost(Strict):
+    """A bastion the controller's SSH sessions go through (`direct-tcpip`, as `ssh -J`): its
+    address, and the credential it logs in with. Its host key is checked in the inventory's
+    known-hosts file like any device's."""
+
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$", max_length=253)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    credential: Name
+
+
 class Site(Strict):
     description: Text = ""
+    jump: Name | None = None  # the jump host of the site's devices (a device's own wins)
 
 
 def _known_platform(value: str) -> str:
@@ -79,6 +134,7 @@ class Device(Strict):
     # In-band management: the links the controller's sessions to this device cross. Empty means
     # out-of-band (a management network no playbook cuts).
     managed_via: list[Name] = []
+    jump: Name | None = None  # reached through this jump host (default: its site's, if any)
 
 
 class Endpoint(Strict):
@@ -160,6 +216,7 @@ class Inventory(Strict):
     description: Text = ""
     known_hosts: Path
     credentials: dict[Name, Credential]
+    jump_hosts: dict[Name, JumpHost] = {}
     sites: dict[Name, Site]
     devices: dict[Name, Device]
     links: dict[Name, Link]
@@ -234,6 +291,25 @@ class Inventory(Strict):
                 if crossed not in self.links:
                     raise FieldError(f"probes.{i}.crosses", f"unknown link {crossed!r}")
         return self
+
+    @model_validator(mode="after")
+    def _jump_references(self) -> Inventory:
+        for name, jump in self.jump_hosts.items():
+            if jump.credential not in self.credentials:
+                raise FieldError(
+                    f"jump_hosts.{name}.credential", f"unknown credential {jump.credential!r}"
+                )
+        for kind, holders in (("sites", self.sites), ("devices", self.devices)):
+            for name, holder in holders.items():
+                if holder.jump is not None and holder.jump not in self.jump_hosts:
+                    raise FieldError(f"{kind}.{name}.jump", f"unknown jump host {holder.jump!r}")
+        return self
+
+    def jump_for(self, device: str) -> JumpHost | None:
+        """The jump host a session to this device goes through, or None (directly)."""
+        spec = self.devices[device]
+        name = spec.jump if spec.jump is not None else self.sites[spec.site].jump
+        return self.jump_hosts[name] if name is not None else None
 
     def protecting(self, link: str) -> list[str]:
         """The protected flows that use this link."""

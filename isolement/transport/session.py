@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import paramiko
 from netmiko import ConnectHandler
 from netmiko.exceptions import (
     NetmikoAuthenticationException,
@@ -40,7 +41,9 @@ from paramiko.ssh_exception import BadHostKeyException, SSHException
 from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
 from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer
-from isolement.model.inventory import Inventory
+from isolement.model.inventory import Inventory, JumpHost
+from isolement.transport import credentials
+from isolement.transport.credentials import Role
 
 # Seconds; a device that has not answered by then is reported, never waited on forever.
 CONNECT_TIMEOUT = 10.0
@@ -163,10 +166,17 @@ _known_hosts = _KnownHosts()
 
 
 class NetmikoSession:
-    def __init__(self, device: str, connection: Any, timeout: float):
+    def __init__(
+        self,
+        device: str,
+        connection: Any,
+        timeout: float,
+        jump: paramiko.SSHClient | None = None,
+    ):
         self._device = device
         self._connection = connection
         self._timeout = timeout
+        self._jump = jump  # the session to the jump host this one goes through, if any
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -263,7 +273,29 @@ class NetmikoSession:
         # wave of a cut 2.2 s longer. The rest of netmiko's logout (FortiOS puts its console
         # paging back) is kept.
         connection.check_config_mode = lambda *args, **kwargs: False
-        connection.disconnect()
+        try:
+            connection.disconnect()
+        finally:
+            if self._jump is not None:
+                self._jump.close()
+
+
+def _enable(device: str, connection: Any) -> None:
+    """Enter the enable level with the credential's secret. netmiko does it by itself on an ASA
+    only; IOS and the others log in unprivileged unless the account has `privilege 15`."""
+    try:
+        if connection.check_enable_mode():
+            return
+        connection.enable()
+    except (ValueError, ReadTimeout):
+        # netmiko's own message does not hold the secret, but says nothing useful either.
+        with suppress(Exception):
+            connection.disconnect()
+        raise DeviceError(
+            device,
+            "logged in, but `enable` with the credential's secret did not reach privileged "
+            "mode: wrong secret, or the account may not reach it",
+        ) from None
 
 
 def connect(
@@ -276,7 +308,9 @@ def connect(
         "host": spec.host,
         "port": spec.port,
         "username": credential.username,
-        "allow_agent": False,
+        # The agent's keys only where the inventory says so: a run never tries keys it was not
+        # told about.
+        "allow_agent": credential.agent,
         # Verify host keys against the inventory's file only: never the user's, never "accept".
         "ssh_strict": True,
         "system_host_keys": False,
@@ -288,15 +322,113 @@ def connect(
         "read_timeout_override": timeout,
         "fast_cli": True,
     }
+
+    # Read once per run (pre-flight has read them already; a prompt is never asked twice).
+    def secret_of(role: Role) -> str | None:
+        return credentials.secret(inventory, spec.credential, role, device)
+
     if credential.key_file:
         params.update(use_keys=True, key_file=str(credential.key_file))
+        passphrase = secret_of(Role.PASSPHRASE)
+        if passphrase is not None:
+            params["passphrase"] = passphrase
     else:
-        params.update(use_keys=False, password=credential.password())
+        params.update(use_keys=False)
+        password = secret_of(Role.PASSWORD)
+        if password is not None:
+            params["password"] = password
+    enable_secret = secret_of(Role.SECRET)
+    if enable_secret is not None:
+        params["secret"] = enable_secret
+    jump = inventory.jump_for(device)
+    bastion = None
+    if jump is not None:
+        bastion, params["sock"] = _through(inventory, device, jump, timeout)
+    try:
+        return _login(inventory, device, params, timeout, bastion)
+    except BaseException:
+        if bastion is not None:
+            bastion.close()
+        raise
+
+
+def _through(
+    inventory: Inventory, device: str, jump: JumpHost, timeout: float
+) -> tuple[paramiko.SSHClient, paramiko.Channel]:
+    """A session to the jump host, its key checked in the inventory's file as strictly as a
+    device's, and a `direct-tcpip` channel through it to the device (as `ssh -J` opens)."""
+    spec = inventory.devices[device]
+    credential = inventory.credentials[jump.credential]
+    wait = min(CONNECT_TIMEOUT, timeout)
+    options: dict[str, Any] = {
+        "username": credential.username,
+        "allow_agent": credential.agent,
+        "look_for_keys": False,
+        "timeout": wait,
+        "banner_timeout": wait,
+        "auth_timeout": wait,
+    }
+    if credential.key_file:
+        options["key_filename"] = str(credential.key_file)
+        options["passphrase"] = credentials.secret(
+            inventory, jump.credential, Role.PASSPHRASE, device
+        )
+    else:
+        options["password"] = credentials.secret(inventory, jump.credential, Role.PASSWORD, device)
+    where = f"jump host {jump.host} port {jump.port}"
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        with _known_hosts.subset(inventory.known_hosts, jump.host, jump.port) as host_keys:
+            client.load_host_keys(str(host_keys))
+        client.connect(jump.host, jump.port, **options)
+        transport = client.get_transport()
+        assert transport is not None
+        channel = transport.open_channel(
+            "direct-tcpip", (spec.host, spec.port), ("127.0.0.1", 0), timeout=wait
+        )
+        return client, channel
+    except BaseException as exc:
+        client.close()
+        if isinstance(exc, BadHostKeyException):
+            raise DeviceError(
+                device, _mismatch(inventory, jump.host, jump.port, exc, "the jump host")
+            ) from None
+        if isinstance(exc, paramiko.AuthenticationException):
+            raise DeviceError(
+                device, f"{where}: authentication failed as {credential.username}"
+            ) from None
+        if isinstance(exc, paramiko.ChannelException):
+            raise DeviceError(
+                device,
+                f"{where} refused to open a channel to {spec.host}:{spec.port} "
+                f"({exc.text or exc.code})",
+            ) from None
+        if isinstance(exc, SSHException):
+            raise DeviceError(
+                device, f"{where}: " + _refused(inventory, jump.host, jump.port, exc, wait)
+            ) from None
+        if isinstance(exc, (OSError, EOFError)):
+            raise DeviceError(device, f"cannot connect to {where}: {exc}") from None
+        raise
+
+
+def _login(
+    inventory: Inventory,
+    device: str,
+    params: dict[str, Any],
+    timeout: float,
+    jump: paramiko.SSHClient | None,
+) -> NetmikoSession:
+    spec = inventory.devices[device]
+    credential = inventory.credentials[spec.credential]
     try:
         # Only this host's lines of the inventory's known_hosts, read by paramiko as ever.
         with _known_hosts.subset(inventory.known_hosts, spec.host, spec.port) as host_keys:
             connection = ConnectHandler(**params, alt_key_file=str(host_keys))
-        return NetmikoSession(device, connection, timeout)
+        if "secret" in params:
+            _enable(device, connection)
+        return NetmikoSession(device, connection, timeout, jump)
     except NetmikoAuthenticationException as exc:
         if "enable mode" in str(exc):
             # netmiko's ASA login step (`login` until a `#` prompt) waits a fixed 5 s: the SSH
@@ -312,17 +444,16 @@ def connect(
         # netmiko reports every paramiko failure as a timeout; the real cause is in the context.
         cause = exc.__context__
         if isinstance(cause, BadHostKeyException):
-            raise DeviceError(
-                device,
-                f"HOST KEY MISMATCH for {spec.host}: the device presented a key that is not the "
-                f"one in {inventory.known_hosts} (device replaced, or someone in the middle); "
-                "refusing to connect",
-            ) from None
+            raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, cause)) from None
         if isinstance(cause, SSHException):
-            raise DeviceError(device, f"SSH refused: {cause}") from None
+            refused = _refused(inventory, spec.host, spec.port, cause, timeout)
+            raise DeviceError(device, refused) from None
         raise DeviceError(device, f"no answer from {spec.host}:{spec.port}") from None
+    except BadHostKeyException as exc:
+        raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, exc)) from None
     except SSHException as exc:
-        raise DeviceError(device, f"SSH refused: {exc}") from None
+        refused = _refused(inventory, spec.host, spec.port, exc, timeout)
+        raise DeviceError(device, refused) from None
     except InvalidHostKey as exc:
         raise DeviceError(
             device,
@@ -333,3 +464,41 @@ def connect(
         raise NoAnswer(device, f"logged in, then no answer within {timeout:g} s") from None
     except (OSError, ValueError) as exc:
         raise DeviceError(device, f"cannot connect to {spec.host}:{spec.port}: {exc}") from None
+
+
+def _mismatch(
+    inventory: Inventory,
+    host: str,
+    port: int,
+    exc: BadHostKeyException,
+    what: str = "the device",
+) -> str:
+    from isolement.transport.hostkeys import shown
+
+    name = host_key_name(host, port)
+    return (
+        f"HOST KEY MISMATCH for {host} port {port} ({name} in {inventory.known_hosts}): "
+        f"expected {shown(exc.expected_key)}, {what} presented {shown(exc.key)} (device "
+        "replaced or its key regenerated, or someone in the middle); refusing to connect. "
+        "Check the presented fingerprint on its console; if it is its own, run "
+        f"`isolement hostkeys collect --replace {name}`"
+    )
+
+
+def _refused(inventory: Inventory, host: str, port: int, exc: SSHException, timeout: float) -> str:
+    """paramiko's refusal, and for a host not in the file what it presents and what to do."""
+    if "not found in known_hosts" not in str(exc):
+        return f"SSH refused: {exc}"
+    from isolement.transport.hostkeys import fetch, shown
+
+    name = host_key_name(host, port)
+    try:
+        # Only to say which key it is: nothing is logged in to, nothing trusted.
+        presented = f"it presents {shown(fetch(host, port, timeout))}"
+    except (OSError, SSHException, EOFError) as error:
+        presented = f"its key could not be read again ({error or type(error).__name__})"
+    return (
+        f"SSH refused: host key of {host} port {port} ({name}) not found in known_hosts file "
+        f"{inventory.known_hosts}; {presented}; refusing to connect. In peacetime, review and "
+        "record the keys with `isolement hostkeys collect`"
+    )

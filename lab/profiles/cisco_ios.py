@@ -9,11 +9,13 @@ CiscoIosDriver, see of a device.
 - IOS's abbreviations (`conf t`, `sh ip int br`, `int gi0/1`) and its error answers: the caret
   line and `% Invalid input detected at '^' marker.`, `% Incomplete command.`,
   `% Ambiguous command:  "..."`;
-- `exit` ends the session and closes the connection at once, as IOS does.
+- `exit` ends the session and closes the connection at once, as IOS does;
+- option `enable_secret`: the session starts unprivileged, and `enable` asks for the secret.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import re
 
@@ -67,6 +69,14 @@ class IosDevice(IosLikeDevice):
     interface_name = _INTERFACE
     interface_name_rule = "an IOS interface name (GigabitEthernet0/1)"
 
+    def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
+        super().__init__(spec, host_key)
+        # Option `enable_secret`: sessions log in unprivileged (`NAME>`), and `enable` asks
+        # for this secret, not echoed, as an account without `privilege 15` does.
+        secret = spec.options.get("enable_secret")
+        self.enable_secret = secret if isinstance(secret, str) else None
+        self.startup_config()  # the configuration it starts with is the saved one (#12 §3)
+
     @classmethod
     def sample(cls, name: str) -> DeviceSpec:
         return DeviceSpec(
@@ -83,10 +93,6 @@ class IosDevice(IosLikeDevice):
         return IosCli(self)
 
     # --- persistence (#12 §3): a startup configuration, and a restart that reloads it ------
-
-    def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
-        super().__init__(spec, host_key)
-        self.startup_config()  # the configuration it starts with is the saved one
 
     def startup_config(self) -> list[str]:
         """What `write memory` last saved (the configuration at start until then)."""
@@ -271,6 +277,38 @@ class IosCli(IosLikeCli[IosDevice]):
 
     def _show_config_differences(self, args: list[Arg]) -> list[str]:
         return self.device.config_differences()
+
+    # --- an enable secret (#13) -----------------------------------------------------------
+
+    def __init__(self, device: IosDevice):
+        super().__init__(device)
+        self._asking = False  # `enable` typed: the next line is the secret
+        if device.enable_secret is not None:
+            self.mode = Mode.USER
+
+    @property
+    def echo(self) -> bool:
+        """Whether typed characters are echoed (not a secret's)."""
+        return not self._asking
+
+    def prompt(self) -> str:
+        return "Password: " if self._asking else super().prompt()
+
+    def execute(self, line: str) -> list[str]:
+        if not self._asking:
+            return super().execute(line)
+        self._asking = False
+        secret = self.device.enable_secret or ""
+        if hmac.compare_digest(line.encode(), secret.encode()):
+            self.mode = Mode.EXEC
+            return []
+        return ["% Access denied"]
+
+    def _enable(self, args: list[Arg]) -> list[str]:
+        if self.device.enable_secret is None or self.mode is not Mode.USER:
+            return super()._enable(args)
+        self._asking = True
+        return []
 
     def _show_brief(self, args: list[Arg]) -> list[str]:
         return self.device.show_ip_interface_brief()
