@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from isolement.cli import paths, render
 from isolement.flows import containment, verify
 from isolement.flows import stages as reconnection
+from isolement.flows.results import Verdict
 from isolement.flows.runtime import Runtime
 from isolement.journal.store import default_journal_path
 from isolement.model.inventory import Probe, load_inventory
@@ -24,13 +25,23 @@ OPERATOR = "drill"
 RECONVERGENCE_S = 10.0
 
 
+_SHOWN = {
+    Verdict.CONTAINED: "contained",
+    Verdict.CONTAINED_BY_STATE: "by state",
+    Verdict.NOT_PROVEN: "UNKNOWN",
+    Verdict.NOT_CONTAINED: "OPEN",
+}
+_CONTAINED = ("contained", "by state")
+
+
 @dataclass
 class DrillResult:
     playbook: str
     time_to_contain_s: float
     cut: containment.Outcome
-    # "contained" (each path read cut, or proven blocked by packets where its device cannot
-    # be read: the in-band h2 behind its cut management link), "OPEN", or "UNKNOWN".
+    # verify's verdict, as the summary shows it: "contained" (every targeted link proven cut
+    # by packets), "by state" (cut as read back, some link not proven by packets: the lab's
+    # backup link, shut in normal times, has no probe of its own), "OPEN" or "UNKNOWN".
     verified: str
     restore: containment.Outcome
     probes_back: bool
@@ -42,7 +53,7 @@ class DrillResult:
         all_stages = self.stages == "-" or self.stages.split("/")[0] == self.stages.split("/")[1]
         return (
             self.cut in good
-            and self.verified == "contained"
+            and self.verified in _CONTAINED
             and self.restore in good
             and self.probes_back
             and all_stages
@@ -88,10 +99,7 @@ def _rehearse(rt: Runtime, name: str) -> DrillResult:
     if missing:
         print(f"NOT BACK after restore: {', '.join(sorted(missing))}")
     stages = f"{opened}/{len(playbook.stages)}" if playbook.stages else "-"
-    if check.contained:
-        verified = "contained"
-    else:
-        verified = "OPEN" if check.open_links or check.leaking_probes else "UNKNOWN"
+    verified = _SHOWN[check.verdict]
     return DrillResult(
         name, cut.duration_s, cut.outcome, verified, restored.outcome, not missing, stages
     )
@@ -132,6 +140,11 @@ def drill(playbooks: list[str], keep: bool = False) -> int:
             f"  {r.playbook:<16} {r.time_to_contain_s:>13.1f} s  {r.cut:<14} "
             f"{r.verified:<10} {r.stages:<7} {r.restore:<14} "
             f"{'yes' if r.probes_back else 'NO'}"
+        )
+    if any(r.verified == "by state" for r in results):
+        print(
+            "  by state: cut as the devices read back, no probe contradicting it; some link is "
+            "not proven by packets (verify says which)"
         )
     print(f"Journal: {journal}")
     passed = all(r.ok for r in results)

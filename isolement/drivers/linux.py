@@ -61,8 +61,9 @@ class LinuxDriver(Driver):
 
     # --- persistence (#12 §3) -------------------------------------------------------------
     persistence_note = (
-        "not saved: isolement's nftables table lives in the kernel only; the distribution's "
-        "ruleset file (/etc/nftables.conf) holds other rules and is not isolement's to rewrite"
+        "a reboot reopens the cut: isolement's nftables table lives in the kernel only, and the "
+        "distribution's ruleset file (/etc/nftables.conf) holds other rules, not isolement's to "
+        "rewrite"
     )
     error_patterns = (
         re.compile(rf"^{_FAILED} \d+$", re.MULTILINE),
