@@ -916,7 +916,9 @@ class Emulator:
             return
         finally:
             target.close()
-            channel.close()
+            # Closing sends a message: the client may already be gone (EOFError).
+            with contextlib.suppress(*_SSH_ERRORS):
+                channel.close()
 
     def _wait(self, event: threading.Event, deadline: float) -> bool:
         """Wait for `event` (True), in short steps so that a stop or the deadline ends the wait
