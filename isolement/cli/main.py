@@ -275,6 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     accept_altered(p)
 
+    _add_journal_commands(sub)
+    _add_lab_commands(sub)
+    importing.add_parser(sub)
+    hostkeys.add_parser(sub)
+    return parser
+
+
+def _add_journal_commands(sub: Any) -> None:
     journal = sub.add_parser("journal", help="the record of every decision and change")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
 
@@ -289,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_ = jsub.add_parser(
         "verify",
         help="check the chain and its head against the anchors: 0 intact, 5 altered, "
-        "6 consistent but not anchored",
+        "7 consistent but not anchored",
     )
     verify_.add_argument(
         "--head",
@@ -346,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a head kept elsewhere: the report must cover it",
     )
 
+
+def _add_lab_commands(sub: Any) -> None:
     lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
     lsub.add_parser("up", help="stand the lab up")
@@ -354,9 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
     drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
-    importing.add_parser(sub)
-    hostkeys.add_parser(sub)
-    return parser
 
 
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
