@@ -95,6 +95,7 @@ def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules(
             "show interface all": capture(PAVM),
             "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
             "show running security-policy": "",
+            "show panorama-status": "",
         }
     )
 
@@ -106,6 +107,7 @@ def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules(
         "show interface all",
         "show interface ethernet1/1",
         "show running security-policy",
+        "show panorama-status",
     ]
     assert state.contexts == {
         "ethernet1/1": "Untrusted-Outside",
@@ -126,6 +128,7 @@ def test_two_zones_sharing_their_first_16_characters_stay_two_zones() -> None:
             "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
             "show interface ethernet1/2": zone_answer("ethernet1/2", "Untrusted-Outside-2"),
             "show running security-policy": "",
+            "show panorama-status": "",
         }
     )
 
