@@ -18,9 +18,9 @@ State is read from one `show` at the top level: without VDOMs it holds `config s
 interface` and `config firewall policy`; with VDOMs (`config vdom` / `config global` sections,
 as in a backup) each interface's `set vdom` says where its policies live, read into
 `DeviceState.contexts`. The same `show` holds `config system central-management`: `set type
-fortimanager` is a FortiGate a FortiManager manages (the `managed_by` fact), whose policy package
-install may overwrite a local cut. FortiOS applies a table entry on `next` / `end`: there is no separate
-commit, so `commits` stays False. Every change answers errors as text (`Command fail. Return
+fortimanager` is a FortiGate a FortiManager manages (the `managed_by` fact), whose policy
+package install may overwrite a local cut. FortiOS applies a table entry on `next` / `end`:
+there is no separate commit, so `commits` stays False. Every change answers errors as text (`Command fail. Return
 code -61`, `entry not found in datasource`, ...), matched by `error_patterns`.
 
 NAPALM: it has no FortiOS driver of its own, only community ones. The historical
