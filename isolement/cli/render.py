@@ -54,6 +54,11 @@ def plan_text(report: PlanReport) -> str:
         lines += [f"  {d}: {shown(w)}" for d, w in sorted(why.items())]
     lines += _impact_text(plan)
     lines += _persistence_text(plan)
+    lines += [
+        f"  warning: {device} is managed by {manager}: a central push may overwrite the local "
+        "cut; re-check with `isolement verify` after each push"
+        for device, manager in report.central.items()
+    ]
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
     if plan.nothing_to_do:

@@ -20,8 +20,9 @@ as in a backup) each interface's `set vdom` says where its policies live, read i
 `DeviceState.contexts`. The same `show` holds `config system central-management`: `set type
 fortimanager` is a FortiGate a FortiManager manages (the `managed_by` fact), whose policy
 package install may overwrite a local cut. FortiOS applies a table entry on `next` / `end`:
-there is no separate commit, so `commits` stays False. Every change answers errors as text (`Command fail. Return
-code -61`, `entry not found in datasource`, ...), matched by `error_patterns`.
+there is no separate commit, so `commits` stays False. Every change answers errors as text
+(`Command fail. Return code -61`, `entry not found in datasource`, ...), matched by
+`error_patterns`.
 
 NAPALM: it has no FortiOS driver of its own, only community ones. The historical
 napalm-fortios (over pyFG, SSH) has not installed on a current Python for years; the newer

@@ -314,3 +314,26 @@ def test_without_panorama_the_same_cut_is_in_effect(
     assert state.shadowed == {}
     assert state.is_cut("ethernet1/1", CutMethod.DENY)
     assert firewall(emu).blocked_interfaces() == frozenset({"ethernet1/1"})
+
+
+@pytest.mark.usefixtures("in_process_cli")
+def test_the_plan_warns_that_panorama_may_overwrite_the_local_cut(
+    emulate: Emulate, login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = DeviceSpec(
+        NAME,
+        H4_FW.interfaces,
+        platform="paloalto_panos",
+        options={**H4_FW.options, "panorama": True},
+    )
+    emu = emulate([spec])
+    base, playbook = _cut_internet(emu, login_key, tmp_path)
+
+    assert main([*base, "plan", str(playbook)]) == 0
+    out = capsys.readouterr().out
+
+    assert (
+        f"warning: {NAME} is managed by Panorama: a central push may overwrite the local cut; "
+        "re-check with `isolement verify` after each push"
+    ) in out, out
+    assert firewall(emu).state()["pending_changes"] is False
