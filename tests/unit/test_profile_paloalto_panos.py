@@ -283,6 +283,7 @@ def test_a_deny_below_a_panorama_allow_pre_rule_is_reported_not_in_effect(
     ]
     assert device.blocked_interfaces() == frozenset()
     assert code != 0, out
+    assert "panorama-allow-untrust" in out, out
     # The real driver's read-back says so, with the reason, and names the manager.
     connection = netmiko(emu, login_key, tmp_path)
     try:
@@ -293,6 +294,10 @@ def test_a_deny_below_a_panorama_allow_pre_rule_is_reported_not_in_effect(
     assert not state.is_cut("ethernet1/1", CutMethod.DENY)
     assert "panorama-allow-untrust" in state.shadowed["ethernet1/1"]
     assert "NOT in effect" in state.describe("ethernet1/1")["not_in_effect"]  # type: ignore[operator]
+    # `status` reads it open, and says why.
+    assert main([*base, "status", str(playbook)]) != 0
+    status = capsys.readouterr().out
+    assert "panorama-allow-untrust" in status, status
 
 
 @pytest.mark.usefixtures("in_process_cli")
