@@ -275,3 +275,21 @@ def _permit(number: int, source: str, destination: str) -> dict[str, object]:
 
 def _target(link: str, interface: str) -> CutTarget:
     return CutTarget(link, interface, CutMethod.DENY)
+
+
+@pytest.mark.parametrize("vdoms", [True, False], ids=["vdoms", "no-vdoms"])
+def test_a_fortigate_registered_to_a_fortimanager_reads_as_managed_by_it(vdoms: bool) -> None:
+    sample = FortinetDevice.sample("fw4") if vdoms else PLAIN
+    spec = DeviceSpec(
+        sample.name,
+        sample.interfaces,
+        platform="fortinet",
+        options={**sample.options, "fortimanager": True},
+    )
+    managed = FortinetDevice(spec, generate_key())
+
+    text = "\n".join(typed(managed.cli(), "show"))
+
+    assert DRIVER.parse_config(text).facts == {"managed_by": "FortiManager"}
+    plain = FortinetDevice(sample, generate_key())
+    assert DRIVER.parse_config("\n".join(typed(plain.cli(), "show"))).facts == {}
