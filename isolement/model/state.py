@@ -46,7 +46,11 @@ class DeviceState(BaseModel):
         """In the state a cut (fully: no bubble open through it) or a restore wants."""
         if cut:
             return self.is_cut(interface, method) and not self.allows.get(interface)
-        return not self.is_cut(interface, method) and not self.allows.get(interface)
+        # Restored only once isolement's rules are gone, a shadowed (ineffective) deny included.
+        holds = self.is_cut(interface, method) or bool(
+            method is CutMethod.DENY and self.denies.get(interface)
+        )
+        return not holds and not self.allows.get(interface)
 
     def describe(self, interface: str) -> dict[str, object]:
         """The part of the state that matters for one endpoint, as journaled."""

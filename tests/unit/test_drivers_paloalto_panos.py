@@ -552,3 +552,17 @@ def test_read_state_asks_for_the_panorama_status_and_names_the_manager() -> None
 
     assert session.sent[-1] == PANORAMA
     assert state.facts == {"managed_by": "Panorama"}
+
+
+def test_a_shadowed_deny_is_not_a_cut_yet_a_restore_still_deletes_it() -> None:
+    state = DeviceState(
+        interfaces={"ethernet1/1": True},
+        denies={"ethernet1/1": ["isolement-ethernet1_1-inet-in"]},
+        contexts={"ethernet1/1": "untrust"},
+        shadowed={"ethernet1/1": "shadowed by rule 'pre'"},
+    )
+
+    assert not state.reached("ethernet1/1", DENY, cut=True)
+    assert not state.reached("ethernet1/1", DENY, cut=False)
+    commands = DRIVER.restore_commands([CutTarget("inet", "ethernet1/1", DENY)], state)
+    assert commands[0] == "delete rulebase security rules isolement-ethernet1_1-inet-in"

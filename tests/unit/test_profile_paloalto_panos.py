@@ -298,6 +298,10 @@ def test_a_deny_below_a_panorama_allow_pre_rule_is_reported_not_in_effect(
     assert main([*base, "status", str(playbook)]) != 0
     status = capsys.readouterr().out
     assert "panorama-allow-untrust" in status, status
+    # The restore deletes the ineffective deny rules all the same.
+    restore = ["restore", str(playbook), "--all", "--approved-by", "pytest", "--reason", "drill"]
+    assert main([*base, *restore, "--yes"]) == 0, capsys.readouterr()
+    assert running_rules(device) == ["trust-to-untrust"]
 
 
 @pytest.mark.usefixtures("in_process_cli")
