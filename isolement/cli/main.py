@@ -725,14 +725,16 @@ def cmd_restore(app: App) -> int:
 def cmd_preflight(app: App) -> int:
     playbook, params = app.playbook()
     app.warn_if_altered()
-    problems = preflight.preflight(app.runtime, playbook, params)
+    problems, central = preflight.preflight(app.runtime, playbook, params)
     lines = [
         f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
         for device, why in problems.items()
     ]
+    lines += [render.central_warning(device, manager) for device, manager in central.items()]
     bad = sum(1 for why in problems.values() if why)
     lines.append(f"{len(problems) - bad}/{len(problems)} devices ready for {playbook.name}")
-    _emit(app.args, "\n".join(lines), {"devices": problems, "ready": not bad})
+    payload = {"devices": problems, "ready": not bad, "central_managers": central}
+    _emit(app.args, "\n".join(lines), payload)
     return EXIT_FAILED if bad else EXIT_OK
 
 

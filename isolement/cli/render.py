@@ -54,12 +54,22 @@ def plan_text(report: PlanReport) -> str:
         lines += [f"  {d}: {shown(w)}" for d, w in sorted(why.items())]
     lines += _impact_text(plan)
     lines += _persistence_text(plan)
+    lines += [central_warning(device, manager) for device, manager in report.central.items()]
     lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
     lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
     if plan.nothing_to_do:
         lines.append("Nothing to do: every targeted endpoint is already in the wanted state.")
     lines.append("Nothing was sent.")
     return "\n".join(lines)
+
+
+def central_warning(device: str, manager: str) -> str:
+    """What a central manager may do to a local cut (a PAN-OS under Panorama, a FortiGate under
+    FortiManager), for the plan and the pre-flight."""
+    return (
+        f"  warning: {device} is managed by {manager}: a central push may overwrite the local "
+        "cut; re-check with `isolement verify` after each push"
+    )
 
 
 def _steps_text(plan: Plan) -> list[str]:

@@ -17,9 +17,12 @@ exactly those ids, in the interface's VDOM, and nothing else.
 State is read from one `show` at the top level: without VDOMs it holds `config system
 interface` and `config firewall policy`; with VDOMs (`config vdom` / `config global` sections,
 as in a backup) each interface's `set vdom` says where its policies live, read into
-`DeviceState.contexts`. FortiOS applies a table entry on `next` / `end`: there is no separate
-commit, so `commits` stays False. Every change answers errors as text (`Command fail. Return
-code -61`, `entry not found in datasource`, ...), matched by `error_patterns`.
+`DeviceState.contexts`. The same `show` holds `config system central-management`: `set type
+fortimanager` is a FortiGate a FortiManager manages (the `managed_by` fact), whose policy
+package install may overwrite a local cut. FortiOS applies a table entry on `next` / `end`:
+there is no separate commit, so `commits` stays False. Every change answers errors as text
+(`Command fail. Return code -61`, `entry not found in datasource`, ...), matched by
+`error_patterns`.
 
 NAPALM: it has no FortiOS driver of its own, only community ones. The historical
 napalm-fortios (over pyFG, SSH) has not installed on a current Python for years; the newer
@@ -145,7 +148,11 @@ class FortinetDriver(Driver):
                 if len(words) >= 2 and words[0] == TAG:
                     denies.setdefault(words[1], []).append(policy_id)
         return FortinetState(
-            interfaces=interfaces, denies=denies, contexts=contexts, policies=policies
+            interfaces=interfaces,
+            denies=denies,
+            contexts=contexts,
+            policies=policies,
+            facts=_central_management((global_ or root).tables.get("system central-management")),
         )
 
     def cut_commands(
@@ -260,6 +267,15 @@ class _Block:
     def value(self, key: str) -> str | None:
         words = self.values.get(key)
         return words[0] if words else None
+
+
+def _central_management(block: _Block | None) -> dict[str, str]:
+    """`managed_by: FortiManager` when `config system central-management` says `set type
+    fortimanager` (tests/data/fortinet/SOURCES.md), unless `set mode backup`: then the
+    FortiManager only keeps copies of the configuration and pushes nothing."""
+    if block is None or block.value("type") != "fortimanager" or block.value("mode") == "backup":
+        return {}
+    return {"managed_by": "FortiManager"}
 
 
 def _parse(text: str) -> _Block:

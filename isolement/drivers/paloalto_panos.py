@@ -41,6 +41,12 @@ there, then commits. Administrative state: a port set `link-state down` shows `p
 `show interface all`; any other `down` is a port with no link, administratively up. Single-vsys
 firewalls only: on a multi-vsys one the rules would need `vsys <name>` in every line.
 
+Central management: `show panorama-status` says whether a Panorama manages the firewall (the
+`managed_by` fact). Panorama's pre-rules are evaluated before the local rulebase, so `move ...
+top` puts isolement's deny only at the top of the local part: the read-back walks `show running
+security-policy` in the order the firewall evaluates it (pushed pre-rules first) and an allow
+rule reaching the zone before isolement's deny makes that cut not in effect (`shadowed`).
+
 NAPALM: napalm-panos is a community driver that talks to the XML API (pan-python) for its
 getters and commits, and opens a netmiko SSH session beside it to merge `set` lines; it needs
 the HTTPS management API and an API key on top of SSH, and its merge is not atomic (its own
@@ -98,6 +104,16 @@ _ZONE_LINE = re.compile(r"^\s*Zone:\s*([^,\n]*?[^,\s])\s*(?:,.*)?$", re.MULTILIN
 _LOGICAL_HEADER = re.compile(r"^name\s+id\s+vsys\s+zone\s+forwarding\b.*\n(?P<dashes>[- ]+)$", re.M)
 _ZONE_WIDTH = 16
 _COMMITTED = "configuration committed successfully"
+# `show panorama-status`: one block per Panorama configured (none: an empty answer), e.g.
+#   Panorama Server 1 : 192.9.200.9
+#       Connected     : yes
+# (tests/data/paloalto_panos/show_panorama-status.txt and SOURCES.md).
+_PANORAMA_STATUS = "show panorama-status"
+_PANORAMA_SERVER = re.compile(r"^\s*Panorama Server \d+\s*:\s*(\S+)\s*$", re.MULTILINE)
+_PANORAMA_CONNECTED = re.compile(r"^\s*Connected\s*:\s*(yes|no)\s*$", re.MULTILINE)
+# A rule's zones and action inside its block of `show running security-policy`:
+# `from Trust;`, `to [ DMZ Untrust ];`, `action allow;`.
+_RULE_FIELD = re.compile(r"^\s*(from|to|action)\s+(?:\[\s*([^\]]*?)\s*\]|([^;\s]+))\s*;", re.M)
 _PENDING = "check pending-changes"
 _REVERT = "revert config"
 _CANDIDATE = "show config candidate"
@@ -191,9 +207,16 @@ class PaloAltoPanosDriver(Driver):
             name: session.send_command(f"show interface {name}")
             for name in self.zones_cut_short(interface_all)
         }
-        return self.parse_state(
+        state = self.parse_state(
             interface_all, session.send_command("show running security-policy"), details
         )
+        panorama = session.send_command(_PANORAMA_STATUS)
+        error = self.find_error(panorama)
+        if error:
+            raise UnexpectedOutput(f"'{_PANORAMA_STATUS}' refused: {error}")
+        if not parse_panorama_status(panorama):
+            return state
+        return state.model_copy(update={"facts": {**state.facts, "managed_by": "Panorama"}})
 
     @staticmethod
     def _interface_rows(interface_all: str) -> list[dict[str, str]]:
@@ -271,8 +294,12 @@ class PaloAltoPanosDriver(Driver):
                 )
             contexts[name] = zone
         names = PaloAltoPanosDriver.parse_rule_names(security_policy)
+        denies = _owned_rules(names, interfaces)
         return DeviceState(
-            interfaces=interfaces, denies=_owned_rules(names, interfaces), contexts=contexts
+            interfaces=interfaces,
+            denies=denies,
+            contexts=contexts,
+            shadowed=_shadowed(parse_rules(security_policy), denies, contexts),
         )
 
     @staticmethod
@@ -432,6 +459,68 @@ class PaloAltoPanosDriver(Driver):
 
 
 _VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
+
+
+def parse_panorama_status(answer: str) -> bool:
+    """Whether `show panorama-status` names a Panorama: the firewall is centrally managed, be
+    it connected now or not (a disconnected Panorama still pushed the rules in effect)."""
+    servers = _PANORAMA_SERVER.findall(answer)
+    if not servers and answer.strip():
+        raise UnexpectedOutput(f"unrecognised '{_PANORAMA_STATUS}' output: {answer[:80]!r}")
+    if len(_PANORAMA_CONNECTED.findall(answer)) != len(servers):
+        raise UnexpectedOutput(
+            f"'{_PANORAMA_STATUS}' names {len(servers)} Panorama servers but not as many "
+            f"`Connected :` lines: {answer[:120]!r}"
+        )
+    return bool(servers)
+
+
+def parse_rules(security_policy: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
+    """The rules in effect, in order (pushed pre-rules first, as the firewall evaluates
+    them): (name, from zones, to zones, action)."""
+    headers = list(_RULE_HEADER.finditer(security_policy))
+    rules = []
+    for i, header in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(security_policy)
+        fields: dict[str, tuple[str, ...]] = {}
+        for key, listed, single in _RULE_FIELD.findall(security_policy[header.end() : end]):
+            fields.setdefault(key, tuple(listed.split()) if listed else (single,))
+        rules.append(
+            (
+                header["name"],
+                fields.get("from", ("any",)),
+                fields.get("to", ("any",)),
+                fields.get("action", ("",))[0],
+            )
+        )
+    return rules
+
+
+def _shadowed(
+    rules: Sequence[tuple[str, tuple[str, ...], tuple[str, ...], str]],
+    denies: Mapping[str, Sequence[str]],
+    contexts: Mapping[str, str],
+) -> dict[str, str]:
+    """Interface -> the rule evaluated before isolement's deny rules for it that allows some
+    of the zone's traffic (a Panorama pre-rule: the driver moves its own rules above every
+    local one), so the deny is not in effect."""
+    shadowed: dict[str, str] = {}
+    for interface, owned in denies.items():
+        zone = contexts.get(interface)
+        if zone is None:
+            continue
+        for name, from_zones, to_zones, action in rules:
+            if name in owned:
+                break  # isolement's own deny comes first: traffic through the zone stops here
+            if action == "allow" and (
+                zone in from_zones or zone in to_zones or "any" in from_zones + to_zones
+            ):
+                shadowed[interface] = (
+                    f"shadowed by rule {name!r} (allow, evaluated before isolement's deny: a "
+                    "Panorama pre-rule): the cut is NOT in effect"
+                )
+                break
+    return shadowed
 
 
 def _own_rule_names(own: Sequence[str]) -> set[str]:

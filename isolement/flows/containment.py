@@ -19,7 +19,14 @@ from isolement.flows.interrupt import Interrupted
 from isolement.flows.observers import Decision, Observers, RunInfo
 from isolement.flows.preflight import Observation, not_dialled, observe
 from isolement.flows.recorder import JournalRecorder
-from isolement.flows.results import Outcome, PlanReport, RunReport, StepResult, StepStatus
+from isolement.flows.results import (
+    Outcome,
+    PlanReport,
+    RunReport,
+    StepResult,
+    StepStatus,
+    central_managers,
+)
 from isolement.flows.runtime import Options, Runtime
 from isolement.flows.summary import Unread, summarize
 from isolement.flows.task import DeviceTask, RunContext
@@ -236,7 +243,7 @@ def plan(
         known = known_out_of_reach(view, targets, seen)
         unreachable, unknown = _unread(Direction.CUT, seen, known)
         the_plan = plan_cut(rt.inventory, playbook, parameters, seen.states, unread=set(unknown))
-        return PlanReport(the_plan, unreachable, False, unknown)
+        return PlanReport(the_plan, unreachable, False, unknown, central_managers(seen.states))
 
 
 def recorded_cuts(

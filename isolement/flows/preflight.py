@@ -131,12 +131,18 @@ def observe(rt: Runtime, targets: Mapping[str, Sequence[CutTarget]]) -> Iterator
         seen.close(workers=rt.workers)
 
 
-def preflight(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> dict[str, str]:
-    """Device -> problem, for every device the playbook targets ('' when ready)."""
+def preflight(
+    rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Device -> problem, for every device the playbook targets ('' when ready); and device ->
+    the central manager (Panorama, FortiManager) its state names."""
     targets = cut_targets(rt.inventory, playbook, parameters)
     with observe(rt, targets) as seen:
         # Interfaces exist, the plan holds (on what could be read).
         plan_cut(rt.inventory, playbook, parameters, seen.states, unread=set(seen.out_of_reach))
     problems = dict(seen.unreachable)
     problems |= {device: not_dialled(lost) for device, lost in seen.out_of_reach.items()}
-    return {device: problems.get(device, "") for device in sorted(targets)}
+    central = {
+        d: s.facts["managed_by"] for d, s in sorted(seen.states.items()) if "managed_by" in s.facts
+    }
+    return {device: problems.get(device, "") for device in sorted(targets)}, central

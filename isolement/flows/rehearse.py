@@ -24,7 +24,7 @@ from pathlib import Path
 from isolement.drivers import CutTarget, Driver, Session, driver_for
 from isolement.flows.containment import _unread, known_out_of_reach
 from isolement.flows.preflight import observe
-from isolement.flows.results import OutOfReach, PlanReport
+from isolement.flows.results import OutOfReach, PlanReport, central_managers
 from isolement.flows.runtime import Runtime
 from isolement.journal import events as ev
 from isolement.journal.store import Journal, TornRecord, read_records
@@ -344,7 +344,7 @@ def planned(
         known = known_out_of_reach(view, targets, seen)
         unreachable, unknown = _unread(Direction.CUT, seen, known)
         the_plan = plan_cut(rt.inventory, playbook, parameters, seen.states, unread=set(unknown))
-        report = PlanReport(the_plan, unreachable, False, unknown)
+        report = PlanReport(the_plan, unreachable, False, unknown, central_managers(seen.states))
         states = dict(seen.states)
     return Planned(report, fingerprint_of(rt, playbook, the_plan, states, targets), states)
 
@@ -373,7 +373,7 @@ def rehearse(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) -> 
     if the_plan is None:
         found.insert(0, Finding(Kind.REFUSED, "-", refused))
         return Rehearsal(None, None, found, timings, None, targets)
-    report = PlanReport(the_plan, unreachable, False, unknown)
+    report = PlanReport(the_plan, unreachable, False, unknown, central_managers(states))
     return Rehearsal(
         report,
         fingerprint_of(rt, playbook, the_plan, states, targets),

@@ -7,11 +7,13 @@ otherwise "unknown", with what is known (when it was last seen cut, why it was n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from isolement.model.plan import DeviceStep, Plan
 from isolement.model.playbook import Stage
+from isolement.model.state import DeviceState
 from isolement.planning.management import OutOfReach
 from isolement.probes.outcome import ProbeOutcome, ProbeResult
 
@@ -105,6 +107,13 @@ class PlanReport:
     unreachable: dict[str, str]
     offline: bool
     out_of_reach: dict[str, OutOfReach] = field(default_factory=dict)
+    # device -> the central manager its state names (Panorama, FortiManager), read now
+    central: dict[str, str] = field(default_factory=dict)
+
+
+def central_managers(states: Mapping[str, DeviceState]) -> dict[str, str]:
+    """Device -> its central manager, for the devices whose state read names one."""
+    return {d: s.facts["managed_by"] for d, s in sorted(states.items()) if "managed_by" in s.facts}
 
 
 class PathState(StrEnum):

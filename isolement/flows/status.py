@@ -89,6 +89,9 @@ def status(rt: Runtime, playbook: Playbook | None, parameters: Mapping[str, str]
                 else:
                     cut = state.is_cut(t.interface, t.method)
                     found, why, last = _read_now(view, scope, device, t, cut)
+                    # isolement's deny in place yet evaluated after an allow: say which.
+                    shadow = state.shadowed.get(t.interface, "")
+                    why = "; ".join(w for w in (why, shadow) if w)
                 ends.setdefault(t.link, []).append(
                     EndpointStatus(device, t.interface, t.method, found, why, last)
                 )

@@ -266,7 +266,8 @@ class DeviceTask:
         applied = Applied(output, after, confirmed, duration, drift, complaint, recovered, saved)
         self._tell(lambda: self.run.observers.change_applied(self.run.info, attempt, applied))
         if missing:
-            self._last_error = f"commands accepted but not in effect on: {', '.join(missing)}"
+            why = [f"{i} ({after.shadowed[i]})" if i in after.shadowed else i for i in missing]
+            self._last_error = f"commands accepted but not in effect on: {', '.join(why)}"
             return None
         notes = [f"{complaint}; read again since: the change is in effect"] if complaint else []
         notes += [recovered] if recovered else []

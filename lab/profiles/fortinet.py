@@ -33,7 +33,9 @@ whose `next` failed (the emulator leaves it, its draft dropped).
 
 Options (`DeviceSpec.options`): `vdoms` (interface -> VDOM; VDOM mode is on when given, the
 interfaces not named are in `root`) and `permits` (`[from, to]` interface pairs: accept
-policies in place at start, ids 1, 2, ... in the VDOM of their interfaces).
+policies in place at start, ids 1, 2, ... in the VDOM of their interfaces) and `fortimanager`
+(true: `show` holds the `config system central-management` section of a FortiGate registered
+to a FortiManager, layout of tests/data/fortinet/central_management_fortimanager.txt).
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ class FortinetDevice(EmulatedDevice):
         options = dict(spec.options)
         vdoms = options.pop("vdoms", None) or {}
         permits = options.pop("permits", None) or []
+        # A FortiManager registered (`config system central-management`, `set type
+        # fortimanager`): shown in `show`; nothing is ever pushed from it.
+        self.fortimanager = bool(options.pop("fortimanager", False))
         if options:
             raise ValueError(f"{spec.name}: unknown fortinet options {sorted(options)}")
         if not isinstance(vdoms, Mapping) or not isinstance(permits, list):
@@ -402,7 +407,17 @@ class FortinetDevice(EmulatedDevice):
         ]
         with self._lock:
             console = self.show_console() if self.console_output == "standard" else []
-        return [*system, *console, *self.show_interfaces()]
+        central = (
+            [
+                "config system central-management",
+                "    set type fortimanager",
+                '    set fmg "198.18.255.2"',
+                "end",
+            ]
+            if self.fortimanager
+            else []
+        )
+        return [*system, *console, *central, *self.show_interfaces()]
 
     def show_all(self) -> list[str]:
         with self._lock:

@@ -24,7 +24,10 @@ isolement's PaloAltoPanosDriver, see of a single-vsys firewall.
 
 Options (`DeviceSpec.options`): `zones` (interface -> zone, each layer-3 interface in its zone),
 `permits` (pairs of interfaces: an allow rule from the first one's zone to the second one's,
-already in place), `commit_seconds` (how long a commit takes, 1.2 s by default).
+already in place), `commit_seconds` (how long a commit takes, 1.2 s by default),
+`panorama_pre_rules` (a list of `{name, from, to, action}`, zones or `any`: rules a Panorama
+pushed, evaluated and listed before the local rulebase) and `panorama` (answer `show
+panorama-status` as managed and connected; on by default when pre-rules are given).
 
 The data plane: an interface is blocked when, for traffic leaving its zone to every other zone
 and entering it from every other zone, the first running rule that matches is a deny naming its
@@ -116,6 +119,18 @@ class PanosDevice(EmulatedDevice):
             )
         self._running = running
         self._candidate = list(running)
+        # Rules a Panorama pushed to the pre-rulebase: evaluated before the local rulebase,
+        # listed first in `show running security-policy`, never changed by local lines.
+        pre = spec.options.get("panorama_pre_rules", [])
+        if not isinstance(pre, list) or not all(
+            isinstance(r, dict) and {"name", "from", "to", "action"} <= set(r) for r in pre
+        ):
+            raise ValueError(f"{spec.name}: panorama_pre_rules are {{name, from, to, action}}")
+        self._pre_rules = [
+            Rule(str(r["name"]), (str(r["from"]),), (str(r["to"]),), _ANY_LISTS, str(r["action"]))
+            for r in pre
+        ]
+        self._panorama = bool(spec.options.get("panorama", bool(pre)))
         self._jobs = 0
         self._stamp = ""  # the dirtyId/time stamp of the last commit that changed the rules
         self._commit_lock = threading.Lock()  # PAN-OS runs one commit job at a time
@@ -148,7 +163,7 @@ class PanosDevice(EmulatedDevice):
 
     def blocked_interfaces(self) -> frozenset[str]:
         with self._lock:
-            rules, zones = list(self._running), dict(self._zones)
+            rules, zones = [*self._pre_rules, *self._running], dict(self._zones)
 
         def denied_on(zone: str, source: str, destination: str) -> bool:
             """Whether the first running rule this traffic matches is a deny naming `zone`."""
@@ -374,7 +389,7 @@ class PanosDevice(EmulatedDevice):
 
     def show_running_security_policy(self) -> list[str]:
         with self._lock:
-            rules = list(self._running)
+            rules = [*self._pre_rules, *self._running]
         lines: list[str] = []
         defaults = [
             Rule("intrazone-default", ("any",), ("any",), (), "allow"),
@@ -400,6 +415,17 @@ class PanosDevice(EmulatedDevice):
                 lines.append(f"        type {rule.name.split('-')[0]};")
             lines += ["}", ""]
         return lines
+
+    def show_panorama_status(self) -> list[str]:
+        # The layout of tests/data/paloalto_panos/show_panorama-status.txt; nothing when no
+        # Panorama is configured.
+        if not self._panorama:
+            return []
+        return [
+            "Panorama Server 1 : 198.18.255.1",
+            "    Connected     : yes",
+            "    HA state      : Unknown",
+        ]
 
     def show_config_running(self, candidate: bool = False) -> list[str]:
         """`show config running`, or with `candidate` `show config candidate`, whose changed
@@ -658,6 +684,9 @@ class PanosCli:
     def _security_policy(self) -> list[str]:
         return self.device.show_running_security_policy()
 
+    def _panorama_status(self) -> list[str]:
+        return self.device.show_panorama_status()
+
     def _config_running(self) -> list[str]:
         return self.device.show_config_running()
 
@@ -677,6 +706,7 @@ _OPERATIONAL: dict[str, Callable[[PanosCli], list[str]]] = {
     "show system info": PanosCli._system_info,
     "show interface all": PanosCli._interface_all,
     "show running security-policy": PanosCli._security_policy,
+    "show panorama-status": PanosCli._panorama_status,
     "show config running": PanosCli._config_running,
     "show config candidate": PanosCli._config_candidate,
 }

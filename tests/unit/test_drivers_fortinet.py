@@ -309,3 +309,25 @@ def test_the_snapshot_leaves_out_the_configuration_file_version() -> None:
 
     assert "#conf_file_ver" not in snapshot and "#config-version=FG100F" in snapshot
     assert snapshot == changed
+
+
+# --- FortiManager (#12 §4) ------------------------------------------------------------------------
+
+
+def test_a_recorded_central_management_section_says_fortimanager_manages_the_device() -> None:
+    config = recorded("show_system_interface_6.4.txt")
+    managed = DRIVER.parse_config(f"{config}\n{recorded('central_management_fortimanager.txt')}")
+
+    assert managed.facts == {"managed_by": "FortiManager"}
+    # The same configuration without the section: no central manager.
+    assert DRIVER.parse_config(config).facts == {}
+
+
+def test_a_fortimanager_in_backup_mode_or_fortiguard_management_is_not_a_central_push() -> None:
+    config = recorded("show_system_interface_6.4.txt")
+    section = recorded("central_management_fortimanager.txt")
+    backup = section.replace("    set fmg", "    set mode backup\n    set fmg")
+    fortiguard = section.replace("set type fortimanager", "set type fortiguard")
+
+    assert DRIVER.parse_config(f"{config}\n{backup}").facts == {}
+    assert DRIVER.parse_config(f"{config}\n{fortiguard}").facts == {}

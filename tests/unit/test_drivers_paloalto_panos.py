@@ -95,6 +95,7 @@ def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules(
             "show interface all": capture(PAVM),
             "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
             "show running security-policy": "",
+            "show panorama-status": "",
         }
     )
 
@@ -106,6 +107,7 @@ def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules(
         "show interface all",
         "show interface ethernet1/1",
         "show running security-policy",
+        "show panorama-status",
     ]
     assert state.contexts == {
         "ethernet1/1": "Untrusted-Outside",
@@ -126,6 +128,7 @@ def test_two_zones_sharing_their_first_16_characters_stay_two_zones() -> None:
             "show interface ethernet1/1": zone_answer("ethernet1/1", "Untrusted-Outside"),
             "show interface ethernet1/2": zone_answer("ethernet1/2", "Untrusted-Outside-2"),
             "show running security-policy": "",
+            "show panorama-status": "",
         }
     )
 
@@ -468,3 +471,98 @@ def test_privilege_is_reading_the_candidate_state(answer: str, expected: bool) -
 
 def test_the_snapshot_leaves_out_who_changed_the_configuration_and_when() -> None:
     assert DRIVER.snapshot(Scripted("no", [])) == "<rules>\n</rules>"
+
+
+# --- Panorama (#12 §4) ----------------------------------------------------------------------------
+
+PANORAMA = "show panorama-status"
+
+
+def test_the_recorded_panorama_status_says_the_firewall_is_managed() -> None:
+    from isolement.drivers.paloalto_panos import parse_panorama_status
+
+    assert parse_panorama_status(recorded("show_panorama-status.txt")) is True
+    # A Panorama pair with one down: still managed (the rules it pushed are in effect).
+    assert parse_panorama_status(recorded("show_panorama-status_two.txt")) is True
+    assert parse_panorama_status("") is False
+    with pytest.raises(UnexpectedOutput, match="unrecognised 'show panorama-status'"):
+        parse_panorama_status("Panorama: maybe\n")
+
+
+def test_an_allow_rule_evaluated_before_the_deny_makes_the_cut_not_in_effect() -> None:
+    interface_all = recorded("show_interface_all.raw")
+    zone_of = DRIVER.parse_state(interface_all, "").contexts
+    interface = next(i for i, z in zone_of.items() if z)
+    zone = zone_of[interface]
+    token = interface.replace("/", "_")
+    policy = (
+        f'"panorama-pre" {{\n        from {zone};\n        to any;\n        action allow;\n}}\n\n'
+        f'"isolement-{token}-inet-in" {{\n        from {zone};\n        to any;\n'
+        "        action deny;\n}\n\n"
+    )
+
+    state = DRIVER.parse_state(interface_all, policy)
+
+    assert state.denies[interface] == [f"isolement-{token}-inet-in"]
+    assert not state.is_cut(interface, DENY)
+    assert "'panorama-pre'" in state.shadowed[interface]
+    # The same rules, isolement's first: in effect.
+    first = DRIVER.parse_state(interface_all, policy.split("\n\n", 1)[1])
+    assert first.is_cut(interface, DENY) and first.shadowed == {}
+
+
+def test_an_allow_between_other_zones_before_the_deny_shadows_nothing() -> None:
+    interface_all = recorded("show_interface_all.raw")
+    zone_of = {i: z for i, z in DRIVER.parse_state(interface_all, "").contexts.items() if z}
+    interface = next(iter(zone_of))
+    token = interface.replace("/", "_")
+    policy = (
+        '"panorama-pre" {\n        from other-a;\n        to [ other-b other-c ];\n'
+        "        action allow;\n}\n\n"
+        f'"isolement-{token}-inet-in" {{\n        from {zone_of[interface]};\n        to any;\n'
+        "        action deny;\n}\n\n"
+    )
+
+    state = DRIVER.parse_state(interface_all, policy)
+
+    assert state.shadowed == {}
+    assert state.is_cut(interface, DENY)
+
+
+def test_the_recorded_policy_gives_each_rules_zones_and_action() -> None:
+    from isolement.drivers.paloalto_panos import parse_rules
+
+    policy = recorded("show_running_security-policy.raw")
+    rules = parse_rules(policy)
+    # The recorded layout: zones in `from`/`to`, lists in brackets, the action.
+    assert rules[0] == ("Outside Web Server", ("Trust",), ("Untrust",), "allow")
+    assert rules[-1] == ("interzone-default", ("any",), ("any",), "deny")
+
+
+def test_read_state_asks_for_the_panorama_status_and_names_the_manager() -> None:
+    session = ShowSession(
+        {
+            "show interface all": recorded("show_interface_all.raw"),
+            "show running security-policy": "",
+            PANORAMA: recorded("show_panorama-status.txt"),
+        }
+    )
+
+    state = DRIVER.read_state(session)  # type: ignore[arg-type]
+
+    assert session.sent[-1] == PANORAMA
+    assert state.facts == {"managed_by": "Panorama"}
+
+
+def test_a_shadowed_deny_is_not_a_cut_yet_a_restore_still_deletes_it() -> None:
+    state = DeviceState(
+        interfaces={"ethernet1/1": True},
+        denies={"ethernet1/1": ["isolement-ethernet1_1-inet-in"]},
+        contexts={"ethernet1/1": "untrust"},
+        shadowed={"ethernet1/1": "shadowed by rule 'pre'"},
+    )
+
+    assert not state.reached("ethernet1/1", DENY, cut=True)
+    assert not state.reached("ethernet1/1", DENY, cut=False)
+    commands = DRIVER.restore_commands([CutTarget("inet", "ethernet1/1", DENY)], state)
+    assert commands[0] == "delete rulebase security rules isolement-ethernet1_1-inet-in"

@@ -275,3 +275,57 @@ def _permit(number: int, source: str, destination: str) -> dict[str, object]:
 
 def _target(link: str, interface: str) -> CutTarget:
     return CutTarget(link, interface, CutMethod.DENY)
+
+
+@pytest.mark.parametrize("vdoms", [True, False], ids=["vdoms", "no-vdoms"])
+def test_a_fortigate_registered_to_a_fortimanager_reads_as_managed_by_it(vdoms: bool) -> None:
+    sample = FortinetDevice.sample("fw4") if vdoms else PLAIN
+    spec = DeviceSpec(
+        sample.name,
+        sample.interfaces,
+        platform="fortinet",
+        options={**sample.options, "fortimanager": True},
+    )
+    managed = FortinetDevice(spec, generate_key())
+
+    text = "\n".join(typed(managed.cli(), "show"))
+
+    assert DRIVER.parse_config(text).facts == {"managed_by": "FortiManager"}
+    plain = FortinetDevice(sample, generate_key())
+    assert DRIVER.parse_config("\n".join(typed(plain.cli(), "show"))).facts == {}
+
+
+def test_the_preflight_and_the_plan_warn_that_a_fortimanager_may_overwrite_the_cut(
+    login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = FortinetDevice.sample("h3-fw")
+    spec = DeviceSpec(
+        sample.name,
+        sample.interfaces,
+        platform="fortinet",
+        options={**sample.options, "fortimanager": True},
+    )
+    with emulated([spec], login_key, tmp_path / "known_hosts", username="ops") as emu:
+        run, playbook = write_cli_files(
+            tmp_path,
+            emu,
+            login_key,
+            "emulated-fortigate",
+            username="ops",
+            links=exit_links(["h3-fw"], "port1"),
+            playbook={"name": "cut-exits", "cut": [{"select": {"kind": "internet"}}]},
+            platforms={"h3-fw": "fortinet"},
+            journal="journal.jsonl",
+        )
+        warning = (
+            "warning: h3-fw is managed by FortiManager: a central push may overwrite the local "
+            "cut; re-check with `isolement verify` after each push"
+        )
+
+        assert cli.main([*run, "preflight", str(playbook)]) == 0
+        assert warning in capsys.readouterr().out
+        assert cli.main([*run, "plan", str(playbook)]) == 0
+        assert warning in capsys.readouterr().out
+        # Nothing was changed: only the policy in place at start.
+        hospital = emu.device("h3-fw").state()["policies"]["hospital"]  # type: ignore[index]
+        assert [p["comments"] for p in hospital] == [""]

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import Emulate, LoginKey, netmiko_connect, write_cli_files
+from emulated import Emulate, LoginKey, Session, netmiko_connect, write_cli_files
 from isolement.lab.emulator import DeviceSpec, Emulator, InterfaceSpec, generate_key
 from isolement.lab.profiles.paloalto_panos import PanosDevice
 from ntc_templates.parse import parse_output
 
 from isolement.cli.main import main
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
+from isolement.model.state import CutMethod
 
 NAME = "h4-fw"
 VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')
@@ -235,3 +236,113 @@ def test_the_isolement_cli_cuts_and_restores_the_firewall(
     after = device.show_config_running()
     assert after != config_before
     assert [VOLATILE.sub("", line) for line in after] == config_before
+
+
+# --- a firewall managed by Panorama (#12 §4) -----------------------------------------------------
+
+PRE_RULE = {"name": "panorama-allow-untrust", "from": "untrust", "to": "any", "action": "allow"}
+
+
+def _cut_internet(emu: Emulator, login_key: LoginKey, tmp_path: Path) -> tuple[list[str], Path]:
+    links = {
+        "inet-h4": {"kind": "internet", "endpoints": [{"device": NAME, "interface": "ethernet1/1"}]}
+    }
+    return write_cli_files(
+        tmp_path,
+        emu,
+        login_key,
+        "panos-panorama",
+        links=links,
+        playbook={"name": "cut-internet", "cut": [{"select": {"kind": "internet"}}]},
+        platforms={NAME: "paloalto_panos"},
+    )
+
+
+@pytest.mark.usefixtures("in_process_cli")
+def test_a_deny_below_a_panorama_allow_pre_rule_is_reported_not_in_effect(
+    emulate: Emulate, login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = DeviceSpec(
+        NAME,
+        H4_FW.interfaces,
+        platform="paloalto_panos",
+        options={**H4_FW.options, "panorama_pre_rules": [PRE_RULE]},
+    )
+    emu = emulate([spec])
+    base, playbook = _cut_internet(emu, login_key, tmp_path)
+
+    code = main([*base, "cut", str(playbook), "--reason", "drill", "--yes"])
+    out = capsys.readouterr().out
+
+    device = firewall(emu)
+    # The deny rules went in, at the top of the local rulebase, below the pre-rule: the
+    # emulated data plane lets the zone's traffic through.
+    assert running_rules(device)[:2] == [
+        "isolement-ethernet1_1-inet-h4-out",
+        "isolement-ethernet1_1-inet-h4-in",
+    ]
+    assert device.blocked_interfaces() == frozenset()
+    assert code != 0, out
+    assert "panorama-allow-untrust" in out, out
+    # The real driver's read-back says so, with the reason, and names the manager.
+    connection = netmiko(emu, login_key, tmp_path)
+    try:
+        state = PaloAltoPanosDriver().read_state(Session(connection))
+    finally:
+        connection.disconnect()
+    assert state.facts == {"managed_by": "Panorama"}
+    assert not state.is_cut("ethernet1/1", CutMethod.DENY)
+    assert "panorama-allow-untrust" in state.shadowed["ethernet1/1"]
+    assert "NOT in effect" in state.describe("ethernet1/1")["not_in_effect"]  # type: ignore[operator]
+    # `status` reads it open, and says why.
+    assert main([*base, "status", str(playbook)]) != 0
+    status = capsys.readouterr().out
+    assert "panorama-allow-untrust" in status, status
+    # The restore deletes the ineffective deny rules all the same.
+    restore = ["restore", str(playbook), "--all", "--approved-by", "pytest", "--reason", "drill"]
+    assert main([*base, *restore, "--yes"]) == 0, capsys.readouterr()
+    assert running_rules(device) == ["trust-to-untrust"]
+
+
+@pytest.mark.usefixtures("in_process_cli")
+def test_without_panorama_the_same_cut_is_in_effect(
+    emu: Emulator, login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, playbook = _cut_internet(emu, login_key, tmp_path)
+
+    assert main([*base, "cut", str(playbook), "--reason", "drill", "--yes"]) == 0, (
+        capsys.readouterr()
+    )
+
+    connection = netmiko(emu, login_key, tmp_path)
+    try:
+        state = PaloAltoPanosDriver().read_state(Session(connection))
+    finally:
+        connection.disconnect()
+    assert state.facts == {}
+    assert state.shadowed == {}
+    assert state.is_cut("ethernet1/1", CutMethod.DENY)
+    assert firewall(emu).blocked_interfaces() == frozenset({"ethernet1/1"})
+
+
+@pytest.mark.usefixtures("in_process_cli")
+def test_the_plan_warns_that_panorama_may_overwrite_the_local_cut(
+    emulate: Emulate, login_key: LoginKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = DeviceSpec(
+        NAME,
+        H4_FW.interfaces,
+        platform="paloalto_panos",
+        options={**H4_FW.options, "panorama": True},
+    )
+    emu = emulate([spec])
+    base, playbook = _cut_internet(emu, login_key, tmp_path)
+
+    assert main([*base, "plan", str(playbook)]) == 0
+    out = capsys.readouterr().out
+
+    assert (
+        f"warning: {NAME} is managed by Panorama: a central push may overwrite the local cut; "
+        "re-check with `isolement verify` after each push"
+    ) in out, out
+    assert firewall(emu).state()["pending_changes"] is False
