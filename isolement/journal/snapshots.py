@@ -7,15 +7,12 @@ hash. A file under a hash always holds exactly what hashes to it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import secrets
 from pathlib import Path
 
-from isolement.journal.files import fsync_directory, write_all, write_failure
+from isolement.journal.files import NotAPlainFile, replace_file, write_failure
 from isolement.journal.redaction import redact
-from isolement.model.errors import JournalError
+from isolement.model.errors import JournalError, JournalWriteError
 
 
 def snapshot_dir(journal_path: Path) -> Path:
@@ -43,20 +40,11 @@ def store_snapshot(journal_path: Path, text: str) -> str:
             return digest
         # A file that does not hold what hashes to its name (left torn by an older version) is
         # replaced, atomically, by one that does.
-        temporary = directory / f".{digest}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            try:
-                write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
-        fsync_directory(directory)
+        replace_file(target, data)
+    except NotAPlainFile as exc:
+        raise JournalWriteError(
+            f"a configuration snapshot could not be written: {exc}. {then}"
+        ) from None
     except OSError as exc:
         raise write_failure("a configuration snapshot", target, exc, then) from None
     return digest

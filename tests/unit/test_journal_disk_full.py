@@ -249,6 +249,24 @@ def test_a_zero_byte_snapshot_left_under_its_hash_is_replaced(tmp_path: Path) ->
     assert load_snapshot(journal, digest) == text
 
 
+def test_a_link_planted_under_a_snapshots_hash_is_refused_and_its_target_untouched(
+    tmp_path: Path,
+) -> None:
+    from isolement.journal.snapshots import store_snapshot
+    from isolement.model.errors import JournalWriteError
+
+    journal = tmp_path / "state" / "j.jsonl"
+    text = "hostname r1\ninterface x\n shutdown\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    victim = tmp_path / "victim"
+    victim.write_text("someone else's file\n")
+    (journal.parent / "snapshots").mkdir(parents=True)
+    (journal.parent / "snapshots" / f"{digest}.txt").symlink_to(victim)
+    with pytest.raises(JournalWriteError, match="symbolic link"):
+        store_snapshot(journal, text)
+    assert victim.read_text() == "someone else's file\n"
+
+
 # --- a torn tail, repaired -------------------------------------------------------------------
 
 
