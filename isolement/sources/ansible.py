@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from isolement.model.errors import InputError
+from isolement.model.yamlfile import read_text
 from isolement.sources.declared import HostFacts, add_host
 from isolement.sources.mapping import NETWORK_OS, UserMapping
 from isolement.sources.writer import Draft, Options
@@ -33,10 +34,9 @@ _SHELL_CONNECTIONS = frozenset({"ssh", "paramiko", "paramiko_ssh", "smart"})
 
 def list_inventory(path: Path) -> tuple[dict[str, Any], str]:
     """The `ansible-inventory --list` document for PATH, and what it was read from."""
-    try:
-        text = path.read_text(encoding="utf-8") if path.is_file() else None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", source=str(path)) from None
+    # The same size-capped reader as the YAML inputs: a huge or endless listing is refused
+    # before json.loads holds it all.
+    text = read_text(path) if path.is_file() else None
     if text is not None and text.lstrip().startswith("{"):
         try:
             document = json.loads(text)

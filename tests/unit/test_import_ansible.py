@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from isolement.cli.main import main
+from isolement.model.yamlfile import MAX_MIB_ENV
 from isolement.sources import ansible
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import" / "ansible"
@@ -144,4 +145,16 @@ def test_ini_without_ansible_says_how_to_do_without(
     assert code == 2
     assert "needs Ansible's ansible-inventory, which is not installed here" in err
     assert "ansible-inventory -i" in err
+    assert not out.exists()
+
+
+def test_a_listing_over_the_size_cap_is_refused_before_parsing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "huge.json"
+    big.write_text('{"_meta": {"hostvars": {}}, "pad": "' + "x" * 200_000 + '"}')
+    monkeypatch.setenv(MAX_MIB_ENV, "0.1")
+    code, _, err, out = run(big, tmp_path, capsys)
+    assert code == 2
+    assert f"{big}: 0.2 MiB is more than the 0.1 MiB isolement reads" in err
     assert not out.exists()
