@@ -4,33 +4,12 @@ stage: what passes, and what is still blocked."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import yaml
-from labtools import HOSTS, INTERNET_HOST, REPO, journal_records, ping
+from labtools import HOSTS, INTERNET_HOST, REPO, journal_records, ping, web
 
 APPROVAL = ("--approved-by", "Dr Martin, crisis cell", "--reason", "doubt lifted", "--yes")
-
-
-def web(site: str) -> bool:
-    """A TCP connection to the internet host's web server, from the site's host."""
-    done = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            f"iso-{site}-host",
-            "timeout",
-            "2",
-            "bash",
-            "-c",
-            f"exec 3<>/dev/tcp/{INTERNET_HOST}/80",
-        ],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
 
 
 def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, state_dir) -> None:
