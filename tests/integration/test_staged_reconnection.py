@@ -35,6 +35,8 @@ def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, sta
     assert web("h1")
     assert not ping("h1", INTERNET_HOST)
     assert not web("dc") and not web("h2")
+    # The same through the FortiGate, the PAN-OS and the ASA.
+    assert all(web(site) and not ping(site, INTERNET_HOST) for site in ("h3", "h4", "h5"))
 
     assert cli("restore", "cut-all", "--stage", "internet", *APPROVAL).returncode == 0
     assert all(ping(site, INTERNET_HOST) for site in HOSTS)
@@ -53,7 +55,11 @@ def test_stages_open_one_by_one_and_each_lets_through_exactly_its_paths(cli, sta
         and r["verified"] is True
         for r in opened
     )
-    assert opened[3]["checks"] == {"h1-web": "passes", "h1-to-internet": "blocked"}
+    sites = ("h1", "h3", "h4", "h5")
+    assert opened[3]["checks"] == {
+        **{f"{site}-web": "passes" for site in sites},
+        **{f"{site}-to-internet": "blocked" for site in sites},
+    }
 
 
 def test_opening_a_stage_out_of_order_is_refused_naming_it(cli, state_dir) -> None:
