@@ -29,6 +29,11 @@ isolement's FortinetDriver, see of a FortiGate.
 - `config firewall address` (`set subnet`, `set comment`) and `config firewall service custom`
   (`set tcp-portrange` / `set udp-portrange`, `set comment`), per VDOM, entries a policy's
   `srcaddr` / `dstaddr` / `service` may name; `delete "<name>"` removes one;
+- `execute ping-options reset|repeat-count N|source A` (kept for the session, as FortiOS keeps
+  them) and `execute ping X`, answered by the namespace's real ping (lab/profiles/
+  ping_layouts.py) in the layout of tests/data/ping/fortinet (BSD, times to one decimal); a
+  ping that cannot be sent answers `Unable to ping: <why>` then `Command fail. Return code -1`
+  (wording not recorded from a device);
 - the data plane: an interface is blocked when no policy matching all its traffic (`all`
   addresses, service `ALL`) first-matches an accept; an accept for some addresses and services
   placed above the deny that blocks it is a bubble (`bubbles()`): those flows pass.
@@ -61,6 +66,7 @@ import paramiko
 from paramiko.kex_group14 import KexGroup14SHA256
 
 from ..emulator import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
+from . import ping_layouts
 
 VERSION = "FortiGate-VM64 v7.2.5,build1517,230606 (GA.F)"
 CONFIG_VERSION = "FGVM64-7.2.5-FW-build1517-230606"
@@ -111,6 +117,7 @@ _OBJECT_KEYS = {
     "services": ("tcp-portrange", "udp-portrange", "comment"),
 }
 _OBJECT_NAME_MAX = 79
+_PING_COUNT = 5  # FortiOS's default repeat count
 _ENTRY_OF = {"addresses": "address", "services": "service"}
 _TABLE_OF = {entry: table for table, entry in _ENTRY_OF.items()}
 _REQUIRED = ("srcintf", "dstintf", "srcaddr", "dstaddr", "schedule", "service")
@@ -611,6 +618,9 @@ class FortinetCli:
         self.device = device
         self.stack = [Frame("top")]
         self.closed = False
+        # `execute ping-options`: FortiOS keeps them until the session ends or a reset.
+        self.ping_count = _PING_COUNT
+        self.ping_source: str | None = None
 
     @property
     def frame(self) -> Frame:
@@ -652,9 +662,11 @@ class FortinetCli:
             "show": self._show,
         }
         if kind == "top":
-            handlers |= {"config": self._config, "exit": self._exit}
+            handlers |= {"config": self._config, "exit": self._exit, "execute": self._execute}
         elif kind in ("global", "vdom"):
             handlers |= {"config": self._config, "end": self._end}
+            if kind == "vdom":
+                handlers |= {"execute": self._execute}
         elif kind == "vdoms":
             handlers |= {"edit": self._edit_vdom, "end": self._end}
         elif kind in ("policies", "interfaces", "addresses", "services"):
@@ -894,6 +906,33 @@ class FortinetCli:
             raise CliFail(_parse_error(args[-1] if args else "set"))
         self.device.set_console_output(args[1])
         return []
+
+    # `execute ping`.
+
+    def _execute(self, args: list[str]) -> list[str]:
+        if args[:1] == ["ping-options"] and args[1:] == ["reset"]:
+            self.ping_count, self.ping_source = _PING_COUNT, None
+            return []
+        if args[:2] == ["ping-options", "repeat-count"] and len(args) == 3 and args[2].isdigit():
+            self.ping_count = int(args[2])
+            return []
+        if args[:2] == ["ping-options", "source"] and len(args) == 3:
+            try:
+                ipaddress.IPv4Address(args[2])
+            except ValueError:
+                raise CliFail(_parse_error(args[2])) from None
+            self.ping_source = args[2]
+            return []
+        if args[:1] == ["ping"] and len(args) == 2:
+            return ping_layouts.answer(
+                self.device,
+                args[1],
+                self.ping_source,
+                self.ping_count,
+                lambda echoes: ping_layouts.bsd(echoes, digits=1),
+                lambda reason: [f"Unable to ping: {reason}", "Command fail. Return code -1"],
+            )
+        raise CliFail(_parse_error(args[-1] if args else "execute"))
 
     # Reading.
 
