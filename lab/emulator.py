@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import dataclasses
 import hmac
 import io
@@ -528,6 +529,41 @@ class EmulatedDevice:
         with self._lock:
             self._faults = Faults()
 
+    # --- persistence (#12 §3): a startup configuration, and a restart that reloads it ------
+    # A profile whose saved state is more than its interfaces (policies, ACLs, rules) extends
+    # `persistent` and `reload`; its save command calls `save`, a platform that saves each
+    # change itself calls it on each change, one whose commit persists calls it on commit.
+
+    def persistent(self) -> dict[str, object]:
+        """What a save keeps (called under the lock): by default the interfaces' state."""
+        return {"interfaces": copy.deepcopy(self._interfaces)}
+
+    def reload(self, saved: dict[str, object]) -> None:
+        """Put the saved state back as the running one (called under the lock)."""
+        kept = saved["interfaces"]
+        assert isinstance(kept, dict)
+        for name, interface in kept.items():
+            for attribute in dataclasses.fields(interface):
+                value = getattr(interface, attribute.name)
+                setattr(self._interfaces[name], attribute.name, copy.deepcopy(value))
+
+    def boot(self) -> None:
+        """The configuration the device starts with is its saved one."""
+        with self._lock:
+            if getattr(self, "_saved_state", None) is None:
+                self._saved_state = self.persistent()
+
+    def save(self) -> None:
+        with self._lock:
+            self._saved_state = self.persistent()
+
+    def restart(self) -> None:
+        """A reboot: the running state is what was last saved (the start one until then)."""
+        self.boot()
+        with self._lock:
+            self.reload(copy.deepcopy(self._saved_state))
+        self._changed()
+
     def set_shutdown(self, interface: str, shutdown: bool) -> None:
         """Change an interface behind the CLI's back (test set-up, a colleague on the console)."""
         with self._lock:
@@ -708,6 +744,8 @@ class Emulator:
             )
             for d in devices
         }
+        for device in self._devices.values():
+            device.boot()
         self._authorized_key = authorized_key
         self._username = username
         # Password login too when set (the credential tests), besides the authorized key.

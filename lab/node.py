@@ -14,6 +14,8 @@ in step with the device's running state:
   integration tests read to check the emulated device itself, alongside real packets.
 
 Lab down ends the process by its PID (SIGTERM); the namespace, and all it holds, goes with it.
+SIGHUP restarts the device: its running state becomes what it last saved (`write memory`, a
+commit, or each change on a FortiGate), as after a reboot, and the data plane follows.
 """
 
 from __future__ import annotations
@@ -248,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # SIGHUP: the device reboots, back to its saved configuration (#12 §3); the lab's tests
+    # send it to restart an emulated device mid-containment.
+    reboot = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: reboot.set())
     # The start state is in effect before the first login: shut ports down, denies loaded.
     plane.apply(device)
     device.dataplane = plane
@@ -260,8 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     emulator.start()
     print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
-    while not stop.wait(1.0):
-        pass
+    while not stop.wait(0.2):
+        if reboot.is_set():
+            reboot.clear()
+            device.restart()
+            print(f"{config['name']}: restarted from its saved configuration", flush=True)
     emulator.stop()
     return 0
 

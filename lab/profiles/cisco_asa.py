@@ -37,6 +37,7 @@ name ASDM gives such an ACL).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
 import re
@@ -179,6 +180,20 @@ class AsaDevice(IosLikeDevice):
                 for interface, name in self._nameifs.items()
                 if not any(self._passes(name, d) for d in DIRECTIONS)
             )
+
+    def persistent(self) -> dict[str, object]:
+        # `write memory` saves the ACLs and their bindings with the interfaces.
+        return {
+            **super().persistent(),
+            "acls": copy.deepcopy(self._acls),
+            "groups": dict(self._groups),
+        }
+
+    def reload(self, saved: dict[str, object]) -> None:
+        super().reload(saved)
+        acls, groups = saved["acls"], saved["groups"]
+        assert isinstance(acls, dict) and isinstance(groups, dict)
+        self._acls, self._groups = acls, groups
 
     def extra_state(self) -> dict[str, object]:
         with self._lock:
@@ -396,6 +411,10 @@ class AsaCli(IosLikeCli[AsaDevice]):
         self.closed = True
         return ["", "Logoff", ""]
 
+    def _write_memory(self, args: list[Arg]) -> list[str]:
+        self.device.save()
+        return self._write(args)
+
     def _curpriv(self, args: list[Arg]) -> list[str]:
         mode = "P_CONF" if self.configuring else "P_PRIV"
         return ["Username : enable_15", "Current privilege level : 15", f"Current Mode/s : {mode}"]
@@ -521,7 +540,7 @@ _SHOW: dict[str, Handler] = {
     "show running-config access-group": AsaCli._running_groups,
     "show running-config access-list": AsaCli._running_acls,
     f"terminal pager {NUM}": AsaCli._nothing,
-    "write memory": AsaCli._write,
+    "write memory": AsaCli._write_memory,
 }
 _EXEC: dict[str, Handler] = {
     **_SHOW,

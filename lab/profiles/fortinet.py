@@ -52,6 +52,7 @@ to a FortiManager, layout of tests/data/fortinet/central_management_fortimanager
 
 from __future__ import annotations
 
+import copy
 import functools
 import ipaddress
 import re
@@ -440,7 +441,23 @@ class FortinetDevice(EmulatedDevice):
             self._saved()
 
     def _saved(self) -> None:
+        # `cfg-save automatic`: each applied change is written to flash, and a reboot keeps it.
         self.conf_file_ver += 1
+        self._saved_state = self.persistent()
+
+    def persistent(self) -> dict[str, object]:
+        return {
+            **super().persistent(),
+            "tables": copy.deepcopy((self.policies, self.addresses, self.services)),
+            "console": self.console_output,
+        }
+
+    def reload(self, saved: dict[str, object]) -> None:
+        super().reload(saved)
+        tables, console = saved["tables"], saved["console"]
+        assert isinstance(tables, tuple) and isinstance(console, str)
+        self.policies, self.addresses, self.services = tables
+        self.console_output = console
 
     def policy(self, vdom: str, policy_id: int) -> Policy | None:
         with self._lock:

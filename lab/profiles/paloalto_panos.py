@@ -210,6 +210,21 @@ class PanosDevice(EmulatedDevice):
                 "candidate_rules": [r.summary() for r in self._candidate],
             }
 
+    def persistent(self) -> dict[str, object]:
+        return {
+            **super().persistent(),
+            "rules": (list(self._running), dict(self._running_services), self._stamp),
+        }
+
+    def reload(self, saved: dict[str, object]) -> None:
+        # What was committed comes back; an uncommitted candidate does not survive a reboot.
+        super().reload(saved)
+        rules = saved["rules"]
+        assert isinstance(rules, tuple)
+        running, services, self._stamp = rules
+        self._running, self._running_services = list(running), dict(services)
+        self._candidate, self._candidate_services = list(running), dict(services)
+
     def pending(self) -> bool:
         with self._lock:
             return self._differs()
@@ -366,6 +381,7 @@ class PanosDevice(EmulatedDevice):
                 self._running = candidate
                 self._running_services = candidate_services
                 self._stamp = f'admin="{USER}" dirtyId="{job}" time="{_now()}"'
+                self.save()  # a commit persists: a reboot starts from the committed config
             self._changed()
             return [*head, "....55%.....75%.....98%.......100%", COMMITTED]
 

@@ -209,3 +209,36 @@ def test_a_bubble_through_a_cut_passes_its_flows_closes_with_the_cut_and_restore
     assert bench.read() == before
     assert emulated.state() == emulated_before
     assert bench.driver.snapshot(bench.session) == snapshot_before
+
+
+# --- persistence (#12 §3): what a restart of the device does to a cut --------------------------
+
+
+@pytest.mark.parametrize(("bench", "method"), CASES, indirect=["bench"])
+def test_a_cut_made_persistent_holds_across_a_restart(bench: Bench, method: CutMethod) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    interface = _first_open(before, method)
+    target = CutTarget("contract-link", interface, method)
+    bench.apply(bench.driver.cut_commands([target], before))
+    if bench.driver.persistence == "save":
+        bench.driver.save(bench.session, DEVICE)
+
+    emulated.restart()
+
+    assert bench.read().is_cut(interface, method)
+
+
+SAVED = [(p, m) for p, m in CASES if PLATFORMS[p].persistence == "save"]
+
+
+@pytest.mark.parametrize(("bench", "method"), SAVED, indirect=["bench"])
+def test_a_cut_never_saved_is_gone_after_a_restart(bench: Bench, method: CutMethod) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    interface = _first_open(before, method)
+    bench.apply(bench.driver.cut_commands([CutTarget("contract-link", interface, method)], before))
+
+    emulated.restart()
+
+    assert bench.read() == before
