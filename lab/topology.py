@@ -116,6 +116,8 @@ class Topology(BaseModel):
     controller_routes: list[Route] = []
     shutdown: dict[Name, list[Name]] = {}
     firewall_ruleset: str = ""
+    # `lab drill --faults NAME`: the device (or link) each fault hits when none is named.
+    drill_faults: dict[str, Name] = {}
 
     @field_validator("links", mode="before")
     @classmethod

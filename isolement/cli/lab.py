@@ -24,6 +24,21 @@ def add_parser(sub: Any) -> None:
     drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    topology(drill)
+    drill.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="NAME[=TARGET],...",
+        help="the bad night: device-down, wrong-credentials, host-key-changed, slow-device, "
+        "session-drop, unknown-link, management-lost (each on the lab's default device or "
+        "link, or =TARGET)",
+    )
+    drill.add_argument(
+        "--history",
+        action="store_true",
+        help="the drills kept, and the last one against the one before it; runs nothing",
+    )
 
 
 def topology(p: argparse.ArgumentParser) -> None:
@@ -60,5 +75,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print(text)
         return EXIT_OK if running else EXIT_FAILED
     else:
-        return int(lab.drill(args.playbooks, keep=args.keep))
+        return int(
+            lab.drill(
+                args.playbooks,
+                keep=args.keep,
+                topology=args.topology,
+                faults=args.faults,
+                show_history=args.history,
+            )
+        )
     return EXIT_OK
