@@ -136,12 +136,19 @@ def _eventually_back(probes: Sequence[Probe], before: set[str]) -> set[str]:
         time.sleep(1.0)
 
 
-def _what_the_tool_did(fault: Fault, lab: Lab, cut: RunReport, check: VerifyReport) -> str:
+def _what_the_tool_did(
+    fault: Fault, lab: Lab, cut: RunReport, check: VerifyReport, sweep: Sweep
+) -> str:
+    """What the first cut and its verification said about this fault, in their own words."""
     if fault.name is FaultName.UNKNOWN_LINK:
         wrong = [p.outcome.probe.name for p in check.probes if p.wrong]
-        if not wrong:
-            return "nothing seen: no probe of its inventory crossed it"
-        return f"verify: {_SHOWN[check.verdict]}; traffic still passes: {', '.join(wrong)}"
+        found = [p for p in sweep.open_paths if fault.target in p]
+        text = (
+            f"verify: {_SHOWN[check.verdict]}; traffic still passes: {', '.join(wrong)}"
+            if wrong
+            else "verify saw nothing: no probe of its inventory crossed it"
+        )
+        return text + (f"; the drill's packets: {', '.join(found)}" if found else "")
     device = fault.target
     links = {
         name
@@ -153,14 +160,15 @@ def _what_the_tool_did(fault: Fault, lab: Lab, cut: RunReport, check: VerifyRepo
     parts = []
     if device in cut.unreachable:
         parts.append(f"pre-flight: {cut.unreachable[device]}; nothing sent to it")
-    for step in cut.steps:
-        if step.step.device == device:
-            said = f"; {step.error}" if step.error else ""
-            notes = f" ({'; '.join(step.notes)})" if step.notes else ""
-            parts.append(
-                f"{step.status} after {step.attempts} attempt(s), {step.duration_s:.1f} s"
-                f"{said}{notes}"
-            )
+    else:
+        for step in cut.steps:
+            if step.step.device == device:
+                said = f"; {step.error}" if step.error else ""
+                notes = f" ({'; '.join(step.notes)})" if step.notes else ""
+                parts.append(
+                    f"{step.status} after {step.attempts} attempt(s), {step.duration_s:.1f} s"
+                    f"{said}{notes}"
+                )
     if still:
         parts.append(f"reported still open: {', '.join(still)}")
     if unknown:
@@ -240,7 +248,7 @@ def _rehearse(lab: Lab, name: str) -> PlaybookDrill:
     print(f"  plan: {len(planned.plan.steps)} devices in {len(waves)} wave(s)")
     decision = _now()
     cut, check, sweep = _cut_and_verify(lab, playbook, params, targeted, partial=faulty)
-    first_cut, first_check = cut, check
+    first = (cut, check, sweep)
     if not faulty:
         checks["cut: done at the first run"] = cut.outcome is containment.Outcome.DONE
     notes = []
@@ -290,7 +298,7 @@ def _rehearse(lab: Lab, name: str) -> PlaybookDrill:
         FaultOutcome(
             f"{f.name}={f.target}",
             f.what,
-            _what_the_tool_did(f, lab, first_cut, first_check),
+            _what_the_tool_did(f, lab, *first),
             f.team,
         )
         for f in lab.faults
