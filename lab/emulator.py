@@ -198,7 +198,9 @@ class Faults:
     - `drop_after_config_lines=N`: in every session, once the Nth non-empty line typed in
       configuration mode (IOS: `(config)#`, `(config-if)#`) has been applied, the connection is
       dropped at once: no answer, no prompt, no SSH goodbye, a TCP reset. With N=1, the first
-      `interface X` is applied (the mode changes), then the connection dies.
+      `interface X` is applied (the mode changes), then the connection dies. With
+      `drop_once`, only the first session to reach it is dropped (the fault then clears): a
+      device that fails once mid-change, as a flapping link or a supervisor switchover does.
     - `hang_after_login`: a session that opens while this is set prints its prompt, then never
       answers anything (it reads and discards what is typed until the client goes away).
     - `error_on`: this command line (compared with spaces collapsed, case-insensitively) is
@@ -215,6 +217,7 @@ class Faults:
     error_on: str | None = None
     slow_on: str | None = None
     slow_s: float = 0.0
+    drop_once: bool = False
 
     def __post_init__(self) -> None:
         if self.drop_after_config_lines is not None and self.drop_after_config_lines < 1:
@@ -480,6 +483,7 @@ class EmulatedDevice:
         self,
         *,
         drop_after_config_lines: int | EllipsisType | None = ...,
+        drop_once: bool | EllipsisType = ...,
         hang_after_login: bool | EllipsisType = ...,
         error_on: str | EllipsisType | None = ...,
         slow_on: str | EllipsisType | None = ...,
@@ -490,6 +494,7 @@ class EmulatedDevice:
         any session, `hang_after_login` to the sessions opened from now on."""
         named: dict[str, Any] = {
             "drop_after_config_lines": drop_after_config_lines,
+            "drop_once": drop_once,
             "hang_after_login": hang_after_login,
             "error_on": error_on,
             "slow_on": slow_on,
@@ -1056,6 +1061,8 @@ class _Terminal:
             self._config_lines += 1
             limit = self._device.faults.drop_after_config_lines
             if limit is not None and self._config_lines >= limit:
+                if self._device.faults.drop_once:
+                    self._device.set_faults(drop_after_config_lines=None, drop_once=False)
                 self._flush()  # what was typed was echoed; the answer never comes
                 raise _Dropped
         self._out.extend(text + CRLF for text in answer)

@@ -17,12 +17,37 @@ EXIT_OK, EXIT_FAILED = 0, 4
 def add_parser(sub: Any) -> None:
     lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
-    lsub.add_parser("up", help="stand the lab up")
+    up = lsub.add_parser("up", help="stand the lab up")
+    topology(up)
     lsub.add_parser("down", help="remove everything 'lab up' created")
     lsub.add_parser("status", help="what the lab has running")
     drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
     drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
     drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    topology(drill)
+    drill.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="NAME[=TARGET],...",
+        help="the bad night: device-down, wrong-credentials, host-key-changed, slow-device, "
+        "session-drop, unknown-link, management-lost (each on the lab's default device or "
+        "link, or =TARGET)",
+    )
+    drill.add_argument(
+        "--history",
+        action="store_true",
+        help="the drills kept, and the last one against the one before it; runs nothing",
+    )
+
+
+def topology(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--topology",
+        metavar="NAME",
+        help="the lab to stand up: hospital-group (the quick default) or grand-ouest (the "
+        "group of the seeds: nine establishments in two regions)",
+    )
 
 
 def _lab() -> ModuleType:
@@ -42,7 +67,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     lab = _lab()
     sub = args.lab_command
     if sub == "up":
-        print(lab.up())
+        print(lab.up(lab.topology_path(args.topology)))
     elif sub == "down":
         print(lab.down())
     elif sub == "status":
@@ -50,5 +75,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print(text)
         return EXIT_OK if running else EXIT_FAILED
     else:
-        return int(lab.drill(args.playbooks, keep=args.keep))
+        return int(
+            lab.drill(
+                args.playbooks,
+                keep=args.keep,
+                topology=args.topology,
+                faults=args.faults,
+                show_history=args.history,
+            )
+        )
     return EXIT_OK
