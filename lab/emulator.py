@@ -333,6 +333,18 @@ class Cli(Protocol):
 
 
 @dataclass(frozen=True)
+class Bubble:
+    """A flow the device's running policy lets through the deny of one interface (an allow
+    placed above it): in the lab, accepted by nftables before that interface's drops."""
+
+    interface: str
+    protocol: str  # tcp, udp or icmp
+    source: str  # a network, 198.18.10.0/24
+    destination: str
+    port: int | None = None  # the destination port (tcp, udp); None for every port
+
+
+@dataclass(frozen=True)
 class Reply:
     """One echo reply the namespace's real ping received."""
 
@@ -421,6 +433,11 @@ class EmulatedDevice:
         where it wins. None on a platform without a packet filter."""
         return frozenset()
 
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """The flows the running policy lets through the deny of a blocked interface (allow
+        entries matched before it). None on a platform without a packet filter."""
+        return ()
+
     def extra_state(self) -> dict[str, object]:
         """Platform state worth showing in `state()` (policies, pending commits, ...)."""
         return {}
@@ -433,6 +450,11 @@ class EmulatedDevice:
             "platform": self.platform,
             "admin_up": self.admin_up(),
             "blocked": sorted(self.blocked_interfaces()),
+            **(
+                {"bubbles": [dataclasses.asdict(b) for b in bubbles]}
+                if (bubbles := self.bubbles())
+                else {}
+            ),
             **self.extra_state(),
         }
 
