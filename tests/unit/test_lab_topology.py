@@ -31,6 +31,7 @@ def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
         "aruba_aoscx",
         "cisco_asa",
         "cisco_nxos",
+        "cisco_xe",
         "fortinet",
         "juniper_junos",
         "paloalto_panos",
@@ -84,3 +85,21 @@ def test_nft_blocking_nothing_leaves_an_empty_chain() -> None:
 
     assert "drop" not in text
     assert "policy accept" in text
+
+
+def test_the_lab_inventory_and_the_topology_agree_on_every_emulated_node() -> None:
+    """Each emulated node is the inventory's device of that name: same platform, managed at its
+    management address, and every link end the inventory names on it is a port it has."""
+    from isolement.cli.paths import REPO_ROOT
+    from isolement.model.inventory import load_inventory
+
+    topo = load_topology()
+    inventory = load_inventory(REPO_ROOT / "inventories" / "lab.yaml")
+    emulated = {n: node for n, node in topo.nodes.items() if node.kind is NodeKind.EMULATED}
+    for name, node in emulated.items():
+        device = inventory.devices[name]
+        assert (device.platform, str(device.host)) == (node.platform, str(node.mgmt)), name
+    for link_name, link in inventory.links.items():
+        for end in link.endpoints:
+            if end.device in emulated:
+                assert end.interface in emulated[end.device].interfaces.values(), link_name
