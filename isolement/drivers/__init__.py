@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
+from isolement.drivers.aruba_os import ArubaOsDriver
 from isolement.drivers.base import CutTarget, Driver, Session
 from isolement.drivers.cisco_asa import CiscoAsaDriver
 from isolement.drivers.cisco_ios import CiscoIosDriver
@@ -21,6 +22,7 @@ from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
 PLATFORMS: dict[str, type[Driver]] = {
     "alcatel_aos": AlcatelAosDriver,
     "aruba_aoscx": ArubaAoscxDriver,
+    "aruba_os": ArubaOsDriver,
     "cisco_asa": CiscoAsaDriver,
     "cisco_ios": CiscoIosDriver,
     "cisco_nxos": CiscoNxosDriver,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..emulator import EmulatedDevice
 from .alcatel_aos import AlcatelAosDevice
 from .aruba_aoscx import AoscxDevice
+from .aruba_os import AossDevice
 from .cisco_asa import AsaDevice
 from .cisco_ios import IosDevice
 from .cisco_nxos import NxosDevice
@@ -20,6 +21,7 @@ from .paloalto_panos import PanosDevice
 PROFILES: dict[str, type[EmulatedDevice]] = {
     "alcatel_aos": AlcatelAosDevice,
     "aruba_aoscx": AoscxDevice,
+    "aruba_os": AossDevice,
     "cisco_asa": AsaDevice,
     "cisco_ios": IosDevice,
     "cisco_nxos": NxosDevice,

@@ -66,6 +66,16 @@ CASES = [
         ("dc", SERVERS["cisco_xe"]),
         cut_by_cut_all=False,
     ),
+    Case(
+        "aruba_os",
+        "dc-aoss",
+        "seg-dc-aoss",
+        "25",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["aruba_os"]),
+        cut_by_cut_all=False,
+    ),
 ]
 
 
