@@ -15,6 +15,7 @@ from isolement.drivers.cisco_nxos import CiscoNxosDriver
 from isolement.drivers.cisco_xe import CiscoXeDriver
 from isolement.drivers.fortinet import FortinetDriver
 from isolement.drivers.frr import FrrDriver
+from isolement.drivers.hp_comware import HpComwareDriver
 from isolement.drivers.juniper_junos import JuniperJunosDriver
 from isolement.drivers.linux import LinuxDriver
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
@@ -29,6 +30,7 @@ PLATFORMS: dict[str, type[Driver]] = {
     "cisco_xe": CiscoXeDriver,
     "fortinet": FortinetDriver,
     "frr": FrrDriver,
+    "hp_comware": HpComwareDriver,
     "juniper_junos": JuniperJunosDriver,
     "linux": LinuxDriver,
     "paloalto_panos": PaloAltoPanosDriver,

@@ -15,6 +15,7 @@ from .cisco_ios import IosDevice
 from .cisco_nxos import NxosDevice
 from .cisco_xe import XeDevice
 from .fortinet import FortinetDevice
+from .hp_comware import ComwareDevice
 from .juniper_junos import JunosDevice
 from .paloalto_panos import PanosDevice
 
@@ -27,6 +28,7 @@ PROFILES: dict[str, type[EmulatedDevice]] = {
     "cisco_nxos": NxosDevice,
     "cisco_xe": XeDevice,
     "fortinet": FortinetDevice,
+    "hp_comware": ComwareDevice,
     "juniper_junos": JunosDevice,
     "paloalto_panos": PanosDevice,
 }

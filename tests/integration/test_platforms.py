@@ -76,6 +76,16 @@ CASES = [
         ("dc", SERVERS["aruba_os"]),
         cut_by_cut_all=False,
     ),
+    Case(
+        "hp_comware",
+        "dc-cw",
+        "seg-dc-cw",
+        "Ten-GigabitEthernet1/0/49",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["hp_comware"]),
+        cut_by_cut_all=False,
+    ),
 ]
 
 

@@ -34,6 +34,7 @@ def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
         "cisco_nxos",
         "cisco_xe",
         "fortinet",
+        "hp_comware",
         "juniper_junos",
         "paloalto_panos",
     ]
