@@ -49,6 +49,9 @@ from isolement.transport.credentials import Role
 # Seconds; a device that has not answered by then is reported, never waited on forever.
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
+# Seconds between two looks of an idle session's transport thread at whether it was closed
+# (paramiko's own: 0.1 s). See _quiet_when_idle.
+IDLE_WAKE_S = 5.0
 
 
 # --- host keys -------------------------------------------------------------------------------
@@ -384,6 +387,7 @@ def _through(
             client.load_host_keys(str(host_keys))
         with admission.handshake():
             client.connect(jump.host, jump.port, **options)
+        _quiet_when_idle(client)
         transport = client.get_transport()
         assert transport is not None
         channel = transport.open_channel(
@@ -483,12 +487,13 @@ def _login(
 
 def _open(connection: Any) -> None:
     """netmiko's own `_open`, with the SSH handshake admitted (a bounded number at once, see
-    admission.py); the login's prompt reads (waiting on the device, not computing) hold no
-    handshake slot."""
+    admission.py) and the session's idle wake-ups made rare once it is set up; the login's
+    prompt reads (waiting on the device, not computing) hold no handshake slot."""
     try:
         connection._modify_connection_params()
         with admission.handshake():
             connection.establish_connection()
+        _quiet_when_idle(connection.remote_conn_pre)
         connection._try_session_preparation()
     except Exception:
         # As netmiko's constructor does on a failed `_open`: its secrets filter on the module
@@ -496,6 +501,19 @@ def _open(connection: Any) -> None:
         with suppress(Exception):
             netmiko_log.removeFilter(connection._secrets_filter)
         raise
+
+
+def _quiet_when_idle(client: paramiko.SSHClient | None) -> None:
+    """paramiko's transport thread wakes every 0.1 s to look whether it was closed; a thousand
+    sessions held open through a run (pre-flight keeps them for the change) then cost more system
+    CPU than the work. Once the handshake is done, that look is made every IDLE_WAKE_S instead:
+    what comes in still wakes it at once (the socket read returns), what is sent is written by
+    the sending thread, and closing the session does not wait for it (paramiko's `close` marks
+    the packetizer closed and returns)."""
+    transport = client.get_transport() if client is not None else None
+    if transport is not None and transport.is_active():
+        with suppress(OSError):
+            transport.sock.settimeout(IDLE_WAKE_S)
 
 
 def _root(exc: BaseException | None) -> BaseException | None:
