@@ -21,14 +21,18 @@ from isolement.model.playbook import Playbook
 from isolement.model.state import DeviceState
 from isolement.planning.management import cut_targets, management_cut, on_management_paths
 from isolement.planning.planner import plan_cut
-from isolement.transport import credentials
+from isolement.transport import admission, credentials
 
 
 def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
     """Open a session and read the state: reachability, host key, authentication, privilege
     and readable state are all proven by the time this returns."""
     driver = driver_for(rt.inventory.devices[device].platform)
-    session = rt.connect(rt.inventory, device, driver, rt.timeout)
+    # A connection that fails for a reason that may pass (time-out, refused, dropped under a
+    # connection storm) is tried again before the device is declared unreachable.
+    session = admission.with_retries(
+        lambda: rt.connect(rt.inventory, device, driver, rt.timeout), rt.interrupt.wait
+    )
     try:
         try:
             privileged = driver.has_privilege(session)
