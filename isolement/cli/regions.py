@@ -144,12 +144,24 @@ async def _connect(args: argparse.Namespace) -> Any:
     import nats
     from nats.errors import NoServersError
 
+    seen: list[BaseException] = []
+
+    async def noted(exc: BaseException) -> None:
+        seen.append(exc)  # said once, below, not as a traceback per attempt
+
     try:
         return await nats.connect(
-            args.server, allow_reconnect=False, connect_timeout=5, **_connect_options(args)
+            args.server,
+            allow_reconnect=False,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.2,
+            connect_timeout=5,
+            error_cb=noted,
+            **_connect_options(args),
         )
     except (NoServersError, OSError, TimeoutError) as exc:
-        raise Unreachable(f"the NATS server at {args.server} did not answer: {exc}") from None
+        why = seen[-1] if seen else exc
+        raise Unreachable(f"the NATS server at {args.server} did not answer: {why}") from None
 
 
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:

@@ -112,7 +112,14 @@ class Agent:
         """Until `stop` is set: take orders, one at a time; an order being run when it is set
         is finished (the cut is told to stop starting new changes) and reported first."""
         cfg = self.config
-        nc = await nats.connect(cfg.server, max_reconnect_attempts=-1, **cfg.connect_options)
+
+        async def noted(exc: BaseException) -> None:
+            cfg.say(f"region {cfg.region}: NATS server {cfg.server}: {exc}")
+
+        # Its own region's server: retried for ever (the agent is a daemon).
+        nc = await nats.connect(
+            cfg.server, max_reconnect_attempts=-1, error_cb=noted, **cfg.connect_options
+        )
         try:
             js = nc.jetstream()
             await streams.ensure_region(js, cfg.region)

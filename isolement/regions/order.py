@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from isolement.journal.keys import fingerprint
+from isolement.model.errors import InputError
 from isolement.model.names import check_name, check_statement
 from isolement.regions.names import check_region
 
@@ -85,7 +86,7 @@ class Order:
                 check_name(self.site)
             datetime.fromisoformat(self.issued_at)
             datetime.fromisoformat(self.expires_at)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, InputError) as exc:
             raise OrderRefused(f"malformed order: {exc}") from None
 
     def expired(self, now: datetime | None = None) -> bool:

@@ -35,7 +35,7 @@ UPLINK = "GigabitEthernet0/1"
 PLAYBOOK = {"name": "cut-internet", "cut": [{"select": {"kind": ["internet"]}}]}
 DEVICES = {"a": ["a-edge1", "a-edge2"], "b": ["b-edge1", "b-edge2"]}
 # Region b's devices answer slowly, so that its cut is still running when its link is cut.
-LATENCY = {"a": 0.0, "b": 0.4}
+LATENCY = {"a": 0.0, "b": 0.2}
 
 
 def _region_files(
