@@ -1,6 +1,7 @@
 """`isolement region ...`: the regional mode (issue #16), for a group too large for one
 controller, whose regions must keep containing while the WAN between them is cut.
 
+  region server-config hub|region   the nats-server configuration of each part
   region hub --regions A B ...       declare the hub's streams (once; adding a region later is fine)
   region agent --region NAME --trust KEY   a region's daemon, beside its own nats-server leaf
   region order PLAYBOOK --reason R --sign KEY [--regions ...]   fan a signed order out
@@ -73,6 +74,21 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--creds", type=Path, metavar="FILE", help="NATS credentials file")
         return p
 
+    config = rsub.add_parser(
+        "server-config", help="the nats-server configuration of the hub or of a region's leaf"
+    )
+    config.add_argument("side", choices=["hub", "region"])
+    config.add_argument("--region", type=region_name, help="for a region: its name")
+    config.add_argument(
+        "--hub", metavar="URL", help="for a region: the hub's leaf address, nats-leaf://HOST:PORT"
+    )
+    config.add_argument("--store", type=Path, required=True, help="JetStream's directory")
+    config.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    config.add_argument("--port", type=int, default=4222, help="clients' port (default 4222)")
+    config.add_argument(
+        "--leaf-port", type=int, default=7422, help="hub: the regions' port (default 7422)"
+    )
+
     hub = with_server(rsub.add_parser("hub", help="declare the hub's streams for these regions"))
     hub.add_argument("--regions", nargs="+", type=region_name, required=True, metavar="REGION")
 
@@ -120,6 +136,8 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_region(args: argparse.Namespace) -> int:
+    if args.region_command == "server-config":
+        return _server_config(args)
     try:
         import nats  # noqa: F401 (only to say what is missing)
     except ModuleNotFoundError:
@@ -169,6 +187,27 @@ def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
         print(escape_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
     else:
         print(shown(text, lines=True))
+
+
+def _server_config(args: argparse.Namespace) -> int:
+    from isolement.regions import servers
+
+    store = args.store.resolve()
+    if args.side == "hub":
+        print(
+            servers.hub_config(store, host=args.host, port=args.port, leaf_port=args.leaf_port),
+            end="",
+        )
+        return 0
+    if not args.region or not args.hub:
+        raise InputError("a region's configuration needs --region NAME and --hub URL")
+    if not args.hub.startswith("nats-leaf://"):
+        raise InputError(f"--hub {args.hub!r}: expected nats-leaf://HOST:PORT", field="--hub")
+    print(
+        servers.region_config(args.region, store, args.hub, host=args.host, port=args.port),
+        end="",
+    )
+    return 0
 
 
 async def _hub(args: argparse.Namespace) -> int:

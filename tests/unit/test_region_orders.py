@@ -177,3 +177,13 @@ def test_a_hub_that_does_not_answer_is_said_so(keys: tuple[Path, Path]) -> None:
     done = _isolement("status", "0" * 32, "--server", "nats://127.0.0.1:1")
     assert done.returncode == 4
     assert "did not answer" in done.stderr
+
+
+def test_a_region_s_server_configuration_names_its_domain_and_its_hub(tmp_path: Path) -> None:
+    hub = "nats-leaf://127.0.0.1:7422"
+    done = _isolement("server-config", "region", "--region", "north", "--hub", hub,
+                      "--store", str(tmp_path))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "domain: region-north" in done.stdout and f'url: "{hub}"' in done.stdout
+    missing = _isolement("server-config", "region", "--store", str(tmp_path))
+    assert missing.returncode == 2 and "needs --region NAME and --hub URL" in missing.stderr
