@@ -7,6 +7,7 @@ each region's chain intact, the merged report tagging every entry with its regio
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -83,51 +84,76 @@ def processes() -> Iterator[list[Any]]:
             thing.stop() if hasattr(thing, "stop") else thing.down()
 
 
+@dataclasses.dataclass
+class Group:
+    """A hub and its regions as a test stood them up."""
+
+    hub: NatsServer
+    cell_key: Path
+    cell_public: Path
+    emus: dict[str, Emulator] = dataclasses.field(default_factory=dict)
+    files: dict[str, dict[str, Path]] = dataclasses.field(default_factory=dict)
+    leaves: dict[str, NatsServer] = dataclasses.field(default_factory=dict)
+    agents: dict[str, Daemon] = dataclasses.field(default_factory=dict)
+
+
+def _stand(
+    tmp_path: Path,
+    login_key: LoginKey,
+    processes: list[Any],
+    running: contextlib.ExitStack,
+    hub: NatsServer,
+    leaf_ports: dict[str, int],
+) -> Group:
+    """Each region of `leaf_ports`: its emulated devices, files, leaf server (a leaf of the hub
+    through that port) and agent, ready; the hub's streams declared for them."""
+    group = Group(hub, tmp_path / "cell.key", tmp_path / "cell.pub")
+    generate_keypair(group.cell_key, group.cell_public)
+    for region, leaf_port in leaf_ports.items():
+        specs = [DeviceSpec(n, ["GigabitEthernet0/0", UPLINK]) for n in DEVICES[region]]
+        emu = running.enter_context(emulated(specs, login_key, None, latency=LATENCY[region]))
+        group.emus[region] = emu
+        group.files[region] = _region_files(tmp_path / region, region, emu, login_key)
+        leaf = region_server(tmp_path / f"{region}-nats", region, leaf_port)
+        processes.append(leaf)
+        group.leaves[region] = leaf
+    for leaf in group.leaves.values():
+        wait_until(leaf.leaf_connected, "a region's leaf connected to the hub")
+    declared = run_isolement("region", "hub", "--server", hub.url, "--regions", *leaf_ports)
+    assert declared.returncode == 0, declared.stderr
+    for region, leaf in group.leaves.items():
+        f = group.files[region]
+        agent = Daemon(
+            isolement_command(
+                *("--inventory", str(f["inventory"]), "--playbooks", str(f["playbooks"])),
+                *("--timeout", "10", "region", "agent", "--region", region),
+                *("--server", leaf.url, "--trust", str(group.cell_public)),
+            ),
+            _env(f["state"]),
+        )
+        processes.append(agent)
+        group.agents[region] = agent
+    for region, agent in group.agents.items():
+        wait_until(lambda a=agent: a.said("agent taking orders"), f"agent {region} ready")
+    return group
+
+
 def test_each_region_contains_through_a_cut_link_and_the_journals_merge_at_the_hub(
     tmp_path: Path, login_key: LoginKey, processes: list[Any]
 ) -> None:
-    cell_key, cell_public = tmp_path / "cell.key", tmp_path / "cell.pub"
-    generate_keypair(cell_key, cell_public)
     hub = hub_server(tmp_path / "hub")
     processes.append(hub)
     assert hub.leaf_port is not None
     # Region b reaches the hub through a link the test can cut; region a directly.
     link_b = TcpLink(hub.leaf_port)
     processes.append(link_b)
-    leaf_ports = {"a": hub.leaf_port, "b": link_b.port}
 
     with contextlib.ExitStack() as running:
-        emus: dict[str, Emulator] = {}
-        files: dict[str, dict[str, Path]] = {}
-        agents: dict[str, Daemon] = {}
-        leaves: dict[str, NatsServer] = {}
-        for region, names in DEVICES.items():
-            specs = [DeviceSpec(n, ["GigabitEthernet0/0", UPLINK]) for n in names]
-            emus[region] = running.enter_context(
-                emulated(specs, login_key, None, latency=LATENCY[region])
-            )
-            files[region] = _region_files(tmp_path / region, region, emus[region], login_key)
-            leaves[region] = region_server(tmp_path / f"{region}-nats", region, leaf_ports[region])
-            processes.append(leaves[region])
-        for leaf in leaves.values():
-            wait_until(leaf.leaf_connected, "a region's leaf connected to the hub")
-
-        declared = run_isolement("region", "hub", "--server", hub.url, "--regions", "a", "b")
-        assert declared.returncode == 0, declared.stderr
-        for region, leaf in leaves.items():
-            f = files[region]
-            agents[region] = Daemon(
-                isolement_command(
-                    *("--inventory", str(f["inventory"]), "--playbooks", str(f["playbooks"])),
-                    *("--timeout", "10", "region", "agent", "--region", region),
-                    *("--server", leaf.url, "--trust", str(cell_public)),
-                ),
-                _env(f["state"]),
-            )
-            processes.append(agents[region])
-        for region, agent in agents.items():
-            wait_until(lambda a=agent: a.said("agent taking orders"), f"agent {region} ready")
-
+        group = _stand(
+            tmp_path, login_key, processes, running, hub, {"a": hub.leaf_port, "b": link_b.port}
+        )
+        emus, files, agents, leaves = group.emus, group.files, group.agents, group.leaves
+        cell_key = group.cell_key
         sent = run_isolement(
             "--json",
             *("region", "order", "cut-internet", "--server", hub.url),
@@ -179,3 +205,29 @@ def test_each_region_contains_through_a_cut_link_and_the_journals_merge_at_the_h
         assert {e["region"] for e in report["entries"]} == {"a", "b"}
         text = run_isolement("region", "report", order, "--server", hub.url).stdout
         assert "[b]" in text and "[a]" in text and "intact" in text
+
+
+def test_an_order_the_region_does_not_trust_is_refused_and_nothing_is_cut(
+    tmp_path: Path, login_key: LoginKey, processes: list[Any]
+) -> None:
+    hub = hub_server(tmp_path / "hub")
+    processes.append(hub)
+    assert hub.leaf_port is not None
+    with contextlib.ExitStack() as running:
+        group = _stand(tmp_path, login_key, processes, running, hub, {"a": hub.leaf_port})
+        other = tmp_path / "other.key"
+        generate_keypair(other, tmp_path / "other.pub")
+        sent = run_isolement(
+            "--json",
+            *("region", "order", "cut-internet", "--server", hub.url),
+            *("--reason", "forged", "--sign", str(other)),
+        )
+        assert sent.returncode == 0, sent.stderr
+        order = json.loads(sent.stdout)["order"]
+        wait_until(lambda: group.agents["a"].said(f"order {order}: refused"), "a refused it")
+        wait_until(lambda: _at_hub(hub, "status", order)[0] == 3, "the refusal at the hub")
+        said = _at_hub(hub, "status", order)[1]["regions"]["a"]["said"]
+        assert "not signed by the trusted key" in said
+        for name in DEVICES["a"]:
+            assert not group.emus["a"].device(name).is_shutdown(UPLINK)
+        assert _journal(group.files["a"], "a") == []  # no run started
