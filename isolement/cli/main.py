@@ -44,7 +44,7 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import hostkeys, importing, lab, paths, rehearsing, render
+from isolement.cli import hostkeys, importing, lab, paths, regions, rehearsing, render
 from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_parser(sub)
     importing.add_parser(sub)
     hostkeys.add_parser(sub)
+    regions.add_parser(sub)
     return parser
 
 
@@ -915,6 +916,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return importing.cmd_import(args)  # writes an inventory: reads none
     if args.command == "hostkeys":
         return hostkeys.cmd_hostkeys(args)  # key exchanges only: no journal, no lock
+    if args.command == "region":
+        return regions.cmd_region(args)  # a daemon or the hub: each cut is its own `cut` run
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))
