@@ -45,7 +45,7 @@ from typing import Any
 import structlog
 
 from isolement import __version__
-from isolement.cli import hostkeys, importing, paths, rehearsing, render
+from isolement.cli import hostkeys, importing, paths, progress, rehearsing, render
 from isolement.cli.operator import default_operator
 from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
@@ -429,6 +429,19 @@ class App:
         """The line a run that wrote the journal ends with: its head, to keep elsewhere."""
         return self.verification().head_line()
 
+    @contextlib.contextmanager
+    def watched(self, verb: str) -> Iterator[None]:
+        """Live progress on stderr while the block runs (none with --json); the result is
+        printed after it, once the live panel is gone."""
+        target = _invoked_as(self) if self.args.playbook else "every link"
+        json_ = self.args.json
+        with progress.watching(verb, target, json=json_, stream=sys.stderr) as watchers:
+            self.runtime.watchers.extend(watchers)
+            try:
+                yield
+            finally:
+                self.runtime.watchers.clear()
+
     def playbook(self) -> tuple[Playbook, dict[str, str]]:
         playbook = load_playbook(self.args.playbook, self.args.playbooks)
         params = resolve_parameters(playbook, self.inventory, {"site": self.args.site})
@@ -633,16 +646,18 @@ def cmd_cut(app: App) -> int:
     options = Options(partial=app.args.partial, retries=app.args.retries)
     expected = app.args.expect_plan
     check = rehearse.ExpectedPlan(app.runtime, playbook, expected) if expected else None
-    report = containment.cut(
-        app.runtime,
-        playbook,
-        params,
-        reason=app.args.reason,
-        operator=_operator(app.args),
-        options=options,
-        reach=app.args.reach,
-        check=check,
-    )
+    operator = _operator(app.args)
+    with app.watched("CUT"):
+        report = containment.cut(
+            app.runtime,
+            playbook,
+            params,
+            reason=app.args.reason,
+            operator=operator,
+            options=options,
+            reach=app.args.reach,
+            check=check,
+        )
     if check is not None and check.checked:
         print(f"isolement: the plan is the one expected: {expected}", file=sys.stderr)
     return _run_exit(app, report)
@@ -654,14 +669,15 @@ def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
     operator = _operator(app.args)
     if app.args.close:
-        runs = reconnection.close_stage(
-            app.runtime,
-            playbook,
-            params,
-            app.args.close,
-            reason=app.args.reason,
-            operator=operator,
-        )
+        with app.watched("CLOSE"):
+            runs = reconnection.close_stage(
+                app.runtime,
+                playbook,
+                params,
+                app.args.close,
+                reason=app.args.reason,
+                operator=operator,
+            )
         _emit_run(
             app,
             "\n".join(render.run_text(run, _invoked_as(app)) for run in runs),
@@ -683,16 +699,17 @@ def cmd_restore(app: App) -> int:
         raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
     if app.args.stage:
         _confirm(app.args, f"open stage {app.args.stage} of {playbook.name}")
-        opened = reconnection.open_stage(
-            app.runtime,
-            playbook,
-            params,
-            app.args.stage,
-            approved_by=app.args.approved_by,
-            reason=app.args.reason,
-            operator=operator,
-            accept_state_proof=app.args.accept_state_proof or "",
-        )
+        with app.watched("OPEN STAGE"):
+            opened = reconnection.open_stage(
+                app.runtime,
+                playbook,
+                params,
+                app.args.stage,
+                approved_by=app.args.approved_by,
+                reason=app.args.reason,
+                operator=operator,
+                accept_state_proof=app.args.accept_state_proof or "",
+            )
         _emit_run(
             app,
             render.stage_text(opened, _invoked_as(app)),
@@ -711,21 +728,23 @@ def cmd_restore(app: App) -> int:
             return EXIT_FAILED
         return EXIT_OK if opened.verified or opened.accepted else EXIT_STATE_ONLY
     _confirm(app.args, f"restore {playbook.name}")
-    report = containment.restore(
-        app.runtime,
-        playbook,
-        params,
-        reason=app.args.reason,
-        approved_by=app.args.approved_by,
-        operator=operator,
-    )
+    with app.watched("RESTORE"):
+        report = containment.restore(
+            app.runtime,
+            playbook,
+            params,
+            reason=app.args.reason,
+            approved_by=app.args.approved_by,
+            operator=operator,
+        )
     return _run_exit(app, report)
 
 
 def cmd_preflight(app: App) -> int:
     playbook, params = app.playbook()
     app.warn_if_altered()
-    problems, central = preflight.preflight(app.runtime, playbook, params)
+    with app.watched("PRE-FLIGHT"):
+        problems, central = preflight.preflight(app.runtime, playbook, params)
     lines = [
         f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
         for device, why in problems.items()
@@ -743,11 +762,13 @@ def cmd_status(app: App) -> int:
     stages: dict[str, StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
-        found = status.status(app.runtime, playbook, params)
+        with app.watched("STATUS"):
+            found = status.status(app.runtime, playbook, params)
         view = JournalView.read(app.runtime.journal_path)
         stages = reconnection.stage_states(view, playbook, params)
     else:
-        found = status.status(app.runtime, None, {})
+        with app.watched("STATUS"):
+            found = status.status(app.runtime, None, {})
     invoked = _invoked_as(app) if app.args.playbook else None
     text = render.status_text(found, invoked) + render.stages_text(list(stages.values()))
     data = {
@@ -764,7 +785,8 @@ def cmd_status(app: App) -> int:
 
 def cmd_verify(app: App) -> int:
     playbook, params = app.playbook()
-    report = verify.verify(app.runtime, playbook, params)
+    with app.watched("VERIFY"):
+        report = verify.verify(app.runtime, playbook, params)
     _emit_run(
         app,
         render.verify_text(report, _invoked_as(app)),
