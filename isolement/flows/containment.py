@@ -124,7 +124,7 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
             rt,
             info,
             spec.options,
-            Observers([recorder]),
+            Observers([recorder, *rt.watchers]),
             baselines=_baselines(recorder.view, the_plan),
             unsettled=recorder.view.unsettled_lines,
             closing=spec.closing,

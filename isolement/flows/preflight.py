@@ -47,6 +47,20 @@ def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
         raise
 
 
+def watched_login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
+    """`login`, its outcome told to the runtime's watchers as it comes."""
+    try:
+        found = login(rt, device)
+    except DeviceError as exc:
+        rt.watchers.device_read(device, exc.reason)
+        raise
+    except Exception as exc:
+        rt.watchers.device_read(device, str(exc) or type(exc).__name__)
+        raise
+    rt.watchers.device_read(device, None)
+    return found
+
+
 def not_dialled(lost: Sequence[tuple[str, str]]) -> str:
     links = ", ".join(dict.fromkeys(link for link, _ in lost))
     return (
@@ -104,7 +118,10 @@ def observe(rt: Runtime, targets: Mapping[str, Sequence[CutTarget]]) -> Iterator
     abort = rt.interrupt.aborted
 
     def login_all(names: set[str]) -> dict[str, DeviceResult[tuple[Session, DeviceState]]]:
-        return run_per_device(sorted(names), lambda d: login(rt, d), rt.workers, abort=abort)
+        rt.watchers.reads_started(sorted(names))
+        return run_per_device(
+            sorted(names), lambda d: watched_login(rt, d), rt.workers, abort=abort
+        )
 
     # Out-of-band devices first; then, round by round, the in-band devices whose management
     # path is seen up.
