@@ -37,7 +37,7 @@ import os
 import resource
 import sys
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1055,23 +1055,20 @@ COMMANDS = {
 }
 
 
-def _about(args: argparse.Namespace) -> int:
-    if args.command == "schema":
-        return documents.cmd_schema(args)
-    return completion.cmd_completion(args, build_parser)
+# The commands that open no inventory nor journal of the operator's: each runs on its own.
+_STANDALONE: dict[str, Callable[[argparse.Namespace], int]] = {
+    "schema": documents.cmd_schema,  # about isolement itself: reads nothing
+    "completion": lambda args: completion.cmd_completion(args, build_parser),
+    "lab": lab.cmd_lab,  # the lab's own distribution, if installed
+    "inventory": importing.cmd_import,  # writes an inventory: reads none
+    "hostkeys": hostkeys.cmd_hostkeys,  # key exchanges only: no journal, no lock
+    "region": regions.cmd_region,  # a daemon or the hub: each cut is its own `cut` run
+}
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("schema", "completion"):  # about isolement itself: reads nothing
-        return _about(args)
-    if args.command == "lab":
-        return lab.cmd_lab(args)  # the lab's own distribution, if installed
-    if args.command == "inventory":
-        return importing.cmd_import(args)  # writes an inventory: reads none
-    if args.command == "hostkeys":
-        return hostkeys.cmd_hostkeys(args)  # key exchanges only: no journal, no lock
-    if args.command == "region":
-        return regions.cmd_region(args)  # a daemon or the hub: each cut is its own `cut` run
+    if args.command in _STANDALONE:
+        return _STANDALONE[args.command](args)
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))
