@@ -243,6 +243,35 @@ def build(config: Mapping[str, Any]) -> tuple[Emulator, EmulatedDevice, Namespac
     return emulator, device, plane
 
 
+# Written by a drill (lab/faults.py) to make the running device misbehave; removed to stop.
+FAULTS_FILE = "faults.json"
+
+
+class ControlFile:
+    """The drill's faults for this device, read from a file beside its config whenever it
+    changes: `latency` (seconds per command, a slow device), and the emulator's `Faults`
+    (`drop_after_config_lines`, `drop_once`, ...). No file: no faults, the spec's latency."""
+
+    def __init__(self, path: Path, device: EmulatedDevice):
+        self._path = path
+        self._device = device
+        self._seen: float | None = None
+        self._latency = device.latency
+
+    def poll(self) -> None:
+        try:
+            stamp: float | None = self._path.stat().st_mtime
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        wanted: dict[str, Any] = json.loads(self._path.read_text()) if stamp is not None else {}
+        self._device.latency = wanted.pop("latency", self._latency)
+        cleared = {"drop_after_config_lines": None, "drop_once": False, "hang_after_login": False}
+        self._device.set_faults(**(cleared | wanted))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     config = json.loads(Path(args[0]).read_text())
@@ -266,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     emulator.start()
     print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
+    controls = ControlFile(Path(args[0]).with_name(FAULTS_FILE), device)
     while not stop.wait(0.2):
+        controls.poll()
         if reboot.is_set():
             reboot.clear()
             device.restart()

@@ -27,6 +27,9 @@ EMULATED = {
     "h4-fw": "paloalto_panos",
     "h5-sw": "juniper_junos",
     "h5-fw": "cisco_asa",
+    "dc-xe": "cisco_xe",
+    "dc-aoss": "aruba_os",
+    "dc-cw": "hp_comware",
 }
 HOSTS = {
     "dc": "198.18.10.10",
@@ -37,6 +40,8 @@ HOSTS = {
     "h5": "198.18.60.10",
 }
 INTERNET_HOST = "198.18.250.10"
+# The datacentre's servers behind its access switches (site dc, host `srv-<platform>`).
+SERVERS = {"cisco_xe": "198.18.16.10", "aruba_os": "198.18.18.10", "hp_comware": "198.18.19.10"}
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
 

@@ -30,9 +30,12 @@ def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
     assert platforms == [
         "alcatel_aos",
         "aruba_aoscx",
+        "aruba_os",
         "cisco_asa",
         "cisco_nxos",
+        "cisco_xe",
         "fortinet",
+        "hp_comware",
         "juniper_junos",
         "paloalto_panos",
     ]
@@ -108,3 +111,21 @@ def test_nft_blocking_an_icmp_bubble_matches_the_protocol_and_no_port() -> None:
 
     assert "ip protocol icmp accept" in text
     assert "dport" not in text
+
+
+def test_the_lab_inventory_and_the_topology_agree_on_every_emulated_node() -> None:
+    """Each emulated node is the inventory's device of that name: same platform, managed at its
+    management address, and every link end the inventory names on it is a port it has."""
+    from isolement.cli.paths import REPO_ROOT
+    from isolement.model.inventory import load_inventory
+
+    topo = load_topology()
+    inventory = load_inventory(REPO_ROOT / "inventories" / "lab.yaml")
+    emulated = {n: node for n, node in topo.nodes.items() if node.kind is NodeKind.EMULATED}
+    for name, node in emulated.items():
+        device = inventory.devices[name]
+        assert (device.platform, str(device.host)) == (node.platform, str(node.mgmt)), name
+    for link_name, link in inventory.links.items():
+        for end in link.endpoints:
+            if end.device in emulated:
+                assert end.interface in emulated[end.device].interfaces.values(), link_name
