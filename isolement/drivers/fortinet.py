@@ -282,6 +282,15 @@ class FortinetDriver(Driver):
         return commands
 
 
+# Where a bubble's parts live, in the order they are removed (a policy before the objects it
+# names), and the prefix of their ids in `DeviceState.allows` (a policy's id is bare).
+_BUBBLE_TABLES = (
+    ("firewall policy", ""),
+    ("firewall address", "address "),
+    ("firewall service custom", "service "),
+)
+
+
 def _service(flow: Flow) -> str | None:
     """FortiOS's predefined service for a flow with no port; None: it needs its own."""
     if flow.protocol == "icmp":
@@ -299,11 +308,7 @@ def _bubbles(root: _Block, vdoms: _Block | None) -> dict[str, dict[str, list[str
     places = list(vdoms.entries.values()) if vdoms else [root]
     allows: dict[str, dict[str, list[str]]] = {}
     for place in places:
-        for table, prefix in (
-            ("firewall policy", ""),
-            ("firewall address", "address "),
-            ("firewall service custom", "service "),
-        ):
+        for table, prefix in _BUBBLE_TABLES:
             block = place.tables.get(table)
             for key, entry in (block.entries if block else {}).items():
                 comment = entry.value("comments" if not prefix else "comment") or ""
@@ -325,11 +330,7 @@ def _close_bubbles(interfaces: set[str], state: DeviceState | None) -> list[str]
     commands: list[str] = []
     for vdom, ids in by_vdom.items():
         lines: list[str] = []
-        for table, prefix in (
-            ("firewall policy", ""),
-            ("firewall address", "address "),
-            ("firewall service custom", "service "),
-        ):
+        for table, prefix in _BUBBLE_TABLES:
             mine = [i.removeprefix(prefix) for i in ids if _kind(i) == prefix]
             if mine:
                 deletes = [f"delete {n}" if not prefix else f'delete "{n}"' for n in mine]
