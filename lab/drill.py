@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from isolement.cli import paths
+from isolement.cli import paths, render
 from isolement.flows import containment, preflight, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.results import RunReport, Verdict, VerifyReport
@@ -75,20 +74,30 @@ class Lab:
     runtime: Runtime = field(init=False)
 
     def __post_init__(self) -> None:
-        journal = self.directory / "journal.jsonl"
-        self.runtime = Runtime(self.truth, journal, timeout=DRILL_TIMEOUT_S)
+        self._night = self.truth
         if any(f.name in _INVENTORY_FAULTS for f in self.faults):
             data = yaml.safe_load(Path(self.truth.source).read_text())
             changed = faulty_inventory(data, self.faults, self.directory, LAB_DIR / "known_hosts")
             path = self.directory / "inventory.yaml"
             path.write_text(yaml.safe_dump(changed, sort_keys=False))
-            self.runtime = Runtime(load_inventory(path), journal, timeout=DRILL_TIMEOUT_S)
+            self._night = load_inventory(path)
+        self.runtime = self._runtime(self.truth)
+
+    def _runtime(self, inventory: Inventory) -> Runtime:
+        return Runtime(inventory, self.directory / "journal.jsonl", timeout=DRILL_TIMEOUT_S)
+
+    def begin(self) -> None:
+        """The bad night starts: every fault made, the controller given the faulty view."""
+        for fault in self.faults:
+            self.device_faults.inject(fault)
+            print(f"  fault: {fault.name}: {fault.what}")
+        self.runtime = self._runtime(self._night)
 
     def fix(self) -> None:
         """What the team does once it has understood: every fault put right, the controller
         given the true inventory back."""
         self.device_faults.clear_all()
-        self.runtime = Runtime(self.truth, self.runtime.journal_path, timeout=DRILL_TIMEOUT_S)
+        self.runtime = self._runtime(self.truth)
 
 
 @dataclass
@@ -229,9 +238,7 @@ def _rehearse(lab: Lab, name: str) -> PlaybookDrill:
     passing_before = _passing(truth.probes)
     checks: dict[str, bool] = {}
     faulty = bool(lab.faults)
-    for fault in lab.faults:
-        lab.device_faults.inject(fault)
-        print(f"  fault: {fault.name}: {fault.what}")
+    lab.begin()
     rt = lab.runtime
     started = time.monotonic()
     problems, _ = preflight.preflight(rt, playbook, params)
@@ -245,7 +252,9 @@ def _rehearse(lab: Lab, name: str) -> PlaybookDrill:
     )
     planned = containment.plan(rt, playbook, params, offline=False)
     waves = sorted({s.wave for s in planned.plan.steps})
-    print(f"  plan: {len(planned.plan.steps)} devices in {len(waves)} wave(s)")
+    plan_file = lab.directory / f"plan-{name}.txt"
+    plan_file.write_text(render.plan_text(planned) + "\n")
+    print(f"  plan: {len(planned.plan.steps)} devices in {len(waves)} wave(s) ({plan_file.name})")
     decision = _now()
     cut, check, sweep = _cut_and_verify(lab, playbook, params, targeted, partial=faulty)
     first = (cut, check, sweep)
@@ -309,8 +318,8 @@ def _rehearse(lab: Lab, name: str) -> PlaybookDrill:
 def _export(directory: Path) -> None:
     """The drill's journal in every format `journal export` writes, beside its report."""
     report = reporting.report_from_journal(directory / "journal.jsonl")
-    for fmt, render in reporting.FORMATS.items():
-        reporting.write_export(directory / f"report.{fmt}", render(report))
+    for fmt, to_text in reporting.FORMATS.items():
+        reporting.write_export(directory / f"report.{fmt}", to_text(report))
 
 
 def drill(
@@ -348,10 +357,7 @@ def drill(
     device_faults = DeviceFaults(topo, LAB_DIR, manifest.processes)
     try:
         lab = Lab(topo, truth, playbook_dir, directory, chosen, device_faults)
-        results = []
-        for playbook in playbooks:
-            results.append(_rehearse(lab, playbook))
-            lab.runtime = Runtime(truth, lab.runtime.journal_path, timeout=DRILL_TIMEOUT_S)
+        results = [_rehearse(lab, playbook) for playbook in playbooks]
     finally:
         device_faults.clear_all()
         if manifest is not None and lab_up_s is not None and not keep:
@@ -402,7 +408,20 @@ def report_text(report: DrillReport) -> str:
         for check, ok in p.checks.items():
             lines.append(f"  {'ok  ' if ok else 'FAIL'} {check}")
         lines += [f"  note: {n}" for n in p.notes]
+    lines += [
+        "\nSummary",
+        f"  {'playbook':<16} {'time to contain':>15}  {'cut runs':>8}  {'stages':<7} result",
+    ]
+    for p in report.playbooks:
+        verified = sum(1 for s in p.clock.stages if s.outcome == "verified")
+        stages = f"{verified}/{len(p.clock.stages)}" if p.clock.stages else "-"
+        failed = [check for check, ok in p.checks.items() if not ok]
+        result = "passed" if not failed else f"FAILED: {'; '.join(failed)}"
+        lines.append(
+            f"  {p.playbook:<16} {_s(p.clock.contain_s):>15}  {p.clock.cut_runs:>8}  "
+            f"{stages:<7} {result}"
+        )
     return "\n".join(lines)
 
 
-__all__: list[Any] = ["drill", "report_text"]
+__all__ = ["drill", "report_text"]
