@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import dataclasses
 import getpass
-import importlib
 import json
 import logging
 import os
@@ -51,6 +50,7 @@ from isolement.cli import (
     documents,
     hostkeys,
     importing,
+    lab,
     paths,
     progress,
     rehearsing,
@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     accept_altered(p)
 
     _add_journal_commands(sub)
-    _add_lab_commands(sub)
+    lab.add_parser(sub)
     importing.add_parser(sub)
     hostkeys.add_parser(sub)
     documents.add_parser(sub)
@@ -423,17 +423,6 @@ def _add_journal_commands(sub: Any) -> None:
         metavar="SEQ:HASH",
         help="a head kept elsewhere: the report must cover it",
     )
-
-
-def _add_lab_commands(sub: Any) -> None:
-    lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
-    lsub = lab.add_subparsers(dest="lab_command", required=True)
-    lsub.add_parser("up", help="stand the lab up")
-    lsub.add_parser("down", help="remove everything 'lab up' created")
-    lsub.add_parser("status", help="what the lab has running")
-    drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
-    drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
-    drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
 
 
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
@@ -1051,33 +1040,6 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
     return EXIT_OK
 
 
-def cmd_lab(args: argparse.Namespace) -> int:
-    # The lab needs root and Linux, and it is a distribution of its own (isolement-lab, from
-    # the repository's lab/) that a controller-only install does not have.
-    try:
-        lab = importlib.import_module("isolement.lab")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("isolement.lab", "isolement"):
-            raise
-        raise InputError(
-            "the lab is not installed: it is a separate part, 'isolement-lab' (pip install "
-            "isolement-lab, or ./scripts/setup.sh from a clone of the repository)"
-        ) from None
-
-    sub = args.lab_command
-    if sub == "up":
-        print(lab.up())
-    elif sub == "down":
-        print(lab.down())
-    elif sub == "status":
-        text, running = lab.status()
-        print(text)
-        return EXIT_OK if running else EXIT_FAILED
-    else:
-        return int(lab.drill(args.playbooks, keep=args.keep))
-    return EXIT_OK
-
-
 COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
@@ -1101,7 +1063,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("schema", "completion"):  # about isolement itself: reads nothing
         return _about(args)
     if args.command == "lab":
-        return cmd_lab(args)
+        return lab.cmd_lab(args)  # the lab's own distribution, if installed
     if args.command == "inventory":
         return importing.cmd_import(args)  # writes an inventory: reads none
     if args.command == "hostkeys":

@@ -11,6 +11,7 @@ from isolement.drivers.base import CutTarget, Driver, Session
 from isolement.drivers.cisco_asa import CiscoAsaDriver
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.drivers.cisco_nxos import CiscoNxosDriver
+from isolement.drivers.cisco_xe import CiscoXeDriver
 from isolement.drivers.fortinet import FortinetDriver
 from isolement.drivers.frr import FrrDriver
 from isolement.drivers.juniper_junos import JuniperJunosDriver
@@ -23,6 +24,7 @@ PLATFORMS: dict[str, type[Driver]] = {
     "cisco_asa": CiscoAsaDriver,
     "cisco_ios": CiscoIosDriver,
     "cisco_nxos": CiscoNxosDriver,
+    "cisco_xe": CiscoXeDriver,
     "fortinet": FortinetDriver,
     "frr": FrrDriver,
     "juniper_junos": JuniperJunosDriver,

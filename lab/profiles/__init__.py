@@ -12,6 +12,7 @@ from .aruba_aoscx import AoscxDevice
 from .cisco_asa import AsaDevice
 from .cisco_ios import IosDevice
 from .cisco_nxos import NxosDevice
+from .cisco_xe import XeDevice
 from .fortinet import FortinetDevice
 from .juniper_junos import JunosDevice
 from .paloalto_panos import PanosDevice
@@ -22,6 +23,7 @@ PROFILES: dict[str, type[EmulatedDevice]] = {
     "cisco_asa": AsaDevice,
     "cisco_ios": IosDevice,
     "cisco_nxos": NxosDevice,
+    "cisco_xe": XeDevice,
     "fortinet": FortinetDevice,
     "juniper_junos": JunosDevice,
     "paloalto_panos": PanosDevice,

@@ -208,7 +208,7 @@ def test_unknown_platform(
         str(path),
         "field devices.h1-rtr.platform",
         "unknown platform 'fortigate'; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, "
-        "cisco_ios, cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos",
+        "cisco_ios, cisco_nxos, cisco_xe, fortinet, frr, juniper_junos, linux, paloalto_panos",
     )
 
 

@@ -75,7 +75,8 @@ def test_kinds_without_driver_are_listed_and_nothing_is_written(
     assert code == 2
     supported = (
         "which isolement has no driver for; supported platforms: alcatel_aos, aruba_aoscx, "
-        "cisco_asa, cisco_ios, cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos"
+        "cisco_asa, cisco_ios, cisco_nxos, cisco_xe, fortinet, frr, juniper_junos, linux, "
+        "paloalto_panos"
     )
     assert f"node srl: kind 'nokia_srlinux' is netmiko platform 'nokia_srl', {supported}" in err
     assert f"node ceos: kind 'arista_ceos' is netmiko platform 'arista_eos', {supported}" in err

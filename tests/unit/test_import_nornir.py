@@ -63,7 +63,7 @@ def test_unknown_platform_listed_and_validate_passes(
             "object": "host lab-arista-01.lab.norn.local",
             "reason": "platform 'eos' is netmiko platform 'arista_eos', which isolement has no "
             "driver for; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, cisco_ios, "
-            "cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos",
+            "cisco_nxos, cisco_xe, fortinet, frr, juniper_junos, linux, paloalto_panos",
         }
     ]
     assert main(["--inventory", str(out), "validate", "--no-credentials"]) == 0

@@ -175,6 +175,19 @@ def test_bubble_through_a_link_shut_on_routers_is_refused_naming_device_and_plat
     assert caught.value.field == "stages.0.allow.0.via"
 
 
+def test_bubble_refusal_names_the_platforms_that_can_hold_one(lab_inventory: Inventory) -> None:
+    flow = {"protocol": "tcp", "source": "198.18.10.0/24", "destination": "198.18.20.0/24"}
+    book = with_stages({"name": "records", "allow": [{"via": "wan-dc-h1", "flows": [flow]}]})
+
+    with pytest.raises(PlanRefused) as caught:
+        plan_allow(lab_inventory, book, {}, book.stages[0], lab_state())
+
+    message = str(caught.value)
+    assert "cisco_asa, fortinet, linux, paloalto_panos" in message, message
+    # The old message told a FortiGate user to use a FortiGate.
+    assert "filtering cut (deny on a firewall)" not in message
+
+
 def test_bubble_through_a_link_the_playbook_does_not_cut_is_refused(
     lab_inventory: Inventory,
 ) -> None:
