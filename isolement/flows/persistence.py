@@ -12,30 +12,38 @@ leaves the change in effect, and the step says the change is not saved.
 
 from __future__ import annotations
 
-from isolement.drivers import driver_for
+from isolement.drivers import Session, driver_for
+from isolement.flows.executor import MAX_WORKERS, run_per_device
 from isolement.flows.preflight import Observation
-from isolement.model.errors import IsolementError, PlanRefused
-from isolement.model.plan import Direction, Plan
+from isolement.model.errors import PlanRefused
+from isolement.model.plan import DeviceStep, Direction, Plan
 
 
-def unsaved_elsewhere(plan: Plan, seen: Observation) -> dict[str, str]:
+def unsaved_elsewhere(plan: Plan, seen: Observation, workers: int = MAX_WORKERS) -> dict[str, str]:
     """Device -> the changes someone else left unsaved on it, for each device the plan changes
-    and saves; a device that cannot be asked now is not listed (its step fails on its own)."""
+    and saves; a device that cannot be asked now is not listed (its step fails on its own).
+    Asked of every device at once: one by one, 62 devices at 0.3 s a command held a cut 20 s
+    before anything was sent."""
     if not plan.persist:
         return {}
-    found: dict[str, str] = {}
+    asked: dict[str, tuple[DeviceStep, Session]] = {}
     for step in plan.steps:
-        driver = driver_for(step.platform)
         session = seen.peek(step.device)
-        if driver.persistence != "save" or session is None:
-            continue
-        try:
-            check = driver.unsaved_changes(session, [c.interface for c in step.changes])
-        except IsolementError as exc:
-            found[step.device] = f"could not be checked for unsaved changes: {exc}"
-            continue
-        if check.found:
-            found[step.device] = check.detail or "unsaved changes"
+        if driver_for(step.platform).persistence == "save" and session is not None:
+            asked[step.device] = (step, session)
+
+    def ask(device: str) -> str | None:
+        step, session = asked[device]
+        driver = driver_for(step.platform)
+        check = driver.unsaved_changes(session, [c.interface for c in step.changes])
+        return (check.detail or "unsaved changes") if check.found else None
+
+    found: dict[str, str] = {}
+    for device, done in run_per_device(list(asked), ask, workers).items():
+        if done.error is not None:
+            found[device] = f"could not be checked for unsaved changes: {done.error}"
+        elif done.value is not None:
+            found[device] = done.value
     return found
 
 
