@@ -1012,6 +1012,17 @@ def _writing(path: Path, what: str) -> Iterator[None]:
         raise InputError(f"{what} could not be written to {path}: {exc.strerror or exc}") from None
 
 
+def _recorded_map(app: App, built: reporting.IncidentReport) -> str:
+    """The report's map: the inventory's links as the journal last recorded them."""
+    return site_map.draw_map(
+        app.inventory,
+        site_map.recorded_states(built),
+        title=f"{app.inventory.name}: links as the journal last recorded them",
+        subtitle="not read now (isolement status --map reads them); up to "
+        f"{built.last_ts or 'the last record'}",
+    )
+
+
 def _export(app: App, path: Path, records: list[dict[str, Any]], filters: reporting.Filters) -> int:
     args = app.args
     if args.sign and not args.output:
@@ -1024,7 +1035,10 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
         )
     else:
         built = reporting.build_report(records, chain=found, filters=filters, source=str(path))
-        text = reporting.FORMATS[args.format](built)
+        if args.format == "html":
+            text = reporting.to_html(built, _recorded_map(app, built))
+        else:
+            text = reporting.FORMATS[args.format](built)
     if not args.output:
         print(text, end="" if text.endswith("\n") else "\n")
         return EXIT_OK

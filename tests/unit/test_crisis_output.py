@@ -220,3 +220,30 @@ def test_validate_refuses_a_stage_naming_an_unknown_probe_or_link_as_plan_restor
         assert main([*base, *command]) == 2, command
         err = capsys.readouterr().err
         assert message in err and field in err and "cut-all.yaml" in err, (command, err)
+
+
+def test_the_html_report_draws_the_links_as_the_journal_last_recorded_them(
+    tmp_path: Path,
+    emulate: Emulate,
+    login_key: LoginKey,
+    in_process_cli: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulate([DeviceSpec(n, [InterfaceSpec("GigabitEthernet0/0")]) for n in ("r1", "r2")])
+    links = {
+        f"inet-{n}": {
+            "kind": "internet",
+            "endpoints": [{"device": n, "interface": "GigabitEthernet0/0"}],
+        }
+        for n in ("r1", "r2")
+    }
+    playbook = {"name": "cut-r1", "cut": [{"select": {"link": "inet-r1"}}]}
+    options, path = write_cli_files(tmp_path, emu, login_key, "two", links=links, playbook=playbook)
+    assert main([*options, "cut", str(path), "--reason", "drill", "--yes"]) == 0
+    page = tmp_path / "incident.html"
+    assert main([*options, "journal", "export", "--format", "html", "--output", str(page)]) == 0
+    html = page.read_text()
+    assert "Map of the links, as last recorded" in html
+    assert "inet-r1 · CUT" in html and "inet-r2 · not targeted" in html
+    assert "not read now" in html
+    capsys.readouterr()
