@@ -124,6 +124,14 @@ def test_the_confirmation_states_the_impact_before_asking(
     assert "protected flows kept up: telephony-dc-h1" in said
     assert "not confirmed; nothing was sent" in capsys.readouterr().err
 
+    stage = ["restore", "cut-all", "--stage", "clinical-h1", "--approved-by", "x", "--reason", "y"]
+    assert main(stage) == 2
+    assert "Impact of opening stage clinical-h1: Patient records" in asked[1]
+    assert "  links reopened: wan-dc-h1" in asked[1]
+    assert "must pass dc-to-h1; must still fail dc-to-h2, h1-to-internet" in asked[1]
+    assert main(["restore", "cut-all", "--all", "--approved-by", "x", "--reason", "y"]) == 2
+    assert "0 devices to change, 0 links to reopen: none" in asked[2]
+
 
 def test_the_map_draws_each_state_with_its_own_pattern_word_and_legend(
     lab_inventory: Inventory,
