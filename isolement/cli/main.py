@@ -735,6 +735,45 @@ def _cut_impact(app: App, playbook: Playbook, params: dict[str, str]) -> list[st
     ]
 
 
+def _restore_impact(app: App, playbook: Playbook, params: dict[str, str]) -> list[str]:
+    """What `restore --all` undoes, as the journal records it (the devices are read once
+    confirmed)."""
+    if app.args.yes:
+        return []
+    view = JournalView.read(app.runtime.journal_path)
+    cuts = containment.recorded_cuts(app.runtime, view, playbook, params)
+    links = sorted({r.change.link for r in cuts})
+    term = Terminal.of(sys.stderr)
+    head = f"  {len({r.device for r in cuts})} devices to change, {len(links)} links to reopen: "
+    return [
+        f"Impact of restore {_invoked_as(app)}, from the journal (every cut it still records):",
+        head + (term.listed(links, len(head)) or "none"),
+    ]
+
+
+def _stage_impact(app: App, playbook: Playbook, name: str) -> list[str]:
+    """What opening the stage brings back, from the playbook (nothing read yet)."""
+    if app.args.yes:
+        return []
+    stage = next((s for s in playbook.stages if s.name == name), None)
+    if stage is None:
+        return []  # refused with the list of stages by the flow itself
+    reopens = ", ".join(stage.open.link or []) if stage.open else ""
+    lines = [f"Impact of opening stage {name}: {stage.description}".rstrip(": ")]
+    if reopens:
+        lines.append(f"  links reopened: {reopens}")
+    elif stage.open is not None:
+        lines.append("  links reopened: those its selector picks (plan --restore lists them)")
+    for bubble in stage.allow:
+        lines.append(f"  only some flows let through {bubble.via}; everything else stays cut")
+    checks = stage.checks
+    lines.append(
+        f"  then checked: must pass {', '.join(checks.passes) or '-'}; must still fail "
+        f"{', '.join(checks.blocked) or '-'} (a check that comes out wrong closes it again)"
+    )
+    return lines
+
+
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
     _confirm(app.args, f"cut {playbook.name}", _cut_impact(app, playbook, params))
@@ -793,7 +832,11 @@ def cmd_restore(app: App) -> int:
     if not app.args.approved_by:
         raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
     if app.args.stage:
-        _confirm(app.args, f"open stage {app.args.stage} of {playbook.name}")
+        _confirm(
+            app.args,
+            f"open stage {app.args.stage} of {playbook.name}",
+            _stage_impact(app, playbook, app.args.stage),
+        )
         with app.watched("OPEN STAGE"):
             opened = reconnection.open_stage(
                 app.runtime,
@@ -822,7 +865,7 @@ def cmd_restore(app: App) -> int:
         if not opened.opened:
             return EXIT_FAILED
         return EXIT_OK if opened.verified or opened.accepted else EXIT_STATE_ONLY
-    _confirm(app.args, f"restore {playbook.name}")
+    _confirm(app.args, f"restore {playbook.name}", _restore_impact(app, playbook, params))
     with app.watched("RESTORE"):
         report = containment.restore(
             app.runtime,
@@ -1014,6 +1057,17 @@ def _writing(path: Path, what: str) -> Iterator[None]:
         raise InputError(f"{what} could not be written to {path}: {exc.strerror or exc}") from None
 
 
+def _recorded_map(app: App, built: reporting.IncidentReport) -> str:
+    """The report's map: the inventory's links as the journal last recorded them."""
+    return site_map.draw_map(
+        app.inventory,
+        site_map.recorded_states(built),
+        title=f"{app.inventory.name}: links as the journal last recorded them",
+        subtitle="not read now (isolement status --map reads them); up to "
+        f"{built.last_ts or 'the last record'}",
+    )
+
+
 def _export(app: App, path: Path, records: list[dict[str, Any]], filters: reporting.Filters) -> int:
     args = app.args
     if args.sign and not args.output:
@@ -1026,7 +1080,10 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
         )
     else:
         built = reporting.build_report(records, chain=found, filters=filters, source=str(path))
-        text = reporting.FORMATS[args.format](built)
+        if args.format == "html":
+            text = reporting.to_html(built, _recorded_map(app, built))
+        else:
+            text = reporting.FORMATS[args.format](built)
     if not args.output:
         print(text, end="" if text.endswith("\n") else "\n")
         return EXIT_OK

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from isolement.model.inventory import Inventory
+from isolement.report.model import IncidentReport
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,15 @@ class LinkStyle:
 
 
 STYLES: dict[str, LinkStyle] = {
-    "cut": LinkStyle("CUT", "#1a7f37", 3, "10 6", "cross", "cut at one end or more, read now"),
+    "cut": LinkStyle("CUT", "#1a7f37", 3, "10 6", "cross", "cut at one end or more"),
     "partial": LinkStyle(
         "PARTIAL", "#9a6700", 3, "10 4 2 4", "bar", "cut at some ends: traffic stopped"
     ),
-    "open": LinkStyle("OPEN", "#cf222e", 5, "", "", "open, read now"),
-    "reopened": LinkStyle("REOPENED", "#cf222e", 5, "2 3", "ring", "was seen cut, read open now"),
-    "unknown": LinkStyle("UNKNOWN", "#57606a", 2, "1 5", "query", "not read in this run"),
+    "open": LinkStyle("OPEN", "#cf222e", 5, "", "", "open"),
+    "reopened": LinkStyle("REOPENED", "#cf222e", 5, "2 3", "ring", "was seen cut, then seen open"),
+    "unknown": LinkStyle("UNKNOWN", "#57606a", 2, "1 5", "query", "state not known"),
     "protected": LinkStyle("PROTECTED", "#0550ae", 6, "", "dot", "protected flow: never cut"),
-    "not-read": LinkStyle("not targeted", "#8c959f", 1, "4 4", "", "not targeted, not read"),
+    "not-read": LinkStyle("not targeted", "#8c959f", 1, "4 4", "", "not targeted: not said"),
 }
 
 WIDTH, HEIGHT = 1400, 1200
@@ -106,8 +107,9 @@ def _label_width(text: str) -> float:
 
 
 def _label(text: str, x: float, y: float, style: LinkStyle) -> str:
-    """The label centred on (x, y)."""
+    """The label centred on (x, y), kept inside the page."""
     w = _label_width(text)
+    x = min(max(x, w / 2 + 6), WIDTH - w / 2 - 6)
     return (
         f'<rect x="{x - w / 2:.1f}" y="{y - 11:.1f}" width="{w:.1f}" height="22" rx="4" '
         f'fill="#fff" stroke="{style.colour}" stroke-width="1"/>'
@@ -167,8 +169,11 @@ def draw_map(
             lines += [body, _mark(style.mark, mx, my, style)]
             # The label beyond the node, on the side away from the map.
             text = f"{name} · {style.word}"
-            lx = ex + math.cos(theta) * (_label_width(text) / 2 + 44)
+            half = _label_width(text) / 2
+            lx = ex + math.cos(theta) * (half + 44)
             ly = ey + math.sin(theta) * 30
+            if not half + 6 <= lx <= WIDTH - half - 6:  # no room beside the node: below it
+                ly = ey + math.copysign(30, math.sin(theta) or 1)
             labels.append(_label(text, lx, ly, style))
             kind = str(inventory.links[name].kind)
             nodes.append(
@@ -228,3 +233,22 @@ def _legend(used: set[str]) -> str:
             f"{escape(style.word)}</tspan>: {escape(style.meaning)}</text>",
         ]
     return "".join(parts)
+
+
+def recorded_states(report: IncidentReport) -> dict[str, str]:
+    """Each link isolement cut, as the journal last recorded it (not read now): reopened if a
+    cut of it was seen gone and not made again, cut while one is still cut, open once every
+    cut of it is restored."""
+    by_link: dict[str, list[bool | None]] = {}
+    for episode in report.cuts:
+        ends = by_link.setdefault(episode.link, [])
+        ends.append(None if episode.reopened else episode.still_cut)
+    states = {}
+    for link, ends in by_link.items():
+        if None in ends:
+            states[link] = "reopened"
+        elif any(ends):
+            states[link] = "cut"
+        else:
+            states[link] = "open"
+    return states

@@ -124,6 +124,14 @@ def test_the_confirmation_states_the_impact_before_asking(
     assert "protected flows kept up: telephony-dc-h1" in said
     assert "not confirmed; nothing was sent" in capsys.readouterr().err
 
+    stage = ["restore", "cut-all", "--stage", "clinical-h1", "--approved-by", "x", "--reason", "y"]
+    assert main(stage) == 2
+    assert "Impact of opening stage clinical-h1: Patient records" in asked[1]
+    assert "  links reopened: wan-dc-h1" in asked[1]
+    assert "must pass dc-to-h1; must still fail dc-to-h2, h1-to-internet" in asked[1]
+    assert main(["restore", "cut-all", "--all", "--approved-by", "x", "--reason", "y"]) == 2
+    assert "0 devices to change, 0 links to reopen: none" in asked[2]
+
 
 def test_the_map_draws_each_state_with_its_own_pattern_word_and_legend(
     lab_inventory: Inventory,
@@ -220,3 +228,30 @@ def test_validate_refuses_a_stage_naming_an_unknown_probe_or_link_as_plan_restor
         assert main([*base, *command]) == 2, command
         err = capsys.readouterr().err
         assert message in err and field in err and "cut-all.yaml" in err, (command, err)
+
+
+def test_the_html_report_draws_the_links_as_the_journal_last_recorded_them(
+    tmp_path: Path,
+    emulate: Emulate,
+    login_key: LoginKey,
+    in_process_cli: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulate([DeviceSpec(n, [InterfaceSpec("GigabitEthernet0/0")]) for n in ("r1", "r2")])
+    links = {
+        f"inet-{n}": {
+            "kind": "internet",
+            "endpoints": [{"device": n, "interface": "GigabitEthernet0/0"}],
+        }
+        for n in ("r1", "r2")
+    }
+    playbook = {"name": "cut-r1", "cut": [{"select": {"link": "inet-r1"}}]}
+    options, path = write_cli_files(tmp_path, emu, login_key, "two", links=links, playbook=playbook)
+    assert main([*options, "cut", str(path), "--reason", "drill", "--yes"]) == 0
+    page = tmp_path / "incident.html"
+    assert main([*options, "journal", "export", "--format", "html", "--output", str(page)]) == 0
+    html = page.read_text()
+    assert "Map of the links, as last recorded" in html
+    assert "inet-r1 · CUT" in html and "inet-r2 · not targeted" in html
+    assert "not read now" in html
+    capsys.readouterr()
