@@ -150,6 +150,9 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
             return UnsavedCheck(None, "the comparison's answer is not one isolement reads")
         return UnsavedCheck(True, "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else ""))
 
+    def snapshot(self, session: Session) -> str:
+        return strip_volatile(session.send_command(self.snapshot_command))
+
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("show ip interface brief"))
 
@@ -166,6 +169,24 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
                 for row in rows
             }
         )
+
+
+# The header lines of `show running-config` that IOS and IOS-XE rewrite by themselves: the time
+# of the last change (every cut and restore) and of the last save, or that there was none since
+# the restart (tests/data/cisco_xe/SOURCES.md).
+_VOLATILE = (
+    "! Last configuration change at ",
+    "! NVRAM config last updated at ",
+    "! No configuration change since last restart",
+)
+
+
+def strip_volatile(config: str) -> str:
+    """The configuration without its volatile header lines, so that an exact restore compares
+    equal to the snapshot taken before the cut (as NX-OS's `!Time:` lines are left out)."""
+    return "".join(
+        line for line in config.splitlines(keepends=True) if not line.startswith(_VOLATILE)
+    )
 
 
 # The template ntc-templates' index names for `cisco_ios` + `show ip interface brief`.
