@@ -25,6 +25,7 @@ from typing import Any
 
 import nats
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
@@ -128,13 +129,18 @@ class Agent:
             orders = await self._subscribe(js)
             cfg.say(f"region {cfg.region}: agent taking orders from {cfg.server}")
             while not stop.is_set():
-                await mirror.publish_new()
                 try:
+                    await mirror.publish_new()
                     messages = await orders.fetch(1, timeout=MIRROR_EVERY_S)
+                    for message in messages:
+                        await self._handle(js, mirror, message)
                 except TimeoutError:
                     continue
-                for message in messages:
-                    await self._handle(js, mirror, message)
+                except NatsError as exc:
+                    # The region's own server is restarting: an order not acknowledged is
+                    # delivered again (its cut re-run says "nothing to do"); keep serving.
+                    cfg.say(f"region {cfg.region}: {exc}; retrying")
+                    await asyncio.sleep(MIRROR_EVERY_S)
         finally:
             await nc.drain()
 
@@ -176,11 +182,11 @@ class Agent:
             await message.ack()
             return
         await self._event(js, order.order_id, "accepted", attempt, playbook=order.playbook)
-        heartbeat = asyncio.create_task(_keep_alive(message))
+        alongside = asyncio.create_task(_while_running(message, mirror))
         try:
             result = await self._cut(order)
         finally:
-            heartbeat.cancel()
+            alongside.cancel()
         # Every record of the run first: the result never reaches the hub before them.
         await mirror.publish_new()
         await self._event(js, order.order_id, "result", attempt, **result)
@@ -243,10 +249,17 @@ class Agent:
         )
 
 
-async def _keep_alive(message: Any) -> None:
+async def _while_running(message: Any, mirror: JournalMirror) -> None:
+    """While a cut runs: its records go out as it writes them (the hub follows it live when
+    the link is up), and JetStream is told the order is still being worked on."""
+    said = asyncio.get_running_loop().time()
     while True:
-        await asyncio.sleep(HEARTBEAT_S)
-        await message.in_progress()
+        await asyncio.sleep(MIRROR_EVERY_S)
+        with contextlib.suppress(NatsError, TimeoutError):
+            await mirror.publish_new()
+            if asyncio.get_running_loop().time() - said >= HEARTBEAT_S:
+                await message.in_progress()
+                said = asyncio.get_running_loop().time()
 
 
 def _order_id(message: Any) -> str:

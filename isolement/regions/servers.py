@@ -17,7 +17,7 @@ def hub_config(
     store: Path, *, host: str = "127.0.0.1", port: int = 4222, leaf_port: int = 7422
 ) -> str:
     """The crisis cell's server: clients on `port`, the regions' leaf nodes on `leaf_port`
-    (-1: a port the system chooses, see `ports_file_dir`)."""
+    (-1: a port the system chooses; the server's log names it)."""
     return (
         f"listen: {_quoted(f'{host}:{port}')}\n"
         f"jetstream {{ store_dir: {_quoted(str(store))}, domain: {HUB_DOMAIN} }}\n"

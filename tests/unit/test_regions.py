@@ -177,6 +177,10 @@ def test_each_region_contains_through_a_cut_link_and_the_journals_merge_at_the_h
             for name in names:
                 assert emus[region].device(name).is_shutdown(UPLINK), f"{name} not cut"
                 assert not emus[region].device(name).is_shutdown("GigabitEthernet0/0")
+        # a's result reaches the hub (sourced from a's stream, it may lag a's own word).
+        wait_until(
+            lambda: _at_hub(hub, "status", order)[1]["regions"]["a"]["result"], "a at the hub"
+        )
         code, status = _at_hub(hub, "status", order)
         assert code == 6  # b not heard from
         assert status["regions"]["a"]["result"]["exit"] == 0
