@@ -6,6 +6,7 @@ Adding a platform is one driver file and one line here.
 from __future__ import annotations
 
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
+from isolement.drivers.arista_eos import AristaEosDriver
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
 from isolement.drivers.aruba_os import ArubaOsDriver
 from isolement.drivers.base import CutTarget, Driver, Session
@@ -22,6 +23,7 @@ from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
 
 PLATFORMS: dict[str, type[Driver]] = {
     "alcatel_aos": AlcatelAosDriver,
+    "arista_eos": AristaEosDriver,
     "aruba_aoscx": ArubaAoscxDriver,
     "aruba_os": ArubaOsDriver,
     "cisco_asa": CiscoAsaDriver,

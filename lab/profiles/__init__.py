@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..emulator import EmulatedDevice
 from .alcatel_aos import AlcatelAosDevice
+from .arista_eos import EosDevice
 from .aruba_aoscx import AoscxDevice
 from .aruba_os import AossDevice
 from .cisco_asa import AsaDevice
@@ -21,6 +22,7 @@ from .paloalto_panos import PanosDevice
 
 PROFILES: dict[str, type[EmulatedDevice]] = {
     "alcatel_aos": AlcatelAosDevice,
+    "arista_eos": EosDevice,
     "aruba_aoscx": AoscxDevice,
     "aruba_os": AossDevice,
     "cisco_asa": AsaDevice,

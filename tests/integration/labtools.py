@@ -28,6 +28,7 @@ EMULATED = {
     "h5-sw": "juniper_junos",
     "h5-fw": "cisco_asa",
     "dc-xe": "cisco_xe",
+    "dc-eos": "arista_eos",
     "dc-aoss": "aruba_os",
     "dc-cw": "hp_comware",
 }
@@ -41,7 +42,12 @@ HOSTS = {
 }
 INTERNET_HOST = "198.18.250.10"
 # The datacentre's servers behind its access switches (site dc, host `srv-<platform>`).
-SERVERS = {"cisco_xe": "198.18.16.10", "aruba_os": "198.18.18.10", "hp_comware": "198.18.19.10"}
+SERVERS = {
+    "cisco_xe": "198.18.16.10",
+    "arista_eos": "198.18.17.10",
+    "aruba_os": "198.18.18.10",
+    "hp_comware": "198.18.19.10",
+}
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
 

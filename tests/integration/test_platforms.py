@@ -67,6 +67,16 @@ CASES = [
         cut_by_cut_all=False,
     ),
     Case(
+        "arista_eos",
+        "dc-eos",
+        "seg-dc-eos",
+        "Ethernet49",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["arista_eos"]),
+        cut_by_cut_all=False,
+    ),
+    Case(
         "aruba_os",
         "dc-aoss",
         "seg-dc-aoss",

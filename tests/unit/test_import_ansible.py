@@ -33,15 +33,18 @@ def run(
 
 def expected_inventory(out: Path) -> None:
     inv = yaml.safe_load(out.read_text())
-    assert set(inv["devices"]) == {"ios01", "ios02", "asa01"}
+    assert set(inv["devices"]) == {"ios01", "ios02", "asa01", "veos01", "veos02"}
     assert inv["devices"]["ios02"] == {
         "site": "lyon", "role": "router", "platform": "cisco_ios", "host": "ios-02.example.net",
         "port": 2222, "credential": "my_ios_user", "managed_via": ["wan-paris-lyon"],
     }  # fmt: skip
     assert inv["devices"]["asa01"]["role"] == "firewall"  # a firewall platform, no role group
+    # arista.eos.eos is netmiko's arista_eos, which isolement drives (#15).
+    assert {inv["devices"][d]["platform"] for d in ("veos01", "veos02")} == {"arista_eos"}
     assert inv["credentials"] == {
         # The ASA's password comes from {{ lookup('env', 'ASA_PASSWORD') }}: that variable.
         "asa_admin": {"username": "asa_admin", "password_env": "ASA_PASSWORD"},
+        "my_eos_user": {"username": "my_eos_user", "password_env": "ISOLEMENT_PASSWORD"},
         "my_ios_user": {"username": "my_ios_user", "password_env": "ISOLEMENT_PASSWORD"},
     }
     assert inv["links"]["wan-paris-lyon"]["endpoints"] == [
@@ -61,7 +64,7 @@ def test_recorded_list_json_maps_hosts_groups_and_declared_links(
     code, document, _, out = run(DATA / "inventory.json", tmp_path, capsys)
     assert code == 3
     expected_inventory(out)
-    assert document["counts"] == {"sites": 2, "devices": 3, "links": 5, "protected": 1}
+    assert document["counts"] == {"sites": 2, "devices": 5, "links": 5, "protected": 1}
 
 
 def test_unknown_platforms_are_listed_with_the_supported_ones(
@@ -69,13 +72,13 @@ def test_unknown_platforms_are_listed_with_the_supported_ones(
 ) -> None:
     _, document, err, _ = run(DATA / "inventory.json", tmp_path, capsys)
     unmapped = {item["object"]: item["reason"] for item in document["unmapped"]}
-    assert set(unmapped) == {"host veos01", "host veos02", "host vyos01", "link lab-lyon"}
-    assert unmapped["host veos01"].startswith(
-        "ansible_network_os 'arista.eos.eos' is netmiko platform 'arista_eos', which isolement "
+    assert set(unmapped) == {"host vyos01", "link lab-lyon"}
+    assert unmapped["host vyos01"] == (
+        "ansible_network_os 'vyos.vyos.vyos' is netmiko platform 'vyos', which isolement "
         f"has no driver for; supported platforms: {', '.join(supported_platforms())}"
     )
     assert "its kind could not be decided" in unmapped["link lab-lyon"]
-    assert f"  {DATA / 'inventory.json'}\n    host veos01: ansible_network_os" in err
+    assert f"  {DATA / 'inventory.json'}\n    host vyos01: ansible_network_os" in err
 
 
 def test_no_password_or_vault_text_is_written_or_printed(
@@ -94,7 +97,7 @@ def test_written_inventory_passes_validate(
 ) -> None:
     _, _, _, out = run(DATA / "inventory.json", tmp_path, capsys)
     assert main(["--inventory", str(out), "validate", "--no-credentials"]) == 0
-    assert "OK: 2 sites, 3 devices, 5 links" in capsys.readouterr().out
+    assert "OK: 2 sites, 5 devices, 5 links" in capsys.readouterr().out
 
 
 def test_group_option_keeps_only_that_group(

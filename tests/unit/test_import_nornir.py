@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from isolement.cli.main import main
-from isolement.drivers import supported_platforms
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import" / "nornir"
 SECRETS = ["N0rnir-Defaults-Pw", "P4lo-Enable-Secret"]
@@ -53,19 +52,15 @@ def test_group_and_default_inheritance_is_merged(
     }
 
 
-def test_unknown_platform_listed_and_validate_passes(
+def test_the_eos_host_is_imported_and_validate_passes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Nornir's `eos` is netmiko's arista_eos, which isolement drives (#15): nothing is left.
     code, document, _, out = run(tmp_path, capsys)
-    assert code == 3
-    assert document["unmapped"] == [
-        {
-            "source": str(DATA / "hosts.yaml"),
-            "object": "host lab-arista-01.lab.norn.local",
-            "reason": "platform 'eos' is netmiko platform 'arista_eos', which isolement has no "
-            f"driver for; supported platforms: {', '.join(supported_platforms())}",
-        }
-    ]
+    assert code == 0
+    assert document["unmapped"] == []
+    arista = yaml.safe_load(out.read_text())["devices"]["lab-arista-01.lab.norn.local"]
+    assert arista["platform"] == "arista_eos"
     assert main(["--inventory", str(out), "validate", "--no-credentials"]) == 0
 
 

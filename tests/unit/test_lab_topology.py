@@ -29,6 +29,7 @@ def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
     )
     assert platforms == [
         "alcatel_aos",
+        "arista_eos",
         "aruba_aoscx",
         "aruba_os",
         "cisco_asa",
