@@ -311,7 +311,8 @@ class Journal:
                 structlog.get_logger("isolement.journal").warning(
                     "journal head not anchored", problem=str(error)
                 )
-        self._fd = None
+        with self._sync_lock:  # an fsync in progress ends before its file is closed
+            self._fd = None
         self._exit.close()  # closing the file releases its flock; then the network's locks
 
     @staticmethod
@@ -366,10 +367,11 @@ class Journal:
             if self._sync_failure is not None:
                 raise JournalWriteError(self._sync_failure)
             with self._lock:
-                covered, size = self._head, self._file.size
-            assert self._fd is not None
+                covered, size, fd = self._head, self._file.size, self._fd
+            if fd is None:  # closed meanwhile (an aborted run not waiting for its workers)
+                raise JournalError("journal closed before this record was made durable")
             try:
-                os.fsync(self._fd)
+                os.fsync(fd)
             except OSError as exc:
                 with self._lock:
                     # Every record not yet durable is taken back; each of their writers raises.

@@ -26,7 +26,7 @@ from isolement.cli import render
 from isolement.drivers import Driver, Session
 from isolement.flows import containment
 from isolement.flows.runtime import Runtime
-from isolement.journal.store import Journal, verify_chain
+from isolement.journal.store import Journal, Written, verify_chain
 from isolement.model.errors import DeviceError, JournalError
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.playbook import load_playbook
@@ -519,20 +519,21 @@ def test_a_second_ctrl_c_stops_at_once_and_still_journals_the_end(
 def failing_journal(
     monkeypatch: pytest.MonkeyPatch, fails: Callable[[str, dict[str, Any]], bool]
 ) -> list[str]:
-    """`Journal.record` raises JournalError once `fails(event, fields)` has held, for every
-    record after (a full disk stays full); returns the events attempted."""
+    """Writing a journal record (`Journal.append`, which `record` and the run's recorder go
+    through) raises JournalError once `fails(event, fields)` has held, for every record after
+    (a full disk stays full); returns the events attempted."""
     attempted: list[str] = []
     broken: list[bool] = []
-    real = Journal.record
+    real = Journal.append
 
-    def record(self: Journal, event: str, **fields: Any) -> None:
+    def append(self: Journal, event: str, **fields: Any) -> Written:
         attempted.append(event)
         if broken or fails(event, fields):
             broken.append(True)
             raise JournalError(f"{self.path}: cannot write: No space left on device")
-        real(self, event, **fields)
+        return real(self, event, **fields)
 
-    monkeypatch.setattr(Journal, "record", record)
+    monkeypatch.setattr(Journal, "append", append)
     return attempted
 
 
