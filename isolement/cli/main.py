@@ -538,14 +538,20 @@ def _credential_lines(creds: list[credentials.Resolution]) -> str:
 def cmd_validate(app: App) -> int:
     inv = app.inventory
     names = available_playbooks(app.args.playbooks)
+    # Playbook -> why its reconnection stages cannot be used with this inventory: what `plan
+    # --restore` and `restore --stage` would refuse. Said, not fatal: its cut is usable, and
+    # the shipped playbooks' stages name the lab's probes, which another estate lacks.
+    unusable: dict[str, str] = {}
     for name in names:
         playbook = load_playbook(name, app.args.playbooks)
         for site in sorted(inv.sites) if playbook.parameters else [None]:
             params = resolve_parameters(playbook, inv, {"site": site})
             select_targets(inv, playbook, params)
-        # Its reconnection stages: what `plan --restore` and `restore --stage` would refuse.
-        for stage in playbook.stages:
-            reconnection.check_references(inv, playbook, stage)
+        try:
+            for stage in playbook.stages:
+                reconnection.check_references(inv, playbook, stage)
+        except InputError as exc:
+            unusable[name] = str(exc)
     # A key file that is missing, a directory, /dev/null, open to other users or not a key,
     # an unset password variable: refused here, not at the first login of a crisis.
     checked = not app.args.no_credentials
@@ -557,7 +563,14 @@ def cmd_validate(app: App) -> int:
     text = (
         f"{inv.source}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices, "
         f"{len(inv.links)} links, {len(inv.probes)} probes\n"
-        f"playbooks OK: {', '.join(names)}\n"
+        f"playbooks OK: {', '.join(names)}"
+        + (" (their cuts; their stages: see below)" if unusable else "")
+        + "\n"
+        + "".join(
+            f"STAGES NOT USABLE with this inventory ({name}: plan --restore and restore "
+            f"--stage refuse them): {why}\n"
+            for name, why in sorted(unusable.items())
+        )
         + (
             "credentials OK: every key file and password variable usable, known hosts present"
             if checked
@@ -568,6 +581,7 @@ def cmd_validate(app: App) -> int:
     data = {
         "inventory": str(inv.source),
         "playbooks": names,
+        "stages_not_usable": unusable,
         "credentials_checked": checked,
         "credentials": [dataclasses.asdict(c) | {"state": c.state} for c in creds],
         "ok": True,

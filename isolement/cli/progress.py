@@ -407,7 +407,9 @@ class LivePanel(Watch):
             lines.append(Text("  running: " + names_line(running, width - 11), style="bold"))
         failures = tally.failures()
         for device, why in failures[:_PANEL_FAILURES]:
-            line = f"  FAILED {device}: {shown(why)}"
+            # A device whose attempt failed and is being tried again says so.
+            again = tally.devices.get(device) is DeviceProgress.RUNNING
+            line = f"  {'retrying' if again else 'FAILED'} {device}: {shown(why)}"
             lines.append(Text(line[:width], style="red"))
         if len(failures) > _PANEL_FAILURES:
             lines.append(Text(f"  ... and {len(failures) - _PANEL_FAILURES} more failed"))

@@ -5,6 +5,7 @@ stated before the confirmation, and the map of the links by state."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -206,7 +207,7 @@ def test_a_restore_says_restored_or_what_is_still_cut() -> None:
         ("link: wan-dc-h1", "stages.0.open.link", "unknown link 'no-such-link'"),
     ],
 )
-def test_validate_refuses_a_stage_naming_an_unknown_probe_or_link_as_plan_restore_does(
+def test_validate_says_a_stage_naming_an_unknown_probe_or_link_cannot_be_used(
     tmp_path: Path,
     in_process_cli: None,
     capsys: pytest.CaptureFixture[str],
@@ -224,10 +225,17 @@ def test_validate_refuses_a_stage_naming_an_unknown_probe_or_link_as_plan_restor
     (playbooks / "cut-all.yaml").write_text(text.replace(bad, wrong, 1))
     base = ["--playbooks", str(playbooks)]
 
-    for command in (["validate", "--no-credentials"], ["plan", "cut-all", "--restore"]):
-        assert main([*base, *command]) == 2, command
-        err = capsys.readouterr().err
-        assert message in err and field in err and "cut-all.yaml" in err, (command, err)
+    # validate says it (its cut stays usable: exit 0), plan --restore refuses it, alike.
+    assert main([*base, "validate", "--no-credentials"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if line.startswith("STAGES NOT USABLE")]
+    assert "(cut-all: plan --restore and restore --stage refuse them)" in line
+    assert message in line and field in line and "cut-all.yaml" in line, line
+    assert main([*base, "plan", "cut-all", "--restore"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and field in err and "cut-all.yaml" in err, err
+    assert main([*base, "--json", "validate", "--no-credentials"]) == 0
+    assert message in json.loads(capsys.readouterr().out)["stages_not_usable"]["cut-all"]
 
 
 def test_the_html_report_draws_the_links_as_the_journal_last_recorded_them(

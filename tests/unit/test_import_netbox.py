@@ -175,7 +175,8 @@ def test_a_token_netbox_refuses_is_an_error_and_nothing_is_written(
     with RecordedNetBox(token="another-token-0000000000000000000000000000") as server:
         code, document, err, out = run_import(server, tmp_path, capsys)
     assert code == 2
-    assert document == {}
+    # --json: the error document, nothing imported (isolement schema error).
+    assert document["error"]["kind"] == "input" and document["error"]["exit_code"] == 2
     assert "NetBox answered 403 (check the token in the environment variable)" in err
     assert not out.exists()
 
