@@ -539,8 +539,11 @@ def cmd_validate(app: App) -> int:
     inv = app.inventory
     names = available_playbooks(app.args.playbooks)
     # Playbook -> why its reconnection stages cannot be used with this inventory: what `plan
-    # --restore` and `restore --stage` would refuse. Said, not fatal: its cut is usable, and
-    # the shipped playbooks' stages name the lab's probes, which another estate lacks.
+    # --restore` and `restore --stage` would refuse. Refused for the operator's own playbooks
+    # (written for this estate, a stage naming what it lacks is a mistake to fix before the
+    # night); only said for the shipped ones, whose stages name the lab's probes: their cuts
+    # are still usable on another estate.
+    own_playbooks = app.args.playbooks.resolve() != paths.PLAYBOOKS.resolve()
     unusable: dict[str, str] = {}
     for name in names:
         playbook = load_playbook(name, app.args.playbooks)
@@ -584,10 +587,10 @@ def cmd_validate(app: App) -> int:
         "stages_not_usable": unusable,
         "credentials_checked": checked,
         "credentials": [dataclasses.asdict(c) | {"state": c.state} for c in creds],
-        "ok": True,
+        "ok": not (own_playbooks and unusable),
     }
     _emit(app.args, text, data)
-    return EXIT_OK
+    return EXIT_OK if data["ok"] else EXIT_INPUT
 
 
 def cmd_plan(app: App) -> int:
