@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import dataclasses
 import hmac
 import io
@@ -198,7 +199,9 @@ class Faults:
     - `drop_after_config_lines=N`: in every session, once the Nth non-empty line typed in
       configuration mode (IOS: `(config)#`, `(config-if)#`) has been applied, the connection is
       dropped at once: no answer, no prompt, no SSH goodbye, a TCP reset. With N=1, the first
-      `interface X` is applied (the mode changes), then the connection dies.
+      `interface X` is applied (the mode changes), then the connection dies. With
+      `drop_once`, only the first session to reach it is dropped (the fault then clears): a
+      device that fails once mid-change, as a flapping link or a supervisor switchover does.
     - `hang_after_login`: a session that opens while this is set prints its prompt, then never
       answers anything (it reads and discards what is typed until the client goes away).
     - `error_on`: this command line (compared with spaces collapsed, case-insensitively) is
@@ -208,6 +211,12 @@ class Faults:
     - `slow_on` (with `slow_s`): this command line (compared as `error_on`) is answered only
       after `slow_s` more seconds, on top of the device's latency: one slow command on a device
       otherwise quick enough (a privilege check on a loaded firewall).
+    - `drop_connections=N`: the next N connections to the device are reset as soon as they are
+      accepted, before the SSH banner (a server shedding load); the ones after are served.
+    - `silent_connections=N`: the next N connections are accepted and never get an SSH banner
+      (a server too busy to answer), until the client goes away.
+    - `slow_login_s`: each login (public key or password) is answered only after that many
+      seconds (an SSH server starved of CPU: the key exchange done, the login not answered).
     """
 
     drop_after_config_lines: int | None = None
@@ -215,6 +224,10 @@ class Faults:
     error_on: str | None = None
     slow_on: str | None = None
     slow_s: float = 0.0
+    drop_once: bool = False
+    drop_connections: int = 0
+    silent_connections: int = 0
+    slow_login_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.drop_after_config_lines is not None and self.drop_after_config_lines < 1:
@@ -227,8 +240,10 @@ class Faults:
             not self.slow_on.strip() or any(ch in self.slow_on for ch in "\r\n")
         ):
             raise ValueError("slow_on is one non-empty command line")
-        if self.slow_s < 0:
-            raise ValueError("slow_s is a number of seconds: 0 or more")
+        if self.slow_s < 0 or self.slow_login_s < 0:
+            raise ValueError("slow_s and slow_login_s are numbers of seconds: 0 or more")
+        if self.drop_connections < 0 or self.silent_connections < 0:
+            raise ValueError("drop_connections and silent_connections count connections: 0 or more")
 
     def refuses(self, line: str) -> bool:
         return self.error_on is not None and _words(line) == _words(self.error_on)
@@ -330,6 +345,18 @@ class Cli(Protocol):
 
 
 @dataclass(frozen=True)
+class Bubble:
+    """A flow the device's running policy lets through the deny of one interface (an allow
+    placed above it): in the lab, accepted by nftables before that interface's drops."""
+
+    interface: str
+    protocol: str  # tcp, udp or icmp
+    source: str  # a network, 198.18.10.0/24
+    destination: str
+    port: int | None = None  # the destination port (tcp, udp); None for every port
+
+
+@dataclass(frozen=True)
 class Reply:
     """One echo reply the namespace's real ping received."""
 
@@ -418,6 +445,11 @@ class EmulatedDevice:
         where it wins. None on a platform without a packet filter."""
         return frozenset()
 
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """The flows the running policy lets through the deny of a blocked interface (allow
+        entries matched before it). None on a platform without a packet filter."""
+        return ()
+
     def extra_state(self) -> dict[str, object]:
         """Platform state worth showing in `state()` (policies, pending commits, ...)."""
         return {}
@@ -430,6 +462,11 @@ class EmulatedDevice:
             "platform": self.platform,
             "admin_up": self.admin_up(),
             "blocked": sorted(self.blocked_interfaces()),
+            **(
+                {"bubbles": [dataclasses.asdict(b) for b in bubbles]}
+                if (bubbles := self.bubbles())
+                else {}
+            ),
             **self.extra_state(),
         }
 
@@ -480,20 +517,28 @@ class EmulatedDevice:
         self,
         *,
         drop_after_config_lines: int | EllipsisType | None = ...,
+        drop_once: bool | EllipsisType = ...,
         hang_after_login: bool | EllipsisType = ...,
         error_on: str | EllipsisType | None = ...,
         slow_on: str | EllipsisType | None = ...,
         slow_s: float | EllipsisType = ...,
+        drop_connections: int | EllipsisType = ...,
+        silent_connections: int | EllipsisType = ...,
+        slow_login_s: float | EllipsisType = ...,
     ) -> Faults:
         """Change this device's faults while it runs (those not named are kept); returns them.
         `drop_after_config_lines`, `error_on` and `slow_on` apply from the next line typed in
         any session, `hang_after_login` to the sessions opened from now on."""
         named: dict[str, Any] = {
             "drop_after_config_lines": drop_after_config_lines,
+            "drop_once": drop_once,
             "hang_after_login": hang_after_login,
             "error_on": error_on,
             "slow_on": slow_on,
             "slow_s": slow_s,
+            "drop_connections": drop_connections,
+            "silent_connections": silent_connections,
+            "slow_login_s": slow_login_s,
         }
         with self._lock:
             self._faults = dataclasses.replace(
@@ -502,9 +547,60 @@ class EmulatedDevice:
             )
             return self._faults
 
+    def _connection_fault(self) -> str | None:
+        """What the connection just accepted meets: `drop`, `silent` or nothing; each counted
+        off its fault."""
+        with self._lock:
+            faults = self._faults
+            if faults.drop_connections:
+                self._faults = dataclasses.replace(
+                    faults, drop_connections=faults.drop_connections - 1
+                )
+                return "drop"
+            if faults.silent_connections:
+                left = faults.silent_connections - 1
+                self._faults = dataclasses.replace(faults, silent_connections=left)
+                return "silent"
+            return None
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults = Faults()
+
+    # --- persistence (#12 §3): a startup configuration, and a restart that reloads it ------
+    # A profile whose saved state is more than its interfaces (policies, ACLs, rules) extends
+    # `persistent` and `reload`; its save command calls `save`, a platform that saves each
+    # change itself calls it on each change, one whose commit persists calls it on commit.
+
+    def persistent(self) -> dict[str, object]:
+        """What a save keeps (called under the lock): by default the interfaces' state."""
+        return {"interfaces": copy.deepcopy(self._interfaces)}
+
+    def reload(self, saved: dict[str, object]) -> None:
+        """Put the saved state back as the running one (called under the lock)."""
+        kept = saved["interfaces"]
+        assert isinstance(kept, dict)
+        for name, interface in kept.items():
+            for attribute in dataclasses.fields(interface):
+                value = getattr(interface, attribute.name)
+                setattr(self._interfaces[name], attribute.name, copy.deepcopy(value))
+
+    def boot(self) -> None:
+        """The configuration the device starts with is its saved one."""
+        with self._lock:
+            if getattr(self, "_saved_state", None) is None:
+                self._saved_state = self.persistent()
+
+    def save(self) -> None:
+        with self._lock:
+            self._saved_state = self.persistent()
+
+    def restart(self) -> None:
+        """A reboot: the running state is what was last saved (the start one until then)."""
+        self.boot()
+        with self._lock:
+            self.reload(copy.deepcopy(self._saved_state))
+        self._changed()
 
     def set_shutdown(self, interface: str, shutdown: bool) -> None:
         """Change an interface behind the CLI's back (test set-up, a colleague on the console)."""
@@ -566,8 +662,10 @@ class _SshServer(paramiko.ServerInterface):
         username: str | None,
         password: str | None = None,
         forwarding: bool = False,
+        login_delay: Callable[[], float] = lambda: 0.0,
     ):
         self._authorized = authorized_key.asbytes()
+        self._login_delay = login_delay
         self._username = username
         self._password = password
         self._forwarding = forwarding
@@ -594,6 +692,7 @@ class _SshServer(paramiko.ServerInterface):
         return "publickey,password" if self._password is not None else "publickey"
 
     def check_auth_password(self, username: str, password: str) -> int:
+        time.sleep(self._login_delay())
         if self._password is None:
             return AUTH_FAILED
         if self._username is not None and username != self._username:
@@ -603,6 +702,7 @@ class _SshServer(paramiko.ServerInterface):
         return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        time.sleep(self._login_delay())
         if self._username is not None and username != self._username:
             return AUTH_FAILED
         if hmac.compare_digest(key.asbytes(), self._authorized):
@@ -686,6 +786,8 @@ class Emulator:
             )
             for d in devices
         }
+        for device in self._devices.values():
+            device.boot()
         self._authorized_key = authorized_key
         self._username = username
         # Password login too when set (the credential tests), besides the authorized key.
@@ -824,6 +926,13 @@ class Emulator:
             selector.close()
 
     def _serve(self, conn: socket.socket, device: EmulatedDevice) -> None:
+        fault = device._connection_fault()
+        if fault is not None:
+            self._refuse(conn, fault)
+            return
+        self._serve_ssh(conn, device)
+
+    def _serve_ssh(self, conn: socket.socket, device: EmulatedDevice) -> None:
         transport = paramiko.Transport(conn)
         transport.set_log_channel(LOG_CHANNEL)
         with self._lock:
@@ -832,7 +941,11 @@ class Emulator:
         try:
             transport.add_server_key(device.host_key)
             server = _SshServer(
-                self._authorized_key, self._username, self._password, self._forwarding
+                self._authorized_key,
+                self._username,
+                self._password,
+                self._forwarding,
+                lambda: device.faults.slow_login_s,
             )
             negotiated = threading.Event()
             try:
@@ -869,6 +982,28 @@ class Emulator:
             transport.close()
             with self._lock:
                 self._transports.discard(transport)
+                self._threads.discard(threading.current_thread())
+
+    def _refuse(self, conn: socket.socket, fault: str) -> None:
+        """The `drop_connections` and `silent_connections` faults: a TCP reset at once, or no
+        banner until the client leaves (or the emulator stops)."""
+        try:
+            if fault == "silent":
+                conn.settimeout(_POLL_S)
+                while not self._stopping.is_set():
+                    try:
+                        if not conn.recv(4096):
+                            break
+                    except TimeoutError:
+                        continue
+            else:
+                # A zero linger time: closing sends the client a TCP reset.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass  # the client went away first
+        finally:
+            conn.close()
+            with self._lock:
                 self._threads.discard(threading.current_thread())
 
     def _jump(
@@ -1056,6 +1191,8 @@ class _Terminal:
             self._config_lines += 1
             limit = self._device.faults.drop_after_config_lines
             if limit is not None and self._config_lines >= limit:
+                if self._device.faults.drop_once:
+                    self._device.set_faults(drop_after_config_lines=None, drop_once=False)
                 self._flush()  # what was typed was echoed; the answer never comes
                 raise _Dropped
         self._out.extend(text + CRLF for text in answer)

@@ -227,7 +227,11 @@ class Driver:
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         raise NotImplementedError
 
-    def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
+    def allow_commands(
+        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
+    ) -> list[str]:
+        """Open the bubbles: rules letting their flows through, placed above the deny of each
+        target's cut (from the state: where the rules live, what they go before)."""
         raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
 
     def find_error(self, output: str) -> str | None:

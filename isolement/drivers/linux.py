@@ -175,7 +175,9 @@ class LinuxDriver(Driver):
             statements = [f"delete table {TABLE}"]
         return [_nft(statements)]
 
-    def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
+    def allow_commands(
+        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
+    ) -> list[str]:
         statements = []
         for target in targets:
             comment = f'comment "{_ALLOW_TAG} {target.interface} {target.stage} {target.link}"'

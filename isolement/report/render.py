@@ -79,10 +79,13 @@ def _css() -> Markup:
     return Markup(css)  # noqa: S704 (our own stylesheet, shipped with the package: not input)
 
 
-def to_html(report: IncidentReport) -> str:
-    """One self-contained page: inline CSS, nothing loaded from anywhere, prints on A4."""
+def to_html(report: IncidentReport, site_map: str = "") -> str:
+    """One self-contained page: inline CSS, nothing loaded from anywhere, prints on A4;
+    `site_map` the links as recorded, drawn by report/map.py (inline SVG, every text in it
+    escaped there)."""
     template = _environment(_html_value).get_template("report.html.j2")
-    return template.render(page=page(report), css=_css())
+    drawn = Markup(site_map)  # noqa: S704 (report/map.py's own SVG: its texts are escaped)
+    return template.render(page=page(report), css=_css(), site_map=drawn)
 
 
 def to_markdown(report: IncidentReport) -> str:

@@ -230,6 +230,10 @@ class AosCli:
         self.closed = True
         return []
 
+    def _write_memory(self, words: list[tuple[str, int]]) -> list[str]:
+        self.device.save()
+        return []
+
     def _nothing(self, words: list[tuple[str, int]]) -> list[str]:
         return []
 
@@ -273,8 +277,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("whoami",), AosCli._whoami),
     (("show", "interfaces", "status"), AosCli._show_status),
     (("show", "configuration", "snapshot"), AosCli._show_snapshot),
-    (("write", "memory"), AosCli._nothing),
-    (("write", "memory", "flash-synchro"), AosCli._nothing),
+    (("write", "memory"), AosCli._write_memory),
+    (("write", "memory", "flash-synchro"), AosCli._write_memory),
     (("interfaces", "port", _P, "admin-state", _V), AosCli._admin_state),
     (("interfaces", _P, "admin-state", _V), AosCli._admin_state),
     (("ping", _A, "count", _N), AosCli._ping),

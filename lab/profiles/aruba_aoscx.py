@@ -20,7 +20,7 @@ No commit: a configuration line is in effect when typed, as on a real CX. The ad
 only thing isolement changes here; no packet filter is emulated (`blocked_interfaces` is empty).
 Not emulated: logical interfaces (`interface vlan|lag|loopback N`), ranges (`interface
 1/1/1-1/1/4`), `routing` / `ip address` (the addresses come from the device's specification),
-`write memory`, checkpoints, and the login banner.
+checkpoints, and the login banner. `write memory` saves what a restart (`restart()`) reloads.
 """
 
 from __future__ import annotations
@@ -207,6 +207,11 @@ class AoscxCli(IosLikeCli[AoscxDevice]):
     prompt_space = " "
     description_length = 64
 
+    def _write_memory(self, args: list[Arg]) -> list[str]:
+        # What a real CX prints here was not recorded: nothing is printed.
+        self.device.save()
+        return []
+
     def _show_interface(self, args: list[Arg]) -> list[str]:
         return self.device.show_interface(self._interface(args[0], create=False) if args else None)
 
@@ -237,6 +242,7 @@ _MANAGER_COMMANDS = {
     f"ping {IP} repetitions {NUM}": AoscxCli._ping,
     f"ping {IP} repetitions {NUM} source {TEXT}": AoscxCli._ping,
     "show running-config": AoscxCli._show_running,
+    "write memory": AoscxCli._write_memory,
     f"terminal width {NUM}": AoscxCli._nothing,
     "disable": AoscxCli._disable,
     "configure": AoscxCli._configure,

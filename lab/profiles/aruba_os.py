@@ -212,6 +212,7 @@ class AossCli(IosLikeCli[AossDevice]):
         return self.device.show_interfaces_brief()
 
     def _write_memory(self, args: list[Arg]) -> list[str]:
+        self.device.save()  # what a restart reloads (#12 §3)
         return []
 
 

@@ -314,6 +314,7 @@ class NxosCli(IosLikeCli[NxosDevice]):
         return self.device.running_config(self._interface(args[0], create=False))
 
     def _copy(self, args: list[Arg]) -> list[str]:
+        self.device.save()
         return ["[########################################] 100%", "Copy complete."]
 
     def _ip_address(self, args: list[Arg]) -> list[str]:

@@ -155,6 +155,7 @@ class ComwareCli(IosLikeCli[ComwareDevice]):
         return self.device.display_interface_brief()
 
     def _save(self, args: list[Arg]) -> list[str]:
+        self.device.save()  # what a restart reloads (#12 §3)
         return [
             "Validating file. Please wait...",
             "Saved the current configuration to mainboard device successfully.",

@@ -310,6 +310,10 @@ class JunosDevice(EmulatedDevice):
             self._last_commit = time.gmtime()
         self._put_in_effect()
 
+    def restart(self) -> None:
+        """A reboot: the interfaces follow the committed configuration (a commit persists)."""
+        self._put_in_effect()
+
     def _put_in_effect(self) -> None:
         """Interfaces follow the `disable` statements of the running configuration."""
         with self._lock:

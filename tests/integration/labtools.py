@@ -120,6 +120,26 @@ def pings(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
         return dict(zip(pairs, pool.map(lambda pair: ping(*pair), pairs), strict=True))
 
 
+def web(site: str) -> bool:
+    """A TCP connection to the internet host's web server, from the site's host."""
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{site}-host",
+            "timeout",
+            "2",
+            "bash",
+            "-c",
+            f"exec 3<>/dev/tcp/{INTERNET_HOST}/80",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
 def vtysh(router: str, *commands: str) -> str:
     """Run vtysh commands on a lab router directly (not through isolement)."""
     args = [arg for command in commands for arg in ("-c", command)]

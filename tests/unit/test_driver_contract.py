@@ -12,15 +12,16 @@ the real lab (tests/integration).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from emulated import Emulate, LoginKey, write_inventory_for
-from isolement.lab.emulator import Emulator
+from isolement.lab.emulator import Bubble, Emulator
 from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
-from isolement.drivers.base import CutTarget, Driver
+from isolement.drivers.base import AllowTarget, CutTarget, Driver, Flow
 from isolement.model.errors import DeviceError, PlanRefused
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.state import CutMethod, DeviceState
@@ -153,3 +154,91 @@ def test_an_unknown_interface_is_refused_or_a_device_error_and_changes_nothing(
     else:
         assert "error" in str(caught.value)
     assert emulated.state() == before
+
+
+# --- bubbles (#12 §2): chosen flows through a deny cut, on the platforms that hold one -------
+
+BUBBLES = [platform for platform in EMULATED if PLATFORMS[platform].can_allow]
+PORTAL = IPv4Network("198.18.61.5/32")
+LAB = IPv4Network("198.18.60.0/24")
+FLOWS = (Flow("tcp", LAB, PORTAL, 443), Flow("icmp", LAB, PORTAL))
+
+
+def test_the_firewalls_hold_bubbles_on_their_emulators() -> None:
+    assert set(BUBBLES) == {"cisco_asa", "fortinet", "paloalto_panos"}
+
+
+@pytest.mark.parametrize("bench", BUBBLES, indirect=True)
+def test_a_bubble_through_a_cut_passes_its_flows_closes_with_the_cut_and_restores_exactly(
+    bench: Bench,
+) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    snapshot_before = bench.driver.snapshot(bench.session)
+    emulated_before = emulated.state()
+    interface = _first_open(before, CutMethod.DENY)
+    target = CutTarget("contract-link", interface, CutMethod.DENY)
+    bubble = AllowTarget("contract-link", interface, "lab-results", FLOWS)
+    bench.apply(bench.driver.cut_commands([target], before))
+    cut = bench.read()
+    snapshot_cut = bench.driver.snapshot(bench.session)
+
+    bench.apply(bench.driver.allow_commands([bubble], cut))
+    opened = bench.read()
+
+    # Read back under its stage, the deny still in place beneath it: not a full cut.
+    assert opened.allows[interface]["lab-results"]
+    assert opened.is_cut(interface, CutMethod.DENY)
+    assert not opened.reached(interface, CutMethod.DENY, cut=True)
+    # The device's own policy: still blocked, but these flows, and only these, pass.
+    assert interface in emulated.blocked_interfaces()
+    assert set(emulated.bubbles()) == {
+        Bubble(interface, "tcp", str(LAB), str(PORTAL), 443),
+        Bubble(interface, "icmp", str(LAB), str(PORTAL)),
+    }
+
+    # Closing the stage is a cut of its link: the bubble goes, the cut stays as it was.
+    bench.apply(bench.driver.cut_commands([target], opened))
+    assert bench.read() == cut
+    assert emulated.bubbles() == ()
+    assert bench.driver.snapshot(bench.session) == snapshot_cut
+
+    # Opened again, then the full restore: the device exactly as before the cut.
+    bench.apply(bench.driver.allow_commands([bubble], cut))
+    bench.apply(bench.driver.restore_commands([target], bench.read()))
+    assert bench.read() == before
+    assert emulated.state() == emulated_before
+    assert bench.driver.snapshot(bench.session) == snapshot_before
+
+
+# --- persistence (#12 §3): what a restart of the device does to a cut --------------------------
+
+
+@pytest.mark.parametrize(("bench", "method"), CASES, indirect=["bench"])
+def test_a_cut_made_persistent_holds_across_a_restart(bench: Bench, method: CutMethod) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    interface = _first_open(before, method)
+    target = CutTarget("contract-link", interface, method)
+    bench.apply(bench.driver.cut_commands([target], before))
+    if bench.driver.persistence == "save":
+        bench.driver.save(bench.session, DEVICE)
+
+    emulated.restart()
+
+    assert bench.read().is_cut(interface, method)
+
+
+SAVED = [(p, m) for p, m in CASES if PLATFORMS[p].persistence == "save"]
+
+
+@pytest.mark.parametrize(("bench", "method"), SAVED, indirect=["bench"])
+def test_a_cut_never_saved_is_gone_after_a_restart(bench: Bench, method: CutMethod) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    interface = _first_open(before, method)
+    bench.apply(bench.driver.cut_commands([CutTarget("contract-link", interface, method)], before))
+
+    emulated.restart()
+
+    assert bench.read() == before

@@ -105,7 +105,7 @@ def test_restore_commands_match_golden(platform: str) -> None:
 
 @pytest.mark.parametrize("platform", CAN_ALLOW)
 def test_allow_commands_match_golden(platform: str) -> None:
-    commands = driver_for(platform).allow_commands(golden_allows(platform))
+    commands = driver_for(platform).allow_commands(golden_allows(platform), golden_state(platform))
 
     _check_golden(GOLDEN / platform / "allow.txt", commands)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from isolement.lab.emulator import Bubble
 from isolement.lab.node import nft_blocking
 from isolement.lab.topology import DEFAULT_TOPOLOGY, NodeKind, Topology, load_topology
 from pydantic import ValidationError
@@ -88,6 +89,29 @@ def test_nft_blocking_nothing_leaves_an_empty_chain() -> None:
 
     assert "drop" not in text
     assert "policy accept" in text
+
+
+def test_nft_blocking_accepts_a_bubbles_flow_and_its_replies_before_the_drops() -> None:
+    bubble = Bubble("out0", "tcp", "198.18.10.0/24", "198.18.250.10/32", 443)
+
+    lines = nft_blocking(["out0"], [bubble]).splitlines()
+
+    there = "ip saddr 198.18.10.0/24 ip daddr 198.18.250.10/32 tcp dport 443 accept"
+    back = "ip saddr 198.18.250.10/32 ip daddr 198.18.10.0/24 tcp sport 443 ct state"
+    accepts = [i for i, line in enumerate(lines) if "accept" in line and "policy" not in line]
+    drops = [i for i, line in enumerate(lines) if line.strip().endswith("drop")]
+    assert any(there in line and 'iifname "out0"' in line for line in lines)
+    assert any(there in line and 'oifname "out0"' in line for line in lines)
+    # The far side opens nothing of its own: only replies come back.
+    assert all("established,related" in line for line in lines if back in line)
+    assert len(accepts) == 4 and max(accepts) < min(drops)
+
+
+def test_nft_blocking_an_icmp_bubble_matches_the_protocol_and_no_port() -> None:
+    text = nft_blocking(["out0"], [Bubble("out0", "icmp", "198.18.10.0/24", "198.18.250.10/32")])
+
+    assert "ip protocol icmp accept" in text
+    assert "dport" not in text
 
 
 def test_the_lab_inventory_and_the_topology_agree_on_every_emulated_node() -> None:
