@@ -40,6 +40,7 @@ from collections.abc import Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.cisco_ios import interface_blocks
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -82,10 +83,10 @@ class AristaEosDriver(Driver):
     def cut_commands(
         self, targets: Sequence[CutTarget], state: DeviceState | None = None
     ) -> list[str]:
-        return _in_session([line for t in targets for line in _block(t, "shutdown")])
+        return _in_session(interface_blocks(targets, "shutdown"))
 
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _in_session([line for t in targets for line in _block(t, "no shutdown")])
+        return _in_session(interface_blocks(targets, "no shutdown"))
 
     def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
         """Each line typed and checked as it is answered; on a refusal inside the session, the
@@ -127,10 +128,6 @@ class AristaEosDriver(Driver):
         return DeviceState(
             interfaces={interface_name(r["port"]): r["status"] != _ADMIN_DOWN for r in rows}
         )
-
-
-def _block(target: CutTarget, line: str) -> list[str]:
-    return [f"interface {target.interface}", line, "exit"]
 
 
 def _in_session(lines: list[str]) -> list[str]:

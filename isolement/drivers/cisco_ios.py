@@ -72,16 +72,17 @@ class InterfaceShutdown:
     def cut_commands(
         self, targets: Sequence[CutTarget], state: DeviceState | None = None
     ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
+        return interface_blocks(targets, "shutdown")
 
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
+        return interface_blocks(targets, "no shutdown")
 
 
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
+def interface_blocks(targets: Sequence[CutTarget], line: str, leave: str = "exit") -> list[str]:
+    """`interface X`, `line`, then `leave` (back to the configuration mode) for each target."""
     commands: list[str] = []
     for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
+        commands += [f"interface {target.interface}", line, leave]
     return commands
 
 

@@ -42,6 +42,7 @@ from collections.abc import Sequence
 
 from isolement.drivers import ntc
 from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.cisco_ios import interface_blocks
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -97,10 +98,10 @@ class HpComwareDriver(Driver):
     def cut_commands(
         self, targets: Sequence[CutTarget], state: DeviceState | None = None
     ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
+        return interface_blocks(targets, "shutdown", leave="quit")
 
     def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "undo shutdown")
+        return interface_blocks(targets, "undo shutdown", leave="quit")
 
     # --- persistence (#12 §3) -------------------------------------------------------------
     persistence = "save"
@@ -132,10 +133,3 @@ class HpComwareDriver(Driver):
         return DeviceState(
             interfaces={interface_name(r["interface"]): _LINK_ADMIN_UP[r["link"]] for r in rows}
         )
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "quit"]
-    return commands

@@ -129,10 +129,12 @@ def test_isolate_site_with_its_parameter(lab_inventory: Inventory, site: str) ->
     params = resolve_parameters(book, lab_inventory, {"site": site})
     plan = plan_cut(lab_inventory, book, params, lab_state())
 
+    kinds = {kind for rule in book.cut for kind in rule.select.kind or []}
     touching = sorted(
         name
         for name, link in lab_inventory.links.items()
         if site in link.sites(lab_inventory)
+        and link.kind in kinds  # a datacentre server segment is not one of them
         and name not in book.keep
         and not lab_inventory.protecting(name)
     )
