@@ -92,6 +92,12 @@ def _steps_text(plan: Plan) -> list[str]:
                 continue
             lines.append("      commands:")
             lines += [f"        {command}" for command in step.commands]
+            commit = step.change.commit_text()
+            if commit:
+                lines.append(f"      then: {commit}")
+            if step.change.unresolved:
+                lines.append("      needs the device's state (offline plan):")
+                lines += [f"        {intent}" for intent in step.change.unresolved]
     return lines
 
 
@@ -104,7 +110,7 @@ def _persistence_text(plan: Plan) -> list[str]:
     lines = ["Persistence: on (playbook persist: true); after each confirmed change:"]
     for platform in sorted({s.platform for s in plan.steps}):
         devices = ", ".join(s.device for s in plan.steps if s.platform == platform)
-        lines.append(f"  {platform} ({devices}): {driver_for(platform).persistence_note}")
+        lines.append(f"  {platform} ({devices}): {driver_for(platform).facts.persistence_note}")
     return lines
 
 

@@ -11,18 +11,18 @@ brief table, and `interface_name()` maps either spelling to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
 from isolement.drivers.base import (
-    CutTarget,
     Driver,
     PingReply,
     Session,
     UnsavedCheck,
     parse_success_rate,
 )
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -62,37 +62,26 @@ def interface_name(name: str) -> str:
     return _FULL_NAMES[match.group(1)] + match.group(2) if match else name
 
 
-class InterfaceShutdown:
-    """Cut = `shutdown` inside `interface X`, restore = `no shutdown`: IOS's syntax, which
-    FRR's vtysh, NX-OS and AOS-CX share. Each block ends with `exit` back to `(config)#`: some
-    netmiko drivers (AOS-CX's) only recognise that prompt as configuration mode, and a refused
-    `interface` leaves the session there, where the `shutdown` after it is refused too: it
-    never lands on another port."""
-
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
-    return commands
+FACTS: Platform = Platform(
+    name="cisco_ios",
+    netmiko_device_type="cisco_ios",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="show running-config",
+    error_patterns=_IOS_ERRORS,
+    shutdown=INTERFACE_SHUTDOWN,
+    persistence="save",
+    persistence_note=(
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
+    ),
+    save_commands=("write memory",),
+)
 
 
-class CiscoIosDriver(InterfaceShutdown, Driver):
-    platform = "cisco_ios"
+class CiscoIosDriver(Driver):
+    facts = FACTS
     interface_name = staticmethod(interface_name)
-    netmiko_device_type = "cisco_ios"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "show running-config"
-    error_patterns = _IOS_ERRORS
 
     # --- device-sourced probes: `ping X source Y repeat N` (source: an address or interface)
 
@@ -108,12 +97,6 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
         return parse_success_rate(output)
 
     # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `write memory`; unsaved changes are found before the cut with `show "
-        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
-    )
-    save_commands = ("write memory",)
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         output = session.send_command(

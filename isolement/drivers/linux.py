@@ -22,6 +22,7 @@ from isolement.drivers.base import (
     Session,
     parse_iputils_ping,
 )
+from isolement.drivers.platform import Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -47,29 +48,33 @@ def _nft(statements: Sequence[str]) -> str:
     return f"nft '{'; '.join(statements)}' || echo \"{_FAILED} $?\""
 
 
-class LinuxDriver(Driver):
-    platform = "linux"
-    netmiko_device_type = "linux"
-    methods = frozenset({CutMethod.DENY})
-    preferred_method = CutMethod.DENY
-    snapshot_command = "nft list ruleset"
-    uses_config_mode = False
-    can_allow = True
-    # bash redraws a line longer than the terminal, so the echo never matches the command; the
-    # end of the answer is found by the prompt instead.
-    verify_echo = False
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence_note = (
-        "a reboot reopens the cut: isolement's nftables table lives in the kernel only, and the "
-        "distribution's ruleset file (/etc/nftables.conf) holds other rules, not isolement's to "
-        "rewrite"
-    )
-    error_patterns = (
+FACTS = Platform(
+    name="linux",
+    netmiko_device_type="linux",
+    methods=frozenset({CutMethod.DENY}),
+    preferred_method=CutMethod.DENY,
+    snapshot_command="nft list ruleset",
+    error_patterns=(
         re.compile(rf"^{_FAILED} \d+$", re.MULTILINE),
         re.compile(r"^Error: .*$", re.MULTILINE),
         re.compile(r"^.*: command not found$", re.MULTILINE),
-    )
+    ),
+    # A shell: each line is a command.
+    config_mode=False,
+    # bash redraws a line longer than the terminal, so the echo never matches the command; the
+    # end of the answer is found by the prompt instead.
+    verify_echo=False,
+    can_allow=True,
+    persistence_note=(
+        "a reboot reopens the cut: isolement's nftables table lives in the kernel only, and the "
+        "distribution's ruleset file (/etc/nftables.conf) holds other rules, not isolement's to "
+        "rewrite"
+    ),
+)
+
+
+class LinuxDriver(Driver):
+    facts = FACTS
 
     # --- device-sourced probes: `ping -n -c N -I Y X`; a TCP connection through bash
 
@@ -142,9 +147,7 @@ class LinuxDriver(Driver):
             ) from None
         return DeviceState(interfaces=interfaces, denies=denies, allows=allows)
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
         statements = [f"add table {TABLE}"] + [_chain(hook) for hook in _HOOKS]
         for target in targets:
             # A bubble opened by a reconnection stage closes with the cut.
@@ -160,7 +163,7 @@ class LinuxDriver(Driver):
                     )
         return [_nft(statements)]
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         restored = {target.interface for target in targets}
         statements = []
         for interface in sorted(restored):
@@ -175,7 +178,7 @@ class LinuxDriver(Driver):
             statements = [f"delete table {TABLE}"]
         return [_nft(statements)]
 
-    def allow_commands(self, targets: Sequence[AllowTarget]) -> list[str]:
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         statements = []
         for target in targets:
             comment = f'comment "{_ALLOW_TAG} {target.interface} {target.stage} {target.link}"'

@@ -27,7 +27,7 @@ def unsaved_elsewhere(plan: Plan, seen: Observation) -> dict[str, str]:
     for step in plan.steps:
         driver = driver_for(step.platform)
         session = seen.peek(step.device)
-        if driver.persistence != "save" or session is None:
+        if driver.facts.persistence != "save" or session is None:
             continue
         try:
             check = driver.unsaved_changes(session, [c.interface for c in step.changes])

@@ -21,6 +21,8 @@ from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
 from isolement.drivers.base import CutTarget, Driver
+from isolement.flows.transaction import transact
+from isolement.model.change import ChangeSet
 from isolement.model.errors import DeviceError, PlanRefused
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.state import CutMethod, DeviceState
@@ -33,7 +35,7 @@ DEVICE = "contract1"
 CASES = [
     (platform, method)
     for platform in EMULATED
-    for method in sorted(PLATFORMS[platform].methods, key=str)
+    for method in sorted(PLATFORMS[platform].facts.methods, key=str)
 ]
 
 
@@ -51,8 +53,8 @@ class Bench:
     def read(self) -> DeviceState:
         return self.driver.read_state(self.session)
 
-    def apply(self, commands: list[str]) -> str:
-        return self.driver.apply(self.session, DEVICE, commands)
+    def apply(self, change: ChangeSet) -> str:
+        return transact(self.driver, self.session, DEVICE, change)
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_cut_read_restore_read_leaves_the_device_as_it_was(bench: Bench, method:
     interface = _first_open(before, method)
     target = CutTarget("contract-link", interface, method)
 
-    bench.apply(bench.driver.cut_commands([target], before))
+    bench.apply(bench.driver.render_cut([target], before))
     cut = bench.read()
 
     assert cut.reached(interface, method, cut=True)
@@ -103,7 +105,7 @@ def test_cut_read_restore_read_leaves_the_device_as_it_was(bench: Bench, method:
     others = {name: up for name, up in before.interfaces.items() if name != interface}
     assert {name: cut.interfaces[name] for name in others} == others
 
-    bench.apply(bench.driver.restore_commands([target], cut))
+    bench.apply(bench.driver.render_restore([target], cut))
     after = bench.read()
 
     assert after.reached(interface, method, cut=False)
@@ -117,7 +119,7 @@ def test_a_second_cut_finds_the_interface_cut(bench: Bench, method: CutMethod) -
     before = bench.read()
     interface = _first_open(before, method)
     target = CutTarget("contract-link", interface, method)
-    bench.apply(bench.driver.cut_commands([target], before))
+    bench.apply(bench.driver.render_cut([target], before))
 
     again = bench.read()
 
@@ -140,12 +142,12 @@ def test_an_unknown_interface_is_refused_or_a_device_error_and_changes_nothing(
     emulated = bench.emu.device(DEVICE)
     before = emulated.state()
     driver = bench.driver
-    target = CutTarget("contract-link", "nosuch99", driver.preferred_method)
+    target = CutTarget("contract-link", "nosuch99", driver.facts.preferred_method)
     state = bench.read()
     typed = len(emulated.history)
 
     with pytest.raises((DeviceError, PlanRefused)) as caught:
-        bench.apply(driver.cut_commands([target], state))
+        bench.apply(driver.render_cut([target], state))
 
     if caught.type is PlanRefused:
         assert "nosuch99" in str(caught.value)

@@ -16,10 +16,11 @@ from isolement.drivers.base import CutTarget
 from isolement.drivers.cisco_asa import (
     DENY,
     REMARK_MAX,
+    AclEntry,
     CiscoAsaDriver,
+    Nameif,
     own_acl,
     remark_for,
-    split_context,
 )
 from isolement.model.errors import PlanRefused, UnexpectedOutput
 from isolement.model.names import check_name
@@ -183,16 +184,34 @@ def test_a_running_config_yields_its_acls_and_bindings_but_no_global_one() -> No
     }
 
 
-def test_contexts_carry_the_nameif_and_the_acls_bound_to_it() -> None:
+def test_the_state_carries_each_nameif_and_the_acls_bound_to_it() -> None:
     state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
 
     assert state.contexts == {
-        "GigabitEthernet0/0": "inside in=INSIDE_acl",
-        "GigabitEthernet0/1": "outside in=OUTSIDE_acl",
+        "GigabitEthernet0/0": "inside",
+        "GigabitEthernet0/1": "outside",
         "Management0/0": "mgmt",
     }
+    assert state.nameifs == {
+        "GigabitEthernet0/0": Nameif(name="inside", acls={"in": "INSIDE_acl"}),
+        "GigabitEthernet0/1": Nameif(name="outside", acls={"in": "OUTSIDE_acl"}),
+        "Management0/0": Nameif(name="mgmt"),
+    }
     assert state.denies == {}
-    assert split_context(state.contexts["GigabitEthernet0/1"]) == ("outside", {"in": "OUTSIDE_acl"})
+
+
+def test_an_entry_id_reads_back_as_the_entry_it_names() -> None:
+    pair = AclEntry.parse("in OUTSIDE_acl isolement GigabitEthernet0/1 inet-h5")
+    own = AclEntry.parse("out isolement-out-outside")
+
+    assert pair == AclEntry(
+        direction="in", acl="OUTSIDE_acl", remark="isolement GigabitEthernet0/1 inet-h5"
+    )
+    assert own == AclEntry(direction="out", acl="isolement-out-outside")
+    assert [str(pair), str(own)] == [
+        "in OUTSIDE_acl isolement GigabitEthernet0/1 inet-h5",
+        "out isolement-out-outside",
+    ]
 
 
 # --- a cut read back (built in the ASA's layout) ----------------------------------------------
@@ -259,7 +278,7 @@ def test_an_acl_named_like_isolements_but_holding_more_is_edited_not_cleared() -
 def test_the_cut_goes_first_in_a_bound_acl_and_binds_its_own_acl_elsewhere() -> None:
     state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
 
-    assert DRIVER.cut_commands([target()], state) == [
+    assert DRIVER.render_cut([target()], state).lines == [
         f"access-list OUTSIDE_acl line 1 remark {REMARK}",
         f"access-list OUTSIDE_acl line 2 {DENY}",
         f"access-list {OWN_OUT} line 1 remark {REMARK}",
@@ -269,21 +288,21 @@ def test_the_cut_goes_first_in_a_bound_acl_and_binds_its_own_acl_elsewhere() -> 
 
 
 def test_an_interface_already_cut_gets_nothing() -> None:
-    assert DRIVER.cut_commands([target()], state_of(CUT_ACLS, CUT_GROUPS)) == []
+    assert DRIVER.render_cut([target()], state_of(CUT_ACLS, CUT_GROUPS)).lines == []
 
 
 def test_an_interface_without_nameif_is_refused_before_anything_is_sent() -> None:
     state = state_of(INSIDE_ACL + "\n")
 
     with pytest.raises(PlanRefused, match=r"GigabitEthernet0/9 \(link .*\) has no nameif"):
-        DRIVER.cut_commands([target("GigabitEthernet0/9")], state)
+        DRIVER.render_cut([target("GigabitEthernet0/9")], state).lines
 
 
 def test_shutdown_is_an_interface_block() -> None:
     shut = CutTarget("spare", "Management0/0", CutMethod.SHUTDOWN)
 
-    assert DRIVER.cut_commands([shut]) == ["interface Management0/0", "shutdown", "exit"]
-    assert DRIVER.restore_commands([shut], state_of("")) == [
+    assert DRIVER.render_cut([shut]).lines == ["interface Management0/0", "shutdown", "exit"]
+    assert DRIVER.render_restore([shut], state_of("")).lines == [
         "interface Management0/0",
         "no shutdown",
         "exit",
@@ -293,7 +312,7 @@ def test_shutdown_is_an_interface_block() -> None:
 def test_restore_removes_exactly_the_lines_and_the_acl_isolement_added() -> None:
     state = state_of(CUT_ACLS, CUT_GROUPS)
 
-    assert DRIVER.restore_commands([target()], state) == [
+    assert DRIVER.render_restore([target()], state).lines == [
         f"no access-list OUTSIDE_acl remark {REMARK}",
         f"no access-list OUTSIDE_acl {DENY}",
         f"no access-group {OWN_OUT} out interface outside",
@@ -302,7 +321,7 @@ def test_restore_removes_exactly_the_lines_and_the_acl_isolement_added() -> None
 
 
 def test_restore_of_an_open_interface_sends_nothing() -> None:
-    assert DRIVER.restore_commands([target()], state_of(INSIDE_ACL + "\n")) == []
+    assert DRIVER.render_restore([target()], state_of(INSIDE_ACL + "\n")).lines == []
 
 
 LONG = "x" * 64
@@ -320,7 +339,7 @@ def test_remarks_fit_the_asas_100_characters_and_keep_long_links_apart(link: str
 
 def test_every_rendered_line_is_one_asa_command() -> None:
     targets: Sequence[CutTarget] = [target(), target("GigabitEthernet0/0", "lan-h5")]
-    commands = DRIVER.cut_commands(targets, state_of(INSIDE_ACL + "\n"))
+    commands = DRIVER.render_cut(targets, state_of(INSIDE_ACL + "\n")).lines
 
     assert commands
     assert all("\n" not in c and "\r" not in c for c in commands)

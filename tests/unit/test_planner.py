@@ -373,7 +373,10 @@ def test_plan_digest_is_stable_for_the_same_inputs(lab_inventory: Inventory) -> 
 def test_plan_digest_differs_when_a_command_differs(lab_inventory: Inventory) -> None:
     base = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
     step = base.steps[0]
-    changed_step = step.model_copy(update={"commands": [*step.commands[:-1], "end"]})
+    lines = [*step.commands[:-1], "end"]
+    changed_step = step.model_copy(
+        update={"change": step.change.model_copy(update={"lines": lines})}
+    )
     changed = base.model_copy(update={"steps": [changed_step, *base.steps[1:]]})
     assert changed.steps[0].commands != base.steps[0].commands
     assert changed.digest() != base.digest()
