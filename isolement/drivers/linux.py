@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from isolement.drivers.base import (
@@ -37,6 +38,26 @@ _FAILED = "isolement-failed: exit"
 # What the TCP probe prints: a connection opened, or not (refused, or no answer in 2 s).
 _TCP_OPEN = "isolement-tcp: open"
 _TCP_SHUT = "isolement-tcp: not open"
+
+
+@dataclass(frozen=True)
+class NftRule:
+    """One of isolement's rules, as nftables deletes it: by chain and handle. Its id in
+    `DeviceState.denies` and `allows` (journaled) is `chain/handle`."""
+
+    chain: str
+    handle: int
+
+    @classmethod
+    def parse(cls, rule_id: str) -> NftRule:
+        chain, handle = rule_id.split("/")
+        return cls(chain, int(handle))
+
+    def __str__(self) -> str:
+        return f"{self.chain}/{self.handle}"
+
+    def delete(self) -> str:
+        return f"delete rule {TABLE} {self.chain} handle {self.handle}"
 
 
 def _chain(hook: str) -> str:
@@ -135,7 +156,7 @@ class LinuxDriver(Driver):
                 rule = item.get("rule")
                 words = str(rule.get("comment", "")).split(" ") if rule else [""]
                 # A rule is deleted by chain and handle, so both make its id.
-                rule_id = f"{rule['chain']}/{rule['handle']}" if rule else ""
+                rule_id = str(NftRule(rule["chain"], int(rule["handle"]))) if rule else ""
                 if words[0] == _DENY_TAG:
                     denies.setdefault(words[1], []).append(rule_id)
                 elif words[0] == _ALLOW_TAG:
@@ -198,11 +219,7 @@ class LinuxDriver(Driver):
 
 
 def _deletes(rule_ids: Sequence[str]) -> list[str]:
-    statements = []
-    for rule_id in rule_ids:
-        chain, handle = rule_id.split("/")
-        statements.append(f"delete rule {TABLE} {chain} handle {handle}")
-    return statements
+    return [NftRule.parse(rule_id).delete() for rule_id in rule_ids]
 
 
 def _match(

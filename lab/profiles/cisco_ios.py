@@ -21,7 +21,7 @@ import re
 
 import paramiko
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IOS, IP, NUM, WORD, Arg, commands, is_ip
 from . import ping_layouts
 from .ios_like import (

@@ -52,7 +52,7 @@ from pathlib import Path
 import paramiko
 from paramiko.kex_group14 import KexGroup14SHA256
 
-from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
 
 VERSION = "FortiGate-VM64 v7.2.5,build1517,230606 (GA.F)"
 CONFIG_VERSION = "FGVM64-7.2.5-FW-build1517-230606"

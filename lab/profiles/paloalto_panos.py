@@ -50,7 +50,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import paramiko
 
-from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
 from . import ping_layouts
 
 INVALID = "Invalid syntax."

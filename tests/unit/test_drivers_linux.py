@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from isolement.drivers.base import AllowTarget, CutTarget, Flow
-from isolement.drivers.linux import LinuxDriver
+from isolement.drivers.linux import LinuxDriver, NftRule
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -384,3 +384,11 @@ def test_restore_of_an_interface_holding_only_a_bubble_deletes_it() -> None:
     )
 
     assert _statements(command) == ["delete table inet isolement"]
+
+
+def test_a_rule_id_reads_back_as_the_chain_and_handle_nftables_deletes_it_by() -> None:
+    rule = NftRule.parse("forward/12")
+
+    assert rule == NftRule("forward", 12)
+    assert str(rule) == "forward/12"
+    assert rule.delete() == "delete rule inet isolement forward handle 12"
