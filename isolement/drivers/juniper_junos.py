@@ -2,8 +2,10 @@
 
 Cut = `set interfaces X disable`, then a plain `commit`; restore = `delete interfaces X disable`,
 committed with `commit confirmed 5`, then confirmed by a plain `commit` once the session has
-proved it still works (the state is read in between). Junos changes a candidate configuration
-that only a commit puts in effect, so:
+proved it still works (the state is read in between): the runner's transaction
+(flows/transaction.py) through this driver's verbs, with `show | compare` before the commit as
+evidence of what it puts in effect. Junos changes a candidate configuration that only a commit
+puts in effect, so:
 
 - a restore that cut the controller's own path is never confirmed, and the device rolls itself
   back to the cut state after 5 minutes: safe. A cut is never committed with `commit confirmed`:

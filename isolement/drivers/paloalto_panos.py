@@ -118,7 +118,7 @@ _RULE_FIELD = re.compile(r"^\s*(from|to|action)\s+(?:\[\s*([^\]]*?)\s*\]|([^;\s]
 _PENDING = "check pending-changes"
 _REVERT = "revert config"
 _CANDIDATE = "show config candidate"
-# One of isolement's own rule lines, as cut_commands and restore_commands write them.
+# One of isolement's own rule lines, as cut_lines and restore_lines write them.
 _OWN_LINE = re.compile(r"^(set|move|delete) rulebase security rules (isolement-\S+)(?: (.*))?$")
 _RULES_PATH = "./devices/entry/vsys/entry/rulebase/security/rules"
 # What `set rulebase security rules NAME KEY VALUE ...` writes, as XML: a list of members, or

@@ -13,7 +13,7 @@ to the session.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from isolement.drivers import Driver, Session
 from isolement.model.change import ChangeSet, CommitMode
@@ -43,18 +43,9 @@ class Recording:
             return list(self._session.typed[self._mark :])
         return list(self._handed)
 
-    def send_command(
-        self,
-        command: str,
-        *,
-        verify_echo: bool = True,
-        expect: str | None = None,
-        timeout: float | None = None,
-    ) -> str:
+    def send_command(self, command: str, **options: Any) -> str:
         self._handed += command.splitlines()
-        return self._session.send_command(
-            command, verify_echo=verify_echo, expect=expect, timeout=timeout
-        )
+        return self._session.send_command(command, **options)
 
     def send_config(self, commands: Sequence[str]) -> str:
         self._handed += commands
