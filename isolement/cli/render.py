@@ -90,8 +90,9 @@ def _steps_text(plan: Plan) -> list[str]:
             if step.deferred:
                 lines.append("      commands: computed from its state once it is reachable again")
                 continue
-            lines.append("      commands:")
-            lines += [f"        {command}" for command in step.commands]
+            if step.commands:
+                lines.append("      commands:")
+                lines += [f"        {command}" for command in step.commands]
             commit = step.change.commit_text()
             if commit:
                 lines.append(f"      then: {commit}")
