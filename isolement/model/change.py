@@ -35,10 +35,6 @@ class ChangeSet(BaseModel):
     # change set holding any is never sent.
     unresolved: list[str] = []
 
-    @property
-    def empty(self) -> bool:
-        return not self.lines and not self.unresolved
-
     def commit_text(self) -> str | None:
         """The commit as the plan shows it, None when there is none."""
         if self.commit is CommitMode.NONE or not self.lines:
