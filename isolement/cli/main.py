@@ -31,26 +31,46 @@ import argparse
 import contextlib
 import dataclasses
 import getpass
-import importlib
 import json
 import logging
 import os
 import resource
 import sys
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from isolement import __version__
-from isolement.cli import hostkeys, importing, paths, rehearsing, render
+from isolement.cli import (
+    completion,
+    documents,
+    hostkeys,
+    importing,
+    lab,
+    paths,
+    progress,
+    regions,
+    rehearsing,
+    render,
+)
 from isolement.cli.operator import default_operator
+from isolement.cli.terminal import Terminal
 from isolement.flows import containment, preflight, rehearse, status, verify
 from isolement.flows import stages as reconnection
 from isolement.flows.interrupt import Interrupted
-from isolement.flows.results import Outcome, RunReport, StageState, StepResult, Verdict
+from isolement.flows.results import (
+    Outcome,
+    PlanReport,
+    RunReport,
+    StageState,
+    StatusReport,
+    StepResult,
+    Verdict,
+)
 from isolement.flows.runtime import Options, Runtime
 from isolement.journal.anchor import Anchoring
 from isolement.journal.files import NotAPlainFile
@@ -69,10 +89,13 @@ from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, IsolementError, JournalError, LabError, LockedError
 from isolement.model.inventory import Inventory, check_credentials, load_inventory
 from isolement.model.names import check_name, check_statement
+from isolement.model.plan import Direction
 from isolement.model.playbook import Playbook, available_playbooks, load_playbook
 from isolement.model.text import escape_json, shown
-from isolement.planning.planner import resolve_parameters, select_targets
+from isolement.planning.impact import impact
+from isolement.planning.planner import plan_cut, resolve_parameters, select_targets
 from isolement.report import incident as reporting
+from isolement.report import map as site_map
 from isolement.report import signing
 from isolement.transport import credentials
 
@@ -114,9 +137,47 @@ def _head(value: str) -> Head:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+EXIT_CODES_HELP = """exit codes (stable; scripts may rely on them):
+  0    done: contained, restored, intact, ready
+  2    bad input, or refused before anything was sent
+  3    partial: some targeted paths are still open (status, verify: a cut that vanished too)
+  4    nothing could be done: devices unreachable, every change failed; not ready (rehearse)
+  5    the journal is altered or could not be written: the run stopped at once
+  6    unknown: nothing known open, but some paths could not be read in this run
+  7    journal verify: consistent but not anchored
+  8    proven by read-back state only, not by packets (verify; restore --stage)
+  130  interrupted (Ctrl-C) before anything was sent, or a second Ctrl-C stopped waiting
+       for the changes in flight (the journal says what is known)
+  141  output closed early (piped into head)
+with --json, a refusal or failure prints {"error": {"kind", "message", "exit_code"}} on stdout
+(isolement schema error); the exit code is the same."""
+
+EXAMPLES_HELP = """examples:
+  isolement validate                                   check inventory, playbooks, keys
+  isolement plan cut-all                               what a cut would send (-v: commands)
+  isolement cut cut-all --reason "ransomware, cell decision 03:12"
+  isolement verify cut-all                             read back and probe
+  isolement status cut-all --map status.svg            the links by state, as a map
+  isolement restore cut-all --stage clinical-h1 --approved-by "ANSSI" --reason "doubt lifted"
+  isolement --json status cut-all | jq .links          machine-readable (isolement schema)
+  isolement --inventory prod.yaml plan cut-intersite   another inventory than the lab's"""
+
+
+class UsageError(Exception):
+    """A command line argparse refuses: raised, so --json can still say it as a document."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="isolement", description="Cut and restore network paths during a cyber-containment."
+    parser = Parser(
+        prog="isolement",
+        description="Cut and restore network paths during a cyber-containment.",
+        epilog=f"{EXAMPLES_HELP}\n\n{EXIT_CODES_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"isolement {__version__}")
     parser.add_argument(
@@ -188,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
     p.add_argument("--offline", action="store_true", help="do not read device state")
+    p.add_argument("-v", "--verbose", action="store_true", help="show each device's raw commands")
     p.add_argument(
         "--restore",
         action="store_true",
@@ -240,7 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--operator", type=_safe("--operator", check_statement))
     playbook_command("preflight", "check every targeted device is ready; changes nothing")
-    playbook_command("status", "live state of each targeted path", optional=True)
+    p = playbook_command("status", "live state of each targeted path", optional=True)
+    p.add_argument(
+        "--map",
+        type=Path,
+        metavar="FILE.svg",
+        help="also draw the sites and links, each link by its state, as an SVG (prints in "
+        "black and white)",
+    )
     accept_altered(
         playbook_command("verify", "state read back and probes; non-zero if a path is open")
     )
@@ -276,9 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     accept_altered(p)
 
     _add_journal_commands(sub)
-    _add_lab_commands(sub)
+    lab.add_parser(sub)
     importing.add_parser(sub)
     hostkeys.add_parser(sub)
+    regions.add_parser(sub)
+    documents.add_parser(sub)
+    completion.add_parser(sub)
     return parser
 
 
@@ -355,23 +427,20 @@ def _add_journal_commands(sub: Any) -> None:
     )
 
 
-def _add_lab_commands(sub: Any) -> None:
-    lab = sub.add_parser("lab", help="the rehearsal lab on this machine")
-    lsub = lab.add_subparsers(dest="lab_command", required=True)
-    lsub.add_parser("up", help="stand the lab up")
-    lsub.add_parser("down", help="remove everything 'lab up' created")
-    lsub.add_parser("status", help="what the lab has running")
-    drill = lsub.add_parser("drill", help="lab up, plan, cut, verify, restore, with timings")
-    drill.add_argument("playbooks", nargs="*", default=["cut-all", "cut-intersite", "cut-internet"])
-    drill.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
-
-
 def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
     # Device answers and journal text are in both: nothing they carry may act on the terminal.
     if args.json:
         print(escape_json(json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False)))
     else:
-        print(shown(text, lines=True))
+        term = _terminal()
+        text = shown(text, lines=True)
+        # Raw commands (-v) are shown whole: a command wrapped could be copied wrong.
+        print(term.paint(text if getattr(args, "verbose", False) else term.fit(text)))
+
+
+def _terminal() -> Terminal:
+    """stdout's width and colour, read when the result is printed."""
+    return Terminal.of(sys.stdout)
 
 
 def _jsonable(value: Any) -> Any:
@@ -382,11 +451,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _confirm(args: argparse.Namespace, what: str) -> None:
+def _confirm(args: argparse.Namespace, what: str, impact_: list[str] | None = None) -> None:
+    """Ask, on a terminal, once the impact is said (`impact_`: its lines, on stderr)."""
     if args.yes:
         return
     if not sys.stdin.isatty():
         raise InputError(f"refusing to {what} without --yes when no one is at the terminal")
+    if impact_:
+        term = Terminal.of(sys.stderr)
+        print(term.paint(shown("\n".join(impact_), lines=True)), file=sys.stderr)
     answer = input(f"{what}? Type the playbook name to confirm: ")
     if answer.strip() != args.playbook:
         raise InputError("not confirmed; nothing was sent")
@@ -429,6 +502,19 @@ class App:
         """The line a run that wrote the journal ends with: its head, to keep elsewhere."""
         return self.verification().head_line()
 
+    @contextlib.contextmanager
+    def watched(self, verb: str) -> Iterator[None]:
+        """Live progress on stderr while the block runs (none with --json); the result is
+        printed after it, once the live panel is gone."""
+        target = _invoked_as(self) if self.args.playbook else "every link"
+        json_ = self.args.json
+        with progress.watching(verb, target, json=json_, stream=sys.stderr) as watchers:
+            self.runtime.watchers.extend(watchers)
+            try:
+                yield
+            finally:
+                self.runtime.watchers.clear()
+
     def playbook(self) -> tuple[Playbook, dict[str, str]]:
         playbook = load_playbook(self.args.playbook, self.args.playbooks)
         params = resolve_parameters(playbook, self.inventory, {"site": self.args.site})
@@ -457,6 +543,9 @@ def cmd_validate(app: App) -> int:
         for site in sorted(inv.sites) if playbook.parameters else [None]:
             params = resolve_parameters(playbook, inv, {"site": site})
             select_targets(inv, playbook, params)
+        # Its reconnection stages: what `plan --restore` and `restore --stage` would refuse.
+        for stage in playbook.stages:
+            reconnection.check_references(inv, playbook, stage)
     # A key file that is missing, a directory, /dev/null, open to other users or not a key,
     # an unset password variable: refused here, not at the first login of a crisis.
     checked = not app.args.no_credentials
@@ -524,7 +613,7 @@ def cmd_plan(app: App) -> int:
         kept = f"plan hash: {fingerprint.plan} (not journaled: {exc})"
     _emit(
         app.args,
-        f"{render.plan_text(report)}\n{kept}",
+        f"{_plan_text(app, report)}\n{kept}",
         {
             "plan": report.plan,
             "hash": report.plan.digest(),
@@ -534,6 +623,12 @@ def cmd_plan(app: App) -> int:
         },
     )
     return EXIT_OK
+
+
+def _plan_text(app: App, report: PlanReport) -> str:
+    plan = report.plan
+    shown_impact = impact(app.inventory, plan) if plan.direction is Direction.CUT else None
+    return render.plan_text(report, shown_impact, verbose=app.args.verbose, term=_terminal())
 
 
 def cmd_rehearse(app: App) -> int:
@@ -610,7 +705,7 @@ def _exit_of(report: RunReport) -> int:
 
 
 def _run_exit(app: App, report: RunReport) -> int:
-    _emit_run(app, render.run_text(report, _invoked_as(app)), _run_json(report))
+    _emit_run(app, render.run_text(report, _invoked_as(app), _terminal()), _run_json(report))
     if report.journal_error:
         # The report says it too, but a stopped run is an error: said where errors go.
         print(f"isolement: journal: {shown(report.journal_error)}", file=sys.stderr)
@@ -627,22 +722,37 @@ def _operator(args: argparse.Namespace) -> str:
     return name
 
 
+def _cut_impact(app: App, playbook: Playbook, params: dict[str, str]) -> list[str]:
+    """What the cut will do, from the inventory alone (devices are read once confirmed): said
+    before the operator is asked."""
+    if app.args.yes:
+        return []
+    plan = plan_cut(app.inventory, playbook, params, None)
+    return [
+        f"Impact of cut {_invoked_as(app)}, from the inventory (every targeted endpoint taken "
+        "as open: the devices are read once you confirm):",
+        *render.impact_text(impact(app.inventory, plan), Terminal.of(sys.stderr)),
+    ]
+
+
 def cmd_cut(app: App) -> int:
     playbook, params = app.playbook()
-    _confirm(app.args, f"cut {playbook.name}")
+    _confirm(app.args, f"cut {playbook.name}", _cut_impact(app, playbook, params))
     options = Options(partial=app.args.partial, retries=app.args.retries)
     expected = app.args.expect_plan
     check = rehearse.ExpectedPlan(app.runtime, playbook, expected) if expected else None
-    report = containment.cut(
-        app.runtime,
-        playbook,
-        params,
-        reason=app.args.reason,
-        operator=_operator(app.args),
-        options=options,
-        reach=app.args.reach,
-        check=check,
-    )
+    operator = _operator(app.args)
+    with app.watched("CUT"):
+        report = containment.cut(
+            app.runtime,
+            playbook,
+            params,
+            reason=app.args.reason,
+            operator=operator,
+            options=options,
+            reach=app.args.reach,
+            check=check,
+        )
     if check is not None and check.checked:
         print(f"isolement: the plan is the one expected: {expected}", file=sys.stderr)
     return _run_exit(app, report)
@@ -654,17 +764,18 @@ def cmd_restore(app: App) -> int:
     playbook, params = app.playbook()
     operator = _operator(app.args)
     if app.args.close:
-        runs = reconnection.close_stage(
-            app.runtime,
-            playbook,
-            params,
-            app.args.close,
-            reason=app.args.reason,
-            operator=operator,
-        )
+        with app.watched("CLOSE"):
+            runs = reconnection.close_stage(
+                app.runtime,
+                playbook,
+                params,
+                app.args.close,
+                reason=app.args.reason,
+                operator=operator,
+            )
         _emit_run(
             app,
-            "\n".join(render.run_text(run, _invoked_as(app)) for run in runs),
+            "\n".join(render.run_text(run, _invoked_as(app), _terminal()) for run in runs),
             {
                 "closed": app.args.close,
                 "runs": [
@@ -683,16 +794,17 @@ def cmd_restore(app: App) -> int:
         raise InputError("--approved-by is required to reopen anything: who lifted the doubt?")
     if app.args.stage:
         _confirm(app.args, f"open stage {app.args.stage} of {playbook.name}")
-        opened = reconnection.open_stage(
-            app.runtime,
-            playbook,
-            params,
-            app.args.stage,
-            approved_by=app.args.approved_by,
-            reason=app.args.reason,
-            operator=operator,
-            accept_state_proof=app.args.accept_state_proof or "",
-        )
+        with app.watched("OPEN STAGE"):
+            opened = reconnection.open_stage(
+                app.runtime,
+                playbook,
+                params,
+                app.args.stage,
+                approved_by=app.args.approved_by,
+                reason=app.args.reason,
+                operator=operator,
+                accept_state_proof=app.args.accept_state_proof or "",
+            )
         _emit_run(
             app,
             render.stage_text(opened, _invoked_as(app)),
@@ -711,21 +823,23 @@ def cmd_restore(app: App) -> int:
             return EXIT_FAILED
         return EXIT_OK if opened.verified or opened.accepted else EXIT_STATE_ONLY
     _confirm(app.args, f"restore {playbook.name}")
-    report = containment.restore(
-        app.runtime,
-        playbook,
-        params,
-        reason=app.args.reason,
-        approved_by=app.args.approved_by,
-        operator=operator,
-    )
+    with app.watched("RESTORE"):
+        report = containment.restore(
+            app.runtime,
+            playbook,
+            params,
+            reason=app.args.reason,
+            approved_by=app.args.approved_by,
+            operator=operator,
+        )
     return _run_exit(app, report)
 
 
 def cmd_preflight(app: App) -> int:
     playbook, params = app.playbook()
     app.warn_if_altered()
-    problems, central = preflight.preflight(app.runtime, playbook, params)
+    with app.watched("PRE-FLIGHT"):
+        problems, central = preflight.preflight(app.runtime, playbook, params)
     lines = [
         f"  {'ready' if not why else 'NOT READY':<10} {device}  {why}".rstrip()
         for device, why in problems.items()
@@ -743,13 +857,17 @@ def cmd_status(app: App) -> int:
     stages: dict[str, StageState] = {}
     if app.args.playbook:
         playbook, params = app.playbook()
-        found = status.status(app.runtime, playbook, params)
+        with app.watched("STATUS"):
+            found = status.status(app.runtime, playbook, params)
         view = JournalView.read(app.runtime.journal_path)
         stages = reconnection.stage_states(view, playbook, params)
     else:
-        found = status.status(app.runtime, None, {})
+        with app.watched("STATUS"):
+            found = status.status(app.runtime, None, {})
     invoked = _invoked_as(app) if app.args.playbook else None
     text = render.status_text(found, invoked) + render.stages_text(list(stages.values()))
+    if app.args.map:
+        text += "\n" + _write_map(app, found, invoked)
     data = {
         "links": found.links,
         "stages": list(stages.values()),
@@ -762,9 +880,26 @@ def cmd_status(app: App) -> int:
     return EXIT_UNKNOWN if found.unknown else EXIT_OK
 
 
+def _write_map(app: App, found: StatusReport, invoked: str | None) -> str:
+    """The status as a map (report/map.py), written with the exports' care; its line."""
+    states = {link.link: str(link.state) for link in found.links}
+    moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    scope = f"playbook {invoked}" if invoked else "every link"
+    svg = site_map.draw_map(
+        app.inventory,
+        states,
+        title=f"{app.inventory.name}: links as read at {moment}",
+        subtitle=f"isolement status, {scope}; only what was read in this run is cut or open",
+    )
+    with _writing(app.args.map, "the map"):
+        reporting.write_export(app.args.map, svg)
+    return f"map: {app.args.map}"
+
+
 def cmd_verify(app: App) -> int:
     playbook, params = app.playbook()
-    report = verify.verify(app.runtime, playbook, params)
+    with app.watched("VERIFY"):
+        report = verify.verify(app.runtime, playbook, params)
     _emit_run(
         app,
         render.verify_text(report, _invoked_as(app)),
@@ -907,33 +1042,6 @@ def _export(app: App, path: Path, records: list[dict[str, Any]], filters: report
     return EXIT_OK
 
 
-def cmd_lab(args: argparse.Namespace) -> int:
-    # The lab needs root and Linux, and it is a distribution of its own (isolement-lab, from
-    # the repository's lab/) that a controller-only install does not have.
-    try:
-        lab = importlib.import_module("isolement.lab")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("isolement.lab", "isolement"):
-            raise
-        raise InputError(
-            "the lab is not installed: it is a separate part, 'isolement-lab' (pip install "
-            "isolement-lab, or ./scripts/setup.sh from a clone of the repository)"
-        ) from None
-
-    sub = args.lab_command
-    if sub == "up":
-        print(lab.up())
-    elif sub == "down":
-        print(lab.down())
-    elif sub == "status":
-        text, running = lab.status()
-        print(text)
-        return EXIT_OK if running else EXIT_FAILED
-    else:
-        return int(lab.drill(args.playbooks, keep=args.keep))
-    return EXIT_OK
-
-
 COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
@@ -947,34 +1055,50 @@ COMMANDS = {
 }
 
 
+# The commands that open no inventory nor journal of the operator's: each runs on its own.
+_STANDALONE: dict[str, Callable[[argparse.Namespace], int]] = {
+    "schema": documents.cmd_schema,  # about isolement itself: reads nothing
+    "completion": lambda args: completion.cmd_completion(args, build_parser),
+    "lab": lab.cmd_lab,  # the lab's own distribution, if installed
+    "inventory": importing.cmd_import,  # writes an inventory: reads none
+    "hostkeys": hostkeys.cmd_hostkeys,  # key exchanges only: no journal, no lock
+    "region": regions.cmd_region,  # a daemon or the hub: each cut is its own `cut` run
+}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "lab":
-        return cmd_lab(args)
-    if args.command == "inventory":
-        return importing.cmd_import(args)  # writes an inventory: reads none
-    if args.command == "hostkeys":
-        return hostkeys.cmd_hostkeys(args)  # key exchanges only: no journal, no lock
+    if args.command in _STANDALONE:
+        return _STANDALONE[args.command](args)
     if args.command == "journal" and args.journal_command in ("keygen", "verify-report"):
         return cmd_journal_keys(args)  # needs no inventory: runs on an investigator's machine
     return COMMANDS[args.command](App(args))
 
 
-# An error isolement raises on purpose -> (how the message starts, exit code); the first class
-# the error is an instance of wins.
-_ERROR_EXITS: list[tuple[type[IsolementError], str, int]] = [
-    (InputError, "isolement: error", EXIT_INPUT),
-    (LockedError, "isolement: error", EXIT_INPUT),
-    (Interrupted, "isolement", EXIT_INTERRUPTED),
-    (JournalError, "isolement: journal", EXIT_JOURNAL),
-    (LabError, "isolement lab: error", EXIT_FAILED),
-    (IsolementError, "isolement: error", EXIT_FAILED),
+# An error isolement raises on purpose -> (how the message starts, exit code, its kind in the
+# --json error document); the first class the error is an instance of wins.
+_ERROR_EXITS: list[tuple[type[IsolementError], str, int, str]] = [
+    (InputError, "isolement: error", EXIT_INPUT, "input"),
+    (LockedError, "isolement: error", EXIT_INPUT, "locked"),
+    (Interrupted, "isolement", EXIT_INTERRUPTED, "interrupted"),
+    (JournalError, "isolement: journal", EXIT_JOURNAL, "journal"),
+    (LabError, "isolement lab: error", EXIT_FAILED, "lab"),
+    (IsolementError, "isolement: error", EXIT_FAILED, "failed"),
 ]
 
 
-def _refused(exc: IsolementError) -> int:
-    prefix, code = next((p, c) for kind, p, c in _ERROR_EXITS if isinstance(exc, kind))
-    print(f"{prefix}: {shown(exc, lines=True)}", file=sys.stderr)
+def _error_document(json_: bool, kind: str, message: str, code: int) -> int:
+    """With --json, the error as a document on stdout too (isolement schema error)."""
+    if json_:
+        error = {"kind": kind, "message": message, "exit_code": code}
+        print(escape_json(json.dumps({"error": error}, indent=2, ensure_ascii=False)))
     return code
+
+
+def _refused(exc: IsolementError, json_: bool = False) -> int:
+    prefix, code, kind = next((p, c, k) for cls, p, c, k in _ERROR_EXITS if isinstance(exc, cls))
+    message = shown(exc, lines=True)
+    print(f"{prefix}: {message}", file=sys.stderr)
+    return _error_document(json_, kind, message, code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -986,7 +1110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    wants_json = "--json" in argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{exc}", file=sys.stderr)
+        return _error_document(wants_json, "usage", str(exc), EXIT_INPUT)
     try:
         return _dispatch(args)
     except BrokenPipeError:
@@ -995,13 +1127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except IsolementError as exc:
-        return _refused(exc)
+        return _refused(exc, args.json)
     except KeyboardInterrupt:
-        print(
-            "isolement: interrupted; see 'isolement journal show' for what was done",
-            file=sys.stderr,
-        )
-        return 130
+        message = "interrupted; see 'isolement journal show' for what was done"
+        print(f"isolement: {message}", file=sys.stderr)
+        return _error_document(args.json, "interrupted", message, EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

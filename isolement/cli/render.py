@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from isolement.cli.terminal import PLAIN, Terminal
 from isolement.drivers import driver_for
 from isolement.flows.results import (
     OutOfReach,
@@ -29,11 +30,19 @@ from isolement.flows.results import (
 )
 from isolement.model.plan import Direction, Plan
 from isolement.model.text import shown
+from isolement.planning.impact import Impact
 
 _MARKS = {StepStatus.CONFIRMED: "ok", StepStatus.UNCONFIRMED: "UNCONFIRMED"}
 
 
-def plan_text(report: PlanReport) -> str:
+def plan_text(
+    report: PlanReport,
+    impact: Impact | None = None,
+    *,
+    verbose: bool = False,
+    term: Terminal = PLAIN,
+) -> str:
+    """The plan: its impact first, then device by device (the raw commands with `verbose`)."""
     plan = report.plan
     verb = "cut" if plan.direction is Direction.CUT else "restore"
     params = " ".join(f"--{k} {v}" for k, v in plan.parameters.items())
@@ -41,9 +50,11 @@ def plan_text(report: PlanReport) -> str:
         f"Plan: {verb} {plan.playbook}{' ' + params if params else ''} "
         f"on inventory {plan.inventory} (plan {plan.digest()[:12]})",
     ]
+    if impact is not None:
+        lines += impact_text(impact, term)
     if report.offline:
         lines.append("  offline: device state not read, every targeted endpoint assumed open")
-    lines += _steps_text(plan)
+    lines += _steps_text(plan, verbose)
     if plan.already_done:
         lines.append(f"Already {'cut' if plan.direction is Direction.CUT else 'open'}:")
         for device, changes in plan.already_done.items():
@@ -55,8 +66,8 @@ def plan_text(report: PlanReport) -> str:
     lines += _impact_text(plan)
     lines += _persistence_text(plan)
     lines += [central_warning(device, manager) for device, manager in report.central.items()]
-    lines.append(f"Targeted links: {', '.join(plan.targeted_links) or 'none'}")
-    lines.append(f"Stays up: {', '.join(plan.untouched_links) or 'nothing'}")
+    lines.append(f"Targeted links: {term.listed(plan.targeted_links, 16) or 'none'}")
+    lines.append(f"Stays up: {term.listed(plan.untouched_links, 10) or 'nothing'}")
     if plan.nothing_to_do:
         lines.append("Nothing to do: every targeted endpoint is already in the wanted state.")
     lines.append("Nothing was sent.")
@@ -72,7 +83,26 @@ def central_warning(device: str, manager: str) -> str:
     )
 
 
-def _steps_text(plan: Plan) -> list[str]:
+def impact_text(impact: Impact, term: Terminal = PLAIN) -> list[str]:
+    """The impact of a cut, as the crisis cell decides on it (the plan and the confirmation)."""
+    already = f" ({impact.already} already cut)" if impact.already else ""
+    waves = f", in {impact.waves} waves" if impact.waves > 1 else ""
+    lines = [f"  {impact.devices} devices to change, {impact.links} links to cut{already}{waves}"]
+    if impact.cut_off:
+        head = "  sites cut off from every other site and the internet: "
+        lines.append(head + term.listed(impact.cut_off, len(head)))
+    for site, up in impact.partly.items():
+        head = f"  site {site} partly cut; still up: "
+        lines.append(head + term.listed(up, len(head)))
+    if impact.unmanageable:
+        head = "  devices UNREACHABLE for the controller afterwards: "
+        lines.append(head + term.listed(impact.unmanageable, len(head)))
+    head = "  protected flows kept up: "
+    lines.append(head + (term.listed(impact.protected, len(head)) or "none declared"))
+    return lines
+
+
+def _steps_text(plan: Plan, verbose: bool = True) -> list[str]:
     lines: list[str] = []
     for wave in plan.waves():
         if len(plan.waves()) > 1:
@@ -89,6 +119,10 @@ def _steps_text(plan: Plan) -> list[str]:
                 lines.append(f"      {verb:<8} {change.interface}  (link {change.link})")
             if step.deferred:
                 lines.append("      commands: computed from its state once it is reachable again")
+                continue
+            if not verbose:
+                n = len(step.commands)
+                lines.append(f"      {n} command line{'s' if n != 1 else ''} (plan -v shows them)")
                 continue
             if step.commands:
                 lines.append("      commands:")
@@ -131,11 +165,58 @@ def _impact_text(plan: Plan) -> list[str]:
     return lines
 
 
-def run_text(report: RunReport, invoked_as: str | None = None) -> str:
-    lines = [run_text(report.reopened, invoked_as), ""] if report.reopened else []
+def outcome_line(report: RunReport, term: Terminal = PLAIN) -> str:
+    """The run's outcome in one line, what stays on the screen: contained or what is open."""
+    plan = report.plan
+    targeted = plan.targeted_links
+    n = len(targeted)
+    open_ = sorted(report.still_open)
+    unknown = sorted(report.unknown)
+    done = max(0, n - len(set(open_) | set(unknown)))
+    if plan.direction is Direction.CUT:
+        word, bad, good = "cut", "STILL OPEN", "CONTAINED"
+    else:
+        word = "reopened" if plan.direction is Direction.RESTORE else "let through"
+        bad, good = "STILL CUT", "RESTORED" if plan.direction is Direction.RESTORE else "ALLOWED"
+    if not n:
+        return "NOTHING TARGETED: the playbook selects no link here"
+    if open_:
+        head = f"{bad}: {len(open_)}/{n} targeted links not {word}: "
+        return head + term.listed(open_, len(head))
+    if unknown:
+        verdict = "NOT CONTAINED" if plan.direction is Direction.CUT else "NOT PROVEN"
+        head = f"{verdict}: {done}/{n} targeted links {word}, {len(unknown)} UNKNOWN: "
+        return head + term.listed(unknown, len(head))
+    return f"{good}: {n}/{n} targeted links {word}"
+
+
+def _counts_line(report: RunReport) -> str:
+    """How the devices ended: changed, failed, unconfirmed, not started, unreachable."""
+    statuses = [s.status for s in report.steps]
+    parts = [
+        f"{statuses.count(StepStatus.CONFIRMED)}/{len(statuses)} devices changed and read back"
+    ]
+    for status, word in (
+        (StepStatus.FAILED, "FAILED"),
+        (StepStatus.UNCONFIRMED, "UNCONFIRMED"),
+        (StepStatus.NOT_STARTED, "not started"),
+    ):
+        if statuses.count(status):
+            parts.append(f"{statuses.count(status)} {word}")
+    unread = len(report.unreachable) + len(report.out_of_reach)
+    if unread:
+        parts.append(f"{unread} not read (UNKNOWN)")
+    return f"  {', '.join(parts)} · {report.duration_s:.1f} s"
+
+
+def run_text(report: RunReport, invoked_as: str | None = None, term: Terminal = PLAIN) -> str:
+    """Summary first (the outcome, the counts, what is open), then device by device, then the
+    outcome again: the last line on the screen says it too."""
+    lines = [run_text(report.reopened, invoked_as, term), ""] if report.reopened else []
     plan = report.plan
     cutting = plan.direction is Direction.CUT
     verb = "Cut" if cutting else "Restore"
+    lines += [outcome_line(report, term), _counts_line(report)]
     lines.append(
         f"{verb} {plan.playbook}: {report.outcome} in {report.duration_s:.1f} s "
         f"(run {report.run_id}, plan {plan.digest()[:12]})"
@@ -157,6 +238,7 @@ def run_text(report: RunReport, invoked_as: str | None = None) -> str:
     lines += _run_notes(report)
     lines += _verdict(report, cutting)
     lines += _reach_text(report.out_of_reach, invoked_as or plan.playbook)
+    lines.append(outcome_line(report, term))
     return "\n".join(lines)
 
 
@@ -210,10 +292,6 @@ def _verdict(report: RunReport, cutting: bool) -> list[str]:
     if report.unknown:
         lines.append("Unknown (not read in this run, neither cut nor open):")
         lines += [f"  {link}: {shown(why)}" for link, why in sorted(report.unknown.items())]
-    if cutting and not report.still_open and report.unknown:
-        lines.append("NOT CONTAINED: the paths above are not proven cut")
-    elif cutting and not report.still_open and report.plan.targeted_links:
-        lines.append(f"CONTAINED: {', '.join(report.plan.targeted_links)} cut")
     return lines
 
 

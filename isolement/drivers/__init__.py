@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
+from isolement.drivers.aruba_os import ArubaOsDriver
 from isolement.drivers.base import CutTarget, Driver, Session
 from isolement.drivers.cisco_asa import CiscoAsaDriver
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.drivers.cisco_nxos import CiscoNxosDriver
+from isolement.drivers.cisco_xe import CiscoXeDriver
 from isolement.drivers.fortinet import FortinetDriver
 from isolement.drivers.frr import FrrDriver
+from isolement.drivers.hp_comware import HpComwareDriver
 from isolement.drivers.juniper_junos import JuniperJunosDriver
 from isolement.drivers.linux import LinuxDriver
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
@@ -20,11 +23,14 @@ from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
 PLATFORMS: dict[str, type[Driver]] = {
     "alcatel_aos": AlcatelAosDriver,
     "aruba_aoscx": ArubaAoscxDriver,
+    "aruba_os": ArubaOsDriver,
     "cisco_asa": CiscoAsaDriver,
     "cisco_ios": CiscoIosDriver,
     "cisco_nxos": CiscoNxosDriver,
+    "cisco_xe": CiscoXeDriver,
     "fortinet": FortinetDriver,
     "frr": FrrDriver,
+    "hp_comware": HpComwareDriver,
     "juniper_junos": JuniperJunosDriver,
     "linux": LinuxDriver,
     "paloalto_panos": PaloAltoPanosDriver,

@@ -237,6 +237,8 @@ class Driver:
         return self._shutdown(targets, restore=True)
 
     def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
+        """Open the bubbles: rules letting their flows through, placed above the deny of each
+        target's cut (from the state: where the rules live, what they go before)."""
         raise PlanRefused(f"{self.platform} cannot let chosen flows through a cut")
 
     def unresolved(self, targets: Sequence[CutTarget]) -> list[str]:

@@ -43,11 +43,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from isolement.drivers.base import (
+    AllowTarget,
     CutTarget,
     Driver,
     PingReply,
@@ -60,6 +61,8 @@ from isolement.model.errors import PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
 TAG = "isolement"
+# A bubble: `remark isolement-allow <interface> <stage> <link>`, then its permit entries.
+ALLOW_TAG = "isolement-allow"
 DENY = "extended deny ip any any"
 DIRECTIONS = ("in", "out")
 # The ASA refuses a remark longer than 100 characters.
@@ -152,6 +155,7 @@ FACTS = Platform(
     error_patterns=_ASA_ERRORS,
     volatile_lines=(_VOLATILE,),
     shutdown=INTERFACE_SHUTDOWN,
+    can_allow=True,
     persistence="save",
     persistence_note=(
         "saved with `write memory`; the ASA has no command saying what is unsaved, so "
@@ -267,6 +271,7 @@ class CiscoAsaDriver(Driver):
         contexts: dict[str, str] = {}
         named: dict[str, Nameif] = {}
         denies: dict[str, list[str]] = {}
+        allows: dict[str, dict[str, list[str]]] = {}
         for interface, name in nameifs.items():
             acl_of = {d: bound[(name, d)] for d in DIRECTIONS if (name, d) in bound}
             contexts[interface] = name
@@ -276,11 +281,20 @@ class CiscoAsaDriver(Driver):
             for direction in DIRECTIONS:
                 acl = acl_of.get(direction)
                 lines = entries.get(acl, []) if acl else []
-                cut = cut and _is_ours(lines[:2])
-                ids += _owned(direction, acl, lines, own=acl == own_acl(direction, name))
+                bubbles = _bubble_entries(lines)
+                # A bubble's permits sit above the deny: the cut is the pair right after them.
+                cut = cut and _is_ours(lines[sum(len(b) for _, b in bubbles) :][:2])
+                own = acl == own_acl(direction, name)
+                ids += _owned(direction, acl, lines, own=own, bubbles=bubbles)
+                for stage, stage_lines in bubbles:
+                    allows.setdefault(interface, {}).setdefault(stage, []).extend(
+                        f"{direction} {acl} {line}" for line in stage_lines
+                    )
             if cut:
                 denies[interface] = ids
-        return AsaState(interfaces=interfaces, denies=denies, contexts=contexts, nameifs=named)
+        return AsaState(
+            interfaces=interfaces, denies=denies, allows=allows, contexts=contexts, nameifs=named
+        )
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -294,7 +308,8 @@ class CiscoAsaDriver(Driver):
         ]
 
     def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
-        lines: list[str] = []
+        # A bubble opened by a reconnection stage closes with the cut.
+        lines = _close_bubbles([t.interface for t in targets], state)
         for target in targets:
             if target.method is CutMethod.SHUTDOWN:
                 lines += self._shutdown([target], restore=False)
@@ -323,7 +338,7 @@ class CiscoAsaDriver(Driver):
         return lines
 
     def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        lines: list[str] = []
+        lines = _close_bubbles([t.interface for t in targets], state)
         for target in {(t.interface, t.method): t for t in targets}.values():
             if target.method is CutMethod.SHUTDOWN:
                 lines += self._shutdown([target], restore=True)
@@ -344,12 +359,92 @@ class CiscoAsaDriver(Driver):
                     ]
         return lines
 
+    # --- bubbles (#12 §2): permit entries above isolement's deny -------------------------
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
+        """In both ACLs of the interface (in, out), from line 1: a remark naming the bubble,
+        then one `extended permit` per flow, source to destination, so they are matched before
+        isolement's deny. The ASA is stateful: the replies of a permitted connection pass."""
+        commands: list[str] = []
+        for target in targets:
+            nameif = _nameif(state, target.interface) if state is not None else None
+            if nameif is None:
+                # A bubble goes in the ACLs the cut is in: planned from the state read.
+                raise PlanRefused(
+                    f"{target.interface} (link {target.link}) has no nameif on this ASA: no "
+                    "access-list can hold a bubble for it"
+                )
+            name, acl_of = nameif.name, nameif.acls
+            entries = [f"remark {allow_remark(target.interface, target.stage, target.link)}"]
+            entries += [
+                permit_entry(f.protocol, f.source, f.destination, f.port) for f in target.flows
+            ]
+            for direction in DIRECTIONS:
+                acl = acl_of.get(direction) or own_acl(direction, name)
+                commands += [
+                    f"access-list {acl} line {line} {entry}"
+                    for line, entry in enumerate(entries, start=1)
+                ]
+        return commands
+
 
 def _nameif(state: DeviceState, interface: str) -> Nameif | None:
     if isinstance(state, AsaState):
         return state.nameifs.get(interface)
     name = state.contexts.get(interface)
     return Nameif(name=name) if name else None
+
+
+def permit_entry(
+    protocol: str, source: IPv4Network, destination: IPv4Network, port: int | None
+) -> str:
+    """`extended permit tcp 198.18.1.0 255.255.255.0 host 198.18.2.5 eq 443`, as the ASA
+    prints it back in `show running-config access-list`."""
+    entry = f"extended permit {protocol} {_address(source)} {_address(destination)}"
+    return f"{entry} eq {port}" if port else entry
+
+
+def _address(network: IPv4Network) -> str:
+    if network.prefixlen == 32:
+        return f"host {network.network_address}"
+    if network.prefixlen == 0:
+        return "any4"
+    return f"{network.network_address} {network.netmask}"
+
+
+def allow_remark(interface: str, stage: str, link: str) -> str:
+    """`isolement-allow <interface> <stage> <link>`, within the ASA's 100 characters (the link
+    cut short with a hash of it, as `remark_for` does)."""
+    remark = f"{ALLOW_TAG} {interface} {stage} {link}"
+    if len(remark) <= REMARK_MAX:
+        return remark
+    digest = hashlib.sha256(link.encode()).hexdigest()[:8]
+    room = REMARK_MAX - len(f"{ALLOW_TAG} {interface} {stage} ~{digest}")
+    return f"{ALLOW_TAG} {interface} {stage} {link[: max(room, 0)]}~{digest}"[:REMARK_MAX]
+
+
+def _bubble_entries(lines: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The bubbles at the head of an ACL: (stage, its remark and permit lines), in order."""
+    bubbles: list[tuple[str, list[str]]] = []
+    index = 0
+    while index < len(lines) and lines[index].startswith(f"remark {ALLOW_TAG} "):
+        words = lines[index].split()
+        end = index + 1
+        while end < len(lines) and lines[end].startswith("extended permit "):
+            end += 1
+        bubbles.append((words[3] if len(words) > 3 else "", list(lines[index:end])))
+        index = end
+    return bubbles
+
+
+def _close_bubbles(interfaces: Sequence[str], state: DeviceState | None) -> list[str]:
+    """Remove every bubble through these interfaces, entry by entry (`no access-list`)."""
+    commands: list[str] = []
+    for interface in dict.fromkeys(interfaces):
+        for ids in (state.allows.get(interface, {}) if state else {}).values():
+            for allow_id in ids:
+                _, acl, entry = allow_id.split(" ", 2)
+                commands.append(f"no access-list {acl} {entry}")
+    return commands
 
 
 def own_acl(direction: str, nameif: str) -> str:
@@ -379,13 +474,21 @@ def _pairs(lines: Sequence[str]) -> Iterator[str]:
             yield lines[index].removeprefix("remark ")
 
 
-def _owned(direction: str, acl: str | None, lines: Sequence[str], *, own: bool) -> list[str]:
+def _owned(
+    direction: str,
+    acl: str | None,
+    lines: Sequence[str],
+    *,
+    own: bool,
+    bubbles: Sequence[tuple[str, list[str]]] = (),
+) -> list[str]:
     """The ids of isolement's entries in one bound ACL: `<direction> <acl> <remark>` for a pair
     in an ACL that was there before, `<direction> <acl>` for an ACL isolement created (its own
-    name, holding nothing but isolement's pairs), removed whole on restore."""
+    name, holding nothing but isolement's pairs and bubbles), removed whole on restore."""
     if acl is None:
         return []
     remarks = list(_pairs(lines))
-    if own and remarks and len(lines) == 2 * len(remarks):
+    bubble_lines = sum(len(b) for _, b in bubbles)
+    if own and remarks and len(lines) == 2 * len(remarks) + bubble_lines:
         return [str(AclEntry(direction=direction, acl=acl))]
     return [str(AclEntry(direction=direction, acl=acl, remark=remark)) for remark in remarks]

@@ -69,6 +69,14 @@ FACTS: Platform = Platform(
     preferred_method=CutMethod.SHUTDOWN,
     snapshot_command="show running-config",
     error_patterns=_IOS_ERRORS,
+    # The header lines IOS and IOS-XE rewrite by themselves: the time of the last change
+    # (every cut and restore) and of the last save, or that there was none since the restart
+    # (tests/data/cisco_xe/SOURCES.md), so that an exact restore compares equal.
+    volatile_lines=(
+        re.compile(r"^! Last configuration change at "),
+        re.compile(r"^! NVRAM config last updated at "),
+        re.compile(r"^! No configuration change since last restart"),
+    ),
     shutdown=INTERFACE_SHUTDOWN,
     persistence="save",
     persistence_note=(

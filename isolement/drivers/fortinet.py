@@ -43,13 +43,23 @@ from ipaddress import IPv4Address
 
 from pydantic import Field
 
-from isolement.drivers.base import CutTarget, Driver, PingReply, Session, parse_bsd_ping
+from isolement.drivers.base import (
+    AllowTarget,
+    CutTarget,
+    Driver,
+    Flow,
+    PingReply,
+    Session,
+    parse_bsd_ping,
+)
 from isolement.drivers.platform import Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
 # The comment and name prefix of every policy isolement adds.
 TAG = "isolement"
+# The comment of a bubble's policies and objects: `isolement-allow <interface> <stage> <link>`.
+ALLOW_TAG = "isolement-allow"
 # Reserved policy ids: far above what the GUI allocates (1, 2, 3...), below FortiOS's maximum.
 ID_BASE = 1_000_000_000
 _SLOTS = 100_000_000
@@ -89,6 +99,7 @@ FACTS = Platform(
     volatile_lines=(re.compile(r"^#conf_file_ver="),),
     # FortiOS writes each configuration change to flash as it ends (`cfg-save automatic`, the
     # default); a device set to `cfg-save manual` or `revert` is not detected yet.
+    can_allow=True,
     persistence="auto",
     persistence_note="FortiOS saves each change itself (cfg-save automatic, the default)",
 )
@@ -146,9 +157,11 @@ class FortinetDriver(Driver):
                 words = (policy.value("comments") or "").split()
                 if len(words) >= 2 and words[0] == TAG:
                     denies.setdefault(words[1], []).append(policy_id)
+        allows = _bubbles(root, vdoms if vdom_mode else None)
         return FortinetState(
             interfaces=interfaces,
             denies=denies,
+            allows=allows,
             contexts=contexts,
             policies=policies,
             facts=_central_management((global_ or root).tables.get("system central-management")),
@@ -164,7 +177,9 @@ class FortinetDriver(Driver):
 
     def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
         shut = [t for t in targets if t.method is CutMethod.SHUTDOWN]
-        commands = _status(shut, "down", state)
+        # A bubble opened by a reconnection stage closes with the cut.
+        commands = _close_bubbles({t.interface for t in targets}, state)
+        commands += _status(shut, "down", state)
         by_vdom: dict[str, list[CutTarget]] = {}
         # Offline (no state) the deny policies are left `unresolved`: their ids and place
         # depend on the policies already there.
@@ -192,7 +207,8 @@ class FortinetDriver(Driver):
 
     def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         up = [t for t in targets if t.method is CutMethod.SHUTDOWN]
-        commands = _status(up, "up", state)
+        commands = _close_bubbles({t.interface for t in targets}, state)
+        commands += _status(up, "up", state)
         by_vdom: dict[str, list[str]] = {}
         for target in targets:
             if target.method is CutMethod.DENY:
@@ -203,6 +219,132 @@ class FortinetDriver(Driver):
                 deletes = [f"delete {policy_id}" for policy_id in dict.fromkeys(ids)]
                 commands += _in_vdom(vdom, ["config firewall policy", *deletes, "end"])
         return commands
+
+    # --- bubbles (#12 §2): accept policies above isolement's deny ------------------------
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
+        """Per flow: an address object for its source and one for its destination, a custom
+        service for a port (FortiOS's own ALL_TCP / ALL_UDP / ALL_ICMP otherwise), and two accept
+        policies (from the interface, to it) moved before the first policy of the VDOM, which
+        is isolement's deny: first match wins. A FortiGate is stateful: the replies pass."""
+        policies = state.policies if isinstance(state, FortinetState) else {}
+        taken = {i for ids in policies.values() for i in ids}
+        by_vdom: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {}
+        for target in targets:
+            vdom = _vdom_of(target.interface, state)
+            addresses, services, body, new_ids = by_vdom.setdefault(vdom, ([], [], [], []))
+            comment = f"{ALLOW_TAG} {target.interface} {target.stage} {target.link}"
+            for index, flow in enumerate(target.flows):
+                key = f"{target.interface} {target.stage} {target.link} {index}"
+                name = f"{TAG}-{_digest(key)}"
+                source, destination = f"{name}-src", f"{name}-dst"
+                for address, network in ((source, flow.source), (destination, flow.destination)):
+                    addresses += [
+                        f'edit "{address}"',
+                        f"set subnet {network.network_address} {network.netmask}",
+                        f'set comment "{comment}"',
+                        "next",
+                    ]
+                service = _service(flow)
+                if service is None:
+                    service = name
+                    services += [
+                        f'edit "{name}"',
+                        f"set {flow.protocol}-portrange {flow.port}",
+                        f'set comment "{comment}"',
+                        "next",
+                    ]
+                ids = _free_ids(key, taken)
+                for direction, policy_id in zip(("f", "t"), ids, strict=True):
+                    srcintf, dstintf = (
+                        (target.interface, "any") if direction == "f" else ("any", target.interface)
+                    )
+                    body += [
+                        f"edit {policy_id}",
+                        f'set name "{name}-{direction}"',
+                        f'set srcintf "{srcintf}"',
+                        f'set dstintf "{dstintf}"',
+                        "set action accept",
+                        f'set srcaddr "{source}"',
+                        f'set dstaddr "{destination}"',
+                        'set schedule "always"',
+                        f'set service "{service}"',
+                        "set logtraffic all",
+                        f'set comments "{comment}"',
+                        "next",
+                    ]
+                    new_ids.append(policy_id)
+        commands: list[str] = []
+        for vdom, (addresses, services, body, new_ids) in by_vdom.items():
+            existing = policies.get(vdom, [])
+            moves = [f"move {i} before {existing[0]}" for i in new_ids] if existing else []
+            lines = ["config firewall address", *addresses, "end"]
+            if services:
+                lines += ["config firewall service custom", *services, "end"]
+            lines += ["config firewall policy", *body, *moves, "end"]
+            commands += _in_vdom(vdom, lines)
+        return commands
+
+
+def _service(flow: Flow) -> str | None:
+    """FortiOS's predefined service for a flow with no port; None: it needs its own."""
+    if flow.protocol == "icmp":
+        return "ALL_ICMP"
+    return None if flow.port else f"ALL_{flow.protocol.upper()}"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _bubbles(root: _Block, vdoms: _Block | None) -> dict[str, dict[str, list[str]]]:
+    """Interface -> stage -> what isolement added for the bubble: its policy ids, then
+    `address NAME` and `service NAME` for its objects (removed after the policies using them)."""
+    places = list(vdoms.entries.values()) if vdoms else [root]
+    allows: dict[str, dict[str, list[str]]] = {}
+    for place in places:
+        for table, prefix in (
+            ("firewall policy", ""),
+            ("firewall address", "address "),
+            ("firewall service custom", "service "),
+        ):
+            block = place.tables.get(table)
+            for key, entry in (block.entries if block else {}).items():
+                comment = entry.value("comments" if not prefix else "comment") or ""
+                words = comment.split()
+                if len(words) >= 3 and words[0] == ALLOW_TAG:
+                    ids = allows.setdefault(words[1], {}).setdefault(words[2], [])
+                    ids.append(f"{prefix}{key}")
+    return allows
+
+
+def _close_bubbles(interfaces: set[str], state: DeviceState | None) -> list[str]:
+    """Delete every bubble through these interfaces: the policies, then their objects."""
+    if state is None:
+        return []
+    by_vdom: dict[str, list[str]] = {}
+    for interface in sorted(interfaces):
+        for ids in state.allows.get(interface, {}).values():
+            by_vdom.setdefault(_vdom_of(interface, state), []).extend(ids)
+    commands: list[str] = []
+    for vdom, ids in by_vdom.items():
+        lines: list[str] = []
+        for table, prefix in (
+            ("firewall policy", ""),
+            ("firewall address", "address "),
+            ("firewall service custom", "service "),
+        ):
+            mine = [i.removeprefix(prefix) for i in ids if _kind(i) == prefix]
+            if mine:
+                deletes = [f"delete {n}" if not prefix else f'delete "{n}"' for n in mine]
+                lines += [f"config {table}", *deletes, "end"]
+        if lines:
+            commands += _in_vdom(vdom, lines)
+    return commands
+
+
+def _kind(allow_id: str) -> str:
+    head = allow_id.split(" ", 1)[0]
+    return f"{head} " if head in ("address", "service") else ""
 
 
 def _vdom_of(interface: str, state: DeviceState | None) -> str:
@@ -227,7 +369,12 @@ def _status(targets: Sequence[CutTarget], status: str, state: DeviceState | None
 
 def _policy_ids(target: CutTarget, taken: set[str]) -> tuple[str, str]:
     """Two free ids for the target's policies, the same for the same link and interface."""
-    digest = hashlib.sha256(f"{target.interface} {target.link}".encode()).digest()
+    return _free_ids(f"{target.interface} {target.link}", taken)
+
+
+def _free_ids(key: str, taken: set[str]) -> tuple[str, str]:
+    """Two free policy ids derived from `key`, the same for the same key."""
+    digest = hashlib.sha256(key.encode()).digest()
     slot = int.from_bytes(digest[:8], "big") % _SLOTS
     while True:
         ids = (str(ID_BASE + 2 * slot), str(ID_BASE + 2 * slot + 1))

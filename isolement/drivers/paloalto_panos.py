@@ -69,6 +69,7 @@ from ipaddress import IPv4Address
 from isolement.drivers import ntc
 from isolement.drivers.base import (
     COMMIT_TIMEOUT_S,
+    AllowTarget,
     CutTarget,
     Driver,
     PingReply,
@@ -88,6 +89,10 @@ from isolement.model.errors import (
 from isolement.model.state import CutMethod, DeviceState
 
 _TAG = "isolement"
+# A bubble's rules: `isolement-allow-<interface>-<stage>-<flow><protocol>-<in|out>`; a TCP or
+# UDP flow's service object is the rule's name without the direction.
+_ALLOW = f"{_TAG}-allow-"
+_ALLOW_REST = re.compile(r"^(?P<stage>.+)-(?P<flow>\d+)(?P<protocol>[tui])-(?:in|out)$")
 _NAME_MAX = 63  # PAN-OS rule names
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _INTERFACE_ALL = "paloalto_panos_show_interface_all.textfsm"
@@ -148,6 +153,21 @@ def rule_name(interface: str, link: str, direction: str) -> str:
     return f"{head}{token}-{direction}"
 
 
+def bubble_rule(interface: str, stage: str, flow: int, protocol: str) -> str:
+    """A bubble rule's name without its direction (also the name of its service object):
+    `isolement-allow-<interface>-<stage>-<flow><t|u|i>`. The stage is written as named when
+    PAN-OS takes it and it fits; else shortened with a hash (the read-back then knows the stage
+    by that token, and a stage is re-sent whole when opened again, which changes nothing)."""
+    head = f"{_ALLOW}{interface.replace('/', '_')}-"
+    tail = f"-{flow}{protocol[0]}"
+    room = _NAME_MAX - len(head) - len(tail) - len("-out")
+    token = _UNSAFE.sub("_", stage)
+    if token != stage or len(token) > room:
+        digest = hashlib.sha256(f"{interface} {stage}".encode()).hexdigest()[:8]
+        token = f"{token[: max(room - len(digest) - 1, 0)]}.{digest}"
+    return f"{head}{token}{tail}"
+
+
 FACTS = Platform(
     name="paloalto_panos",
     netmiko_device_type="paloalto_panos",
@@ -157,6 +177,7 @@ FACTS = Platform(
     error_patterns=_ERRORS,
     cut_commit=PLAIN_COMMIT,
     restore_commit=PLAIN_COMMIT,
+    can_allow=True,
     persistence="commit",
     persistence_note="PAN-OS: the commit that puts the cut in effect also persists it",
 )
@@ -296,10 +317,11 @@ class PaloAltoPanosDriver(Driver):
                 )
             contexts[name] = zone
         names = PaloAltoPanosDriver.parse_rule_names(security_policy)
-        denies = _owned_rules(names, interfaces)
+        denies = _owned_rules([n for n in names if not n.startswith(_ALLOW)], interfaces)
         return DeviceState(
             interfaces=interfaces,
             denies=denies,
+            allows=_owned_bubbles(names, interfaces),
             contexts=contexts,
             shadowed=_shadowed(parse_rules(security_policy), denies, contexts),
         )
@@ -325,7 +347,8 @@ class PaloAltoPanosDriver(Driver):
         if state is None:
             return []  # the zones are only known once the firewall is read: `unresolved`
         _refuse_shared_zones(targets, state)
-        lines: list[str] = []
+        # A bubble opened by a reconnection stage closes with the cut.
+        lines = _close_bubbles([t.interface for t in targets], state)
         for target in targets:
             if state.denies.get(target.interface):
                 continue
@@ -351,11 +374,52 @@ class PaloAltoPanosDriver(Driver):
         return lines
 
     def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return [
+        interfaces = list(dict.fromkeys(target.interface for target in targets))
+        return _close_bubbles(interfaces, state) + [
             f"delete rulebase security rules {name}"
-            for interface in dict.fromkeys(target.interface for target in targets)
+            for interface in interfaces
             for name in state.denies.get(interface, [])
         ]
+
+    # --- bubbles (#12 §2): allow rules moved above isolement's deny ----------------------
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
+        """Per flow, two allow rules (from the interface's zone, to it) with the flow's source
+        and destination, moved to the top, above isolement's deny; a TCP or UDP flow gets a
+        service object of its own (its port, or all ports), ICMP the `icmp` and `ping`
+        applications. PAN-OS is stateful: the replies pass. Then one commit."""
+        commands: list[str] = []
+        for target in targets:
+            if state is None:
+                raise PlanRefused(
+                    f"a bubble through {target.interface} names its zone: it is planned from "
+                    "the firewall's state, read when the device is (not offline)"
+                )
+            zone = state.contexts.get(target.interface)
+            if zone is None:
+                raise PlanRefused(
+                    f"{target.interface} (link {target.link}) is in no security zone on this "
+                    "firewall: no rule can name it. Check the link's interface in the inventory"
+                )
+            description = (
+                f'description "{_TAG}-allow {target.interface} {target.stage} {target.link}"'
+            )
+            for index, flow in enumerate(target.flows):
+                base = bubble_rule(target.interface, target.stage, index, flow.protocol)
+                if flow.protocol == "icmp":
+                    match = "application [ icmp ping ] service any"
+                else:
+                    ports = flow.port or "1-65535"
+                    commands.append(f"set service {base} protocol {flow.protocol} port {ports}")
+                    match = f"application any service {base}"
+                addresses = f"source {flow.source} destination {flow.destination}"
+                common = f"{addresses} {match} action allow {description}"
+                commands += [
+                    f"set rulebase security rules {base}-in from {zone} to any {common}",
+                    f"set rulebase security rules {base}-out from any to {zone} {common}",
+                    f"move rulebase security rules {base}-in top",
+                    f"move rulebase security rules {base}-out top",
+                ]
+        return commands
 
     def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
         """Drop isolement's own uncommitted lines left by a run that never journaled their
@@ -510,6 +574,8 @@ def _shadowed(
         for name, from_zones, to_zones, action in rules:
             if name in owned:
                 break  # isolement's own deny comes first: traffic through the zone stops here
+            if name.startswith(_ALLOW):
+                continue  # a bubble isolement opened on purpose, for chosen flows only
             if action == "allow" and (
                 zone in from_zones or zone in to_zones or "any" in from_zones + to_zones
             ):
@@ -706,6 +772,45 @@ def _owned_rules(names: Sequence[str], interfaces: dict[str, bool]) -> dict[str,
         )
         owned.setdefault(interface, []).append(name)
     return owned
+
+
+def _owned_bubbles(
+    names: Sequence[str], interfaces: dict[str, bool]
+) -> dict[str, dict[str, list[str]]]:
+    """Interface -> stage -> the bubble's rules, then `service NAME` for each service object
+    they use (deleted after the rules)."""
+    tokens = sorted(
+        ((name.replace("/", "_"), name) for name in interfaces), key=lambda t: -len(t[0])
+    )
+    allows: dict[str, dict[str, list[str]]] = {}
+    for name in names:
+        if not name.startswith(_ALLOW):
+            continue
+        rest = name[len(_ALLOW) :]
+        found = next(
+            ((iface, rest[len(t) + 1 :]) for t, iface in tokens if rest.startswith(f"{t}-")), None
+        )
+        match = _ALLOW_REST.match(found[1]) if found else None
+        if found is None or match is None:
+            raise UnexpectedOutput(f"unrecognised name of an isolement bubble rule: {name!r}")
+        ids = allows.setdefault(found[0], {}).setdefault(match["stage"], [])
+        ids.append(name)
+        service = f"service {name.rsplit('-', 1)[0]}"
+        if match["protocol"] != "i" and service not in ids:
+            ids.append(service)
+    return allows
+
+
+def _close_bubbles(interfaces: Sequence[str], state: DeviceState | None) -> list[str]:
+    """Delete every bubble through these interfaces: its rules, then its service objects."""
+    ids = [
+        i
+        for interface in dict.fromkeys(interfaces)
+        for stage in (state.allows.get(interface, {}) if state else {}).values()
+        for i in stage
+    ]
+    rules = [f"delete rulebase security rules {i}" for i in ids if not i.startswith("service ")]
+    return rules + [f"delete {i}" for i in ids if i.startswith("service ")]
 
 
 def _refuse_shared_zones(targets: Sequence[CutTarget], state: DeviceState) -> None:

@@ -116,7 +116,7 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
             raise Interrupted("interrupted during the pre-flight: nothing was sent")
         known = known_out_of_reach(recorder.view, spec.targets, seen)
         the_plan = spec.make_plan(seen.states, set(known))  # a refusal: nothing was sent
-        unsaved = persistence.unsaved_elsewhere(the_plan, seen)
+        unsaved = persistence.unsaved_elsewhere(the_plan, seen, rt.workers)
         persistence.refuse_cut(the_plan, unsaved)  # nothing was sent
         unreachable, unknown = _unread(the_plan.direction, seen, known)
         info = RunInfo(uuid.uuid4().hex[:12], the_plan, spec.decision, rt.inventory.name)
@@ -124,7 +124,7 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
             rt,
             info,
             spec.options,
-            Observers([recorder]),
+            Observers([recorder, *rt.watchers]),
             baselines=_baselines(recorder.view, the_plan),
             unsettled=recorder.view.unsettled_lines,
             closing=spec.closing,

@@ -3,7 +3,11 @@
 An observer is any object with these methods (nornir's processors: hooks called on each event,
 never part of the runner). The journal recorder (flows/recorder.py) is one, and must not fail
 silently: an exception from an observer stops the run (a journal that cannot be written must
-stop everything). Live progress, a later observer, only reads.
+stop everything). Live progress (cli/progress.py) only reads, and never raises.
+
+Reads and probes happen outside a run too (pre-flight, status, verify, a stage's checks) and
+before its plan exists: `ReadObserver` hears of them. A `Watcher` hears both; the runtime's
+watchers (Runtime.watchers) are told by every flow.
 
 Device events come from the device workers, several at once: an observer keeps its own lock.
 """
@@ -99,6 +103,46 @@ class RunObserver(Protocol):
     def change_unconfirmed(self, run: RunInfo, attempt: Attempt, error: str) -> None: ...
 
     def run_finished(self, run: RunInfo, report: RunReport) -> None: ...
+
+
+class ReadObserver(Protocol):
+    def reads_started(self, devices: Sequence[str]) -> None:
+        """These devices are being logged in to and read (a pre-flight, or a round of it)."""
+        ...
+
+    def device_read(self, device: str, error: str | None) -> None:
+        """One device read (`error` None), or why it could not be."""
+        ...
+
+    def probes_started(self, probes: Sequence[str]) -> None: ...
+
+    def probes_done(self, results: Mapping[str, str]) -> None:
+        """Probe name -> its result (passes, blocked, unavailable), as a group of them ends."""
+        ...
+
+
+class Watcher(RunObserver, ReadObserver, Protocol):
+    """Hears everything a command does, to show it as it happens."""
+
+
+class Watchers(list[Watcher]):
+    """Several watchers as one, for the reads and probes (runs go through `Observers`)."""
+
+    def reads_started(self, devices: Sequence[str]) -> None:
+        for w in self:
+            w.reads_started(devices)
+
+    def device_read(self, device: str, error: str | None) -> None:
+        for w in self:
+            w.device_read(device, error)
+
+    def probes_started(self, probes: Sequence[str]) -> None:
+        for w in self:
+            w.probes_started(probes)
+
+    def probes_done(self, results: Mapping[str, str]) -> None:
+        for w in self:
+            w.probes_done(results)
 
 
 class Observers(list[RunObserver]):

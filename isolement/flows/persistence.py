@@ -13,29 +13,39 @@ leaves the change in effect, and the step says the change is not saved.
 from __future__ import annotations
 
 from isolement.drivers import driver_for
+from isolement.flows.executor import MAX_WORKERS, run_per_device
 from isolement.flows.preflight import Observation
-from isolement.model.errors import IsolementError, PlanRefused
+from isolement.model.errors import PlanRefused
 from isolement.model.plan import Direction, Plan
 
 
-def unsaved_elsewhere(plan: Plan, seen: Observation) -> dict[str, str]:
+def unsaved_elsewhere(plan: Plan, seen: Observation, workers: int = MAX_WORKERS) -> dict[str, str]:
     """Device -> the changes someone else left unsaved on it, for each device the plan changes
-    and saves; a device that cannot be asked now is not listed (its step fails on its own)."""
+    and saves; a device that cannot be asked now is not listed (its step fails on its own).
+    The devices are asked in parallel: one after another, it was 90 ms a device before the
+    first change (90 s at 1000 devices, bench/README.md)."""
     if not plan.persist:
         return {}
-    found: dict[str, str] = {}
+    asked = {}
     for step in plan.steps:
         driver = driver_for(step.platform)
         session = seen.peek(step.device)
-        if driver.facts.persistence != "save" or session is None:
-            continue
-        try:
-            check = driver.unsaved_changes(session, [c.interface for c in step.changes])
-        except IsolementError as exc:
-            found[step.device] = f"could not be checked for unsaved changes: {exc}"
-            continue
-        if check.found:
-            found[step.device] = check.detail or "unsaved changes"
+        if driver.facts.persistence == "save" and session is not None:
+            asked[step.device] = (driver, session, [c.interface for c in step.changes])
+
+    def check(device: str) -> str | None:
+        driver, session, interfaces = asked[device]
+        found = driver.unsaved_changes(session, interfaces)
+        return (found.detail or "unsaved changes") if found.found else None
+
+    found: dict[str, str] = {}
+    for device, result in run_per_device(list(asked), check, workers).items():
+        if result.error is not None:
+            found[device] = (
+                f"could not be checked for unsaved changes: {result.exception or result.error}"
+            )
+        elif result.value is not None:
+            found[device] = result.value
     return found
 
 

@@ -21,14 +21,18 @@ from isolement.model.playbook import Playbook
 from isolement.model.state import DeviceState
 from isolement.planning.management import cut_targets, management_cut, on_management_paths
 from isolement.planning.planner import plan_cut
-from isolement.transport import credentials
+from isolement.transport import admission, credentials
 
 
 def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
     """Open a session and read the state: reachability, host key, authentication, privilege
     and readable state are all proven by the time this returns."""
     driver = driver_for(rt.inventory.devices[device].platform)
-    session = rt.connect(rt.inventory, device, driver, rt.timeout)
+    # A connection that fails for a reason that may pass (time-out, refused, dropped under a
+    # connection storm) is tried again before the device is declared unreachable.
+    session = admission.with_retries(
+        lambda: rt.connect(rt.inventory, device, driver, rt.timeout), rt.interrupt.wait
+    )
     try:
         try:
             privileged = driver.has_privilege(session)
@@ -41,6 +45,20 @@ def login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
     except Exception:
         session.close()
         raise
+
+
+def watched_login(rt: Runtime, device: str) -> tuple[Session, DeviceState]:
+    """`login`, its outcome told to the runtime's watchers as it comes."""
+    try:
+        found = login(rt, device)
+    except DeviceError as exc:
+        rt.watchers.device_read(device, exc.reason)
+        raise
+    except Exception as exc:
+        rt.watchers.device_read(device, str(exc) or type(exc).__name__)
+        raise
+    rt.watchers.device_read(device, None)
+    return found
 
 
 def not_dialled(lost: Sequence[tuple[str, str]]) -> str:
@@ -100,7 +118,10 @@ def observe(rt: Runtime, targets: Mapping[str, Sequence[CutTarget]]) -> Iterator
     abort = rt.interrupt.aborted
 
     def login_all(names: set[str]) -> dict[str, DeviceResult[tuple[Session, DeviceState]]]:
-        return run_per_device(sorted(names), lambda d: login(rt, d), rt.workers, abort=abort)
+        rt.watchers.reads_started(sorted(names))
+        return run_per_device(
+            sorted(names), lambda d: watched_login(rt, d), rt.workers, abort=abort
+        )
 
     # Out-of-band devices first; then, round by round, the in-band devices whose management
     # path is seen up.

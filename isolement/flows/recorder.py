@@ -44,13 +44,17 @@ class JournalRecorder:
 
     def write(self, event: ev.KnownEvent) -> None:
         """Append one event durably, or raise JournalError: never returns after a failure."""
+        name, fields = ev.to_fields(event)
         with self._lock:
             if self._sealed:
                 raise JournalError("the run was stopped: nothing more is journaled or sent")
-            name, fields = ev.to_fields(event)
-            self.journal.record(name, **fields)
+            # Written and folded in the journal's order; made durable outside this lock, so
+            # the device workers' records share fsyncs (the journal's group commit) instead of
+            # each waiting for the last one's. The caller acts only once it is durable.
+            written = self.journal.append(name, **fields)
             now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             self.view.fold(event.model_copy(update={"ts": now}))
+        self.journal.durable(written)
 
     def seal(self) -> None:
         """No record after this one: the run was aborted and its workers are not waited for;

@@ -10,6 +10,7 @@ from pathlib import Path
 from isolement.drivers import Driver, Session
 from isolement.flows.executor import MAX_WORKERS
 from isolement.flows.interrupt import Interrupt
+from isolement.flows.observers import Watchers
 from isolement.journal.store import Custody
 from isolement.model.inventory import Inventory
 from isolement.transport import session as sessions
@@ -30,6 +31,8 @@ class Runtime:
     interrupt: Interrupt = field(default_factory=Interrupt)
     # How the journal is kept as evidence: anchors, the network's lock, an accepted alteration.
     custody: Custody = field(default_factory=Custody)
+    # Who is shown the run as it happens (live progress): told of reads, probes and changes.
+    watchers: Watchers = field(default_factory=Watchers)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from isolement.journal import events as ev
 from isolement.journal.store import Journal
 from isolement.journal.view import JournalView
 from isolement.model.errors import InputError, PlanRefused
+from isolement.model.inventory import Inventory
 from isolement.model.playbook import Playbook, Stage
 from isolement.planning.management import cut_targets
 from isolement.planning.planner import plan_allow, plan_restore, selected_links
@@ -97,8 +98,10 @@ def _checks(rt: Runtime, stage: Stage) -> list[ProbeCheck]:
     return [ProbeCheck(o, wanted[o.probe.name]) for o in run_probes(rt, probes)]
 
 
-def _check_references(rt: Runtime, playbook: Playbook, stage: Stage) -> None:
-    known = {p.name for p in rt.inventory.probes}
+def check_references(inventory: Inventory, playbook: Playbook, stage: Stage) -> None:
+    """The stage's probes and links are the inventory's: refused with the playbook's file and
+    field (by `validate` too: it needs nothing but the files)."""
+    known = {p.name for p in inventory.probes}
     index = playbook.stages.index(stage)
     for kind in ("passes", "blocked"):
         for name in getattr(stage.checks, kind):
@@ -110,12 +113,19 @@ def _check_references(rt: Runtime, playbook: Playbook, stage: Stage) -> None:
                 )
     if stage.open is not None:
         for name in stage.open.link or []:
-            if name not in rt.inventory.links:
+            if name not in inventory.links:
                 raise InputError(
                     f"unknown link {name!r}",
                     source=str(playbook.source),
                     field=f"stages.{index}.open.link",
                 )
+    for n, bubble in enumerate(stage.allow):
+        if bubble.via not in inventory.links:
+            raise InputError(
+                f"unknown link {bubble.via!r}",
+                source=str(playbook.source),
+                field=f"stages.{index}.allow.{n}.via",
+            )
 
 
 def _bubble_targets(
@@ -163,7 +173,7 @@ def open_stage(
     """Open the stage and watch it. `accept_state_proof`: the operator's reason for taking
     read-back state as its proof should its checks not all run (journaled)."""
     index, stage = playbook.stage(name)
-    _check_references(rt, playbook, stage)
+    check_references(rt.inventory, playbook, stage)
     with Journal(rt.journal_path, custody=rt.custody) as journal:
         recorder = JournalRecorder(journal, JournalView.read(rt.journal_path))
         _check_order(recorder.view, playbook, parameters, index)
@@ -404,7 +414,7 @@ def plan_stages(rt: Runtime, playbook: Playbook, parameters: Mapping[str, str]) 
             field="stages",
         )
     for stage in playbook.stages:
-        _check_references(rt, playbook, stage)
+        check_references(rt.inventory, playbook, stage)
     view = JournalView.read(rt.journal_path)
     states = stage_states(view, playbook, parameters)
     targets = cut_targets(rt.inventory, playbook, parameters)

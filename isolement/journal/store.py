@@ -3,6 +3,8 @@
 A record is written whole and fsynced before `record` returns, or `record` raises
 JournalWriteError and the file is cut back to the length it had: no partial line is left, and
 no later record is accepted in that run (so no change is sent whose intent is not on disk).
+Records from many device workers are chained and written one at a time, and made durable
+together: one fsync covers every record written while the previous one ran (group commit).
 Opening a journal to write verifies it first (its chain, its anchors) and refuses an altered
 one unless an override is given, which is journaled. One writer per journal (flock on the
 file), and one run per network (journal/lock.py). See journal/__init__.py for the modules.
@@ -56,6 +58,7 @@ __all__ = [
     "Override",
     "Repair",
     "TornRecord",
+    "Written",
     "default_journal_path",
     "read_records",
     "record_hash",
@@ -83,6 +86,20 @@ class Network:
 
 
 @dataclass(frozen=True)
+class Written:
+    """A record written to the journal (`Journal.append`), durable once `Journal.durable`
+    returns for it."""
+
+    seq: int
+    event: str
+    device: object = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {"device": self.device} if self.device is not None else {}
+
+
+@dataclass(frozen=True)
 class Override:
     """The crisis cell's explicit choice to act on a journal that fails verification."""
 
@@ -101,24 +118,33 @@ class Custody:
 
 
 class _JournalFile:
-    """structlog's wrapped logger: writes one rendered line whole and durably, or not at all."""
+    """structlog's wrapped logger: writes one rendered line whole, or not at all. Making it
+    durable is the journal's (`Journal._sync`), so that one fsync covers every line written
+    while the previous one ran (group commit)."""
 
     def __init__(self, fd: int):
         self.fd = fd
+        self.size = os.fstat(fd).st_size  # bytes written so far (whole lines only)
         self.torn_left = False  # a failed write could not be cut back: repair is needed
 
     def msg(self, line: str) -> None:
-        start = os.fstat(self.fd).st_size
+        start = self.size
+        data = (line + "\n").encode()
         try:
-            write_all(self.fd, (line + "\n").encode())
+            write_all(self.fd, data)
+        except OSError:
+            self.cut_back(start)
+            raise
+        self.size = start + len(data)
+
+    def cut_back(self, size: int) -> None:
+        """The file as it was at `size` bytes (lines not made durable are taken back)."""
+        try:
+            os.ftruncate(self.fd, size)
             os.fsync(self.fd)
         except OSError:
-            try:
-                os.ftruncate(self.fd, start)
-                os.fsync(self.fd)
-            except OSError:
-                self.torn_left = True
-            raise
+            self.torn_left = True
+        self.size = size
 
     info = msg  # structlog's BoundLogger.msg() calls the wrapped logger's info()
 
@@ -129,11 +155,17 @@ class Journal:
     def __init__(self, path: Path, *, custody: Custody | None = None, _repair: bool = False):
         self.path = path
         self.custody = custody or Custody()
+        # Order: `_lock` chains and writes a record (short: no fsync); `_sync_lock` is held for
+        # one fsync at a time, which makes durable every line written before it began.
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._fd: int | None = None
         self._head = GENESIS_HEAD
         self._pending = GENESIS_HEAD
-        self._failure: str | None = None
+        self._durable = GENESIS_HEAD  # the last record an fsync covered
+        self._durable_size = 0
+        self._failure: str | None = None  # no record is accepted any more
+        self._sync_failure: str | None = None  # records written since _durable are not durable
         self._exit = contextlib.ExitStack()
         self._anchor: AnchorWriter | None = None
         self._repair = _repair
@@ -186,9 +218,10 @@ class Journal:
         if self._repair:
             self._move_torn_tail_aside(fd)
         found = self._admit()
-        self._head = self._pending = found.last or GENESIS_HEAD
+        self._head = self._pending = self._durable = found.last or GENESIS_HEAD
         self._fd = fd
         self._file = _JournalFile(fd)
+        self._durable_size = self._file.size
         self._log = structlog.wrap_logger(
             self._file,
             processors=[
@@ -296,7 +329,15 @@ class Journal:
 
     def record(self, event: str, **fields: Any) -> None:
         """Append one record, durably, or raise JournalWriteError having written nothing.
-        Safe to call from several device workers at once."""
+        Safe to call from several device workers at once: each record is chained and written
+        in turn, and returns once an fsync begun after its write has succeeded, one fsync
+        covering every record written meanwhile (group commit), so a worker never waits for
+        the lock while another's fsync runs."""
+        self.durable(self.append(event, **fields))
+
+    def append(self, event: str, **fields: Any) -> Written:
+        """The first half of `record`: the record chained and written, not yet durable. Nothing
+        may act on it until `durable` returns (an intent is not journaled before that)."""
         if self._fd is None:
             raise JournalError("journal is not open for writing")
         with self._lock:
@@ -305,23 +346,55 @@ class Journal:
             try:
                 self._log.msg(event, **fields)
             except OSError as exc:
-                torn = self._file.torn_left
-                device = f" for {fields['device']}" if "device" in fields else ""
-                error = write_failure(
-                    f"the journal record {event}{device}",
-                    self.path,
-                    exc,
-                    (
-                        "Its last line may be torn: run 'isolement journal repair'"
-                        if torn
-                        else "Every record before it is whole on disk"
-                    )
-                    + "; nothing more is sent in this run. Once the journal can be written "
-                    "again, re-run: it reads each device and converges",
-                )
+                # What was written before this record stays, and is made durable by its writers.
+                error = self._write_failure(event, fields, exc)
                 self._failure = str(error)
                 raise error from None
             self._head = self._pending
+            return Written(self._head.seq, event, fields.get("device"))
+
+    def durable(self, written: Written) -> None:
+        """The second half of `record`: return once that record is on disk, or raise
+        JournalWriteError (every record not yet durable is then taken back)."""
+        self._sync(written)
+
+    def _sync(self, written: Written) -> None:
+        """Return once `written` is durable: an fsync already covered it, or this one does."""
+        with self._sync_lock:
+            if self._durable.seq >= written.seq:
+                return
+            if self._sync_failure is not None:
+                raise JournalWriteError(self._sync_failure)
+            with self._lock:
+                covered, size = self._head, self._file.size
+            assert self._fd is not None
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                with self._lock:
+                    # Every record not yet durable is taken back; each of their writers raises.
+                    self._file.cut_back(self._durable_size)
+                    self._head = self._pending = self._durable
+                    error = self._write_failure(written.event, written.fields, exc)
+                    self._failure = self._sync_failure = str(error)
+                raise error from None
+            self._durable, self._durable_size = covered, size
+
+    def _write_failure(self, event: str, fields: dict[str, Any], exc: OSError) -> JournalWriteError:
+        torn = self._file.torn_left
+        device = f" for {fields['device']}" if "device" in fields else ""
+        return write_failure(
+            f"the journal record {event}{device}",
+            self.path,
+            exc,
+            (
+                "Its last line may be torn: run 'isolement journal repair'"
+                if torn
+                else "Every record before it is whole on disk"
+            )
+            + "; nothing more is sent in this run. Once the journal can be written "
+            "again, re-run: it reads each device and converges",
+        )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ IsolementError
 │   └── PlanRefused       the request is well-formed but unsafe or impossible to plan
 ├── DeviceError           a device could not be reached, refused us, or answered with an error
 │   ├── NoAnswer          it did not answer within the time allowed (slow or hung)
+│   ├── NotReached        no SSH session could be set up (time-out, refused, dropped):
+│   │                     may pass, so tried again before the device is declared unreachable
 │   └── ConnectionLost    the session broke (the device closed it, a reset)
 ├── UnexpectedOutput      a driver could not make sense of what a device printed
 ├── JournalError          the journal cannot be read as evidence, or cannot be written
@@ -48,6 +50,16 @@ class DeviceError(IsolementError):
 
 class NoAnswer(DeviceError):
     """The device did not answer within the time allowed: slow or hung, not refusing."""
+
+
+class NotReached(DeviceError):
+    """No SSH session could be set up, for a reason that may pass (a connection storm, a device
+    busy): `cause` is `time-out`, `refused` or `dropped`. Never an authentication refused or a
+    host key mismatch, which trying again cannot mend."""
+
+    def __init__(self, device: str, message: str, cause: str):
+        self.cause = cause
+        super().__init__(device, message)
 
 
 class ConnectionLost(DeviceError):

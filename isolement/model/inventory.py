@@ -38,6 +38,8 @@ class LinkKind(StrEnum):
     VENDOR_ACCESS = "vendor-access"
     BACKUP = "backup"
     MANAGEMENT = "management"
+    # Inside one site: the uplink of a server or user segment behind an access switch.
+    SEGMENT = "segment"
 
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]

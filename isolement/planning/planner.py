@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
-from isolement.drivers import CutTarget, driver_for
+from isolement.drivers import PLATFORMS, CutTarget, driver_for
 from isolement.drivers.base import AllowTarget, Flow
 from isolement.model.errors import InputError, PlanRefused
 from isolement.model.inventory import Inventory, Link
@@ -409,8 +409,7 @@ def plan_allow(
             if target.method is not CutMethod.DENY or not driver_for(platform).facts.can_allow:
                 raise PlanRefused(
                     f"stage {stage.name}: {bubble.via} is cut on {device} ({platform}) by "
-                    f"{target.method}, which cannot let chosen flows through; a bubble needs a "
-                    "filtering cut (deny on a firewall)",
+                    f"{target.method}: {_why_no_bubble(platform, target.method)}",
                     source=str(playbook.source),
                     field=field,
                 )
@@ -439,6 +438,22 @@ def plan_allow(
         d: [CutTarget(c.link, c.interface, c.method) for c in cs] for d, cs in by_device.items()
     }
     return _plan(Direction.ALLOW, inventory, playbook, parameters, targets, steps, already, [])
+
+
+def _why_no_bubble(platform: str, method: CutMethod) -> str:
+    """Why a bubble cannot go through this cut, and what can hold one instead."""
+    able = ", ".join(sorted(p for p, cls in PLATFORMS.items() if cls.facts.can_allow))
+    if not driver_for(platform).facts.can_allow:
+        return (
+            f"{platform} cannot let chosen flows through a cut. A bubble needs a deny cut on a "
+            f"platform that can hold one ({able}): reopen the whole link with `open` instead, "
+            "or cut it (method: deny) on such a device"
+        )
+    return (
+        f"a {method} cut stops every flow, with nothing to let some through. Cut the link "
+        f"with method: deny on {platform} (a bubble is then an allow placed above it), or "
+        f"reopen the whole link with `open` instead; platforms that can hold a bubble: {able}"
+    )
 
 
 def _plan(

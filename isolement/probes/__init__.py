@@ -32,6 +32,8 @@ def run_probes(rt: Runtime, probes: list[Probe]) -> list[ProbeOutcome]:
         "controller": [p for p in probes if p.from_controller],
         "device": [p for p in probes if p.from_device is not None],
     }
+    if probes:
+        rt.watchers.probes_started([p.name for p in probes])
     with ThreadPoolExecutor(max_workers=3) as pool:
         running = {
             "netns": pool.submit(namespace.run_probes, kinds["netns"]),
@@ -48,6 +50,8 @@ def run_probes(rt: Runtime, probes: list[Probe]) -> list[ProbeOutcome]:
                     for p in kinds[kind]
                 ]
             found.update((o.probe.name, o) for o in outcomes)
+            if outcomes:
+                rt.watchers.probes_done({o.probe.name: str(o.result) for o in outcomes})
     return [
         found.get(p.name, ProbeOutcome(p, ProbeResult.UNAVAILABLE, "no answer from its runner"))
         for p in probes

@@ -30,24 +30,28 @@ from typing import Any
 
 import paramiko
 from netmiko import ConnectHandler
+from netmiko import log as netmiko_log
 from netmiko.exceptions import (
     NetmikoAuthenticationException,
     NetmikoTimeoutException,
     ReadTimeout,
 )
 from paramiko.hostkeys import HostKeys, InvalidHostKey
-from paramiko.ssh_exception import BadHostKeyException, SSHException
+from paramiko.ssh_exception import BadHostKeyException, NoValidConnectionsError, SSHException
 
 from isolement.drivers import Driver
 from isolement.drivers.base import COMMIT_TIMEOUT_S
-from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer
+from isolement.model.errors import ConnectionLost, DeviceError, NoAnswer, NotReached
 from isolement.model.inventory import Inventory, JumpHost
-from isolement.transport import credentials
+from isolement.transport import admission, credentials
 from isolement.transport.credentials import Role
 
 # Seconds; a device that has not answered by then is reported, never waited on forever.
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
+# Seconds between two looks of an idle session's transport thread at whether it was closed
+# (paramiko's own: 0.1 s). See _quiet_when_idle.
+IDLE_WAKE_S = 5.0
 
 
 # --- host keys -------------------------------------------------------------------------------
@@ -403,7 +407,9 @@ def _through(
     try:
         with _known_hosts.subset(inventory.known_hosts, jump.host, jump.port) as host_keys:
             client.load_host_keys(str(host_keys))
-        client.connect(jump.host, jump.port, **options)
+        with admission.handshake():
+            client.connect(jump.host, jump.port, **options)
+        _quiet_when_idle(client)
         transport = client.get_transport()
         assert transport is not None
         channel = transport.open_channel(
@@ -447,7 +453,8 @@ def _login(
     try:
         # Only this host's lines of the inventory's known_hosts, read by paramiko as ever.
         with _known_hosts.subset(inventory.known_hosts, spec.host, spec.port) as host_keys:
-            connection = ConnectHandler(**params, alt_key_file=str(host_keys))
+            connection = ConnectHandler(**params, alt_key_file=str(host_keys), auto_connect=False)
+            _open(connection)
         if "secret" in params:
             _enable(device, connection)
         return NetmikoSession(device, connection, timeout, jump)
@@ -461,12 +468,18 @@ def _login(
                 "waits 5 s for the `#` prompt): too slow to answer, or the account cannot "
                 "reach privileged mode",
             ) from None
+        passing = _not_reached(device, spec.host, spec.port, exc.__context__, params)
+        if passing is not None:
+            raise passing from None
         raise DeviceError(device, f"authentication failed as {credential.username}") from None
     except NetmikoTimeoutException as exc:
         # netmiko reports every paramiko failure as a timeout; the real cause is in the context.
         cause = exc.__context__
         if isinstance(cause, BadHostKeyException):
             raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, cause)) from None
+        passing = _not_reached(device, spec.host, spec.port, cause, params)
+        if passing is not None:
+            raise passing from None
         if isinstance(cause, SSHException):
             refused = _refused(inventory, spec.host, spec.port, cause, timeout)
             raise DeviceError(device, refused) from None
@@ -474,6 +487,9 @@ def _login(
     except BadHostKeyException as exc:
         raise DeviceError(device, _mismatch(inventory, spec.host, spec.port, exc)) from None
     except SSHException as exc:
+        passing = _not_reached(device, spec.host, spec.port, exc, params)
+        if passing is not None:
+            raise passing from None
         refused = _refused(inventory, spec.host, spec.port, exc, timeout)
         raise DeviceError(device, refused) from None
     except InvalidHostKey as exc:
@@ -484,8 +500,99 @@ def _login(
         ) from None
     except ReadTimeout:
         raise NoAnswer(device, f"logged in, then no answer within {timeout:g} s") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, EOFError, ValueError) as exc:
+        passing = _not_reached(device, spec.host, spec.port, exc, params)
+        if passing is not None:
+            raise passing from None
         raise DeviceError(device, f"cannot connect to {spec.host}:{spec.port}: {exc}") from None
+
+
+def _open(connection: Any) -> None:
+    """netmiko's own `_open`, with the SSH handshake admitted (a bounded number at once, see
+    admission.py) and the session's idle wake-ups made rare once it is set up; the login's
+    prompt reads (waiting on the device, not computing) hold no handshake slot."""
+    try:
+        connection._modify_connection_params()
+        with admission.handshake():
+            connection.establish_connection()
+        _quiet_when_idle(connection.remote_conn_pre)
+        connection._try_session_preparation()
+    except Exception:
+        # As netmiko's constructor does on a failed `_open`: its secrets filter on the module
+        # logger would otherwise stay there, one per failed connection.
+        with suppress(Exception):
+            netmiko_log.removeFilter(connection._secrets_filter)
+        raise
+
+
+def _quiet_when_idle(client: paramiko.SSHClient | None) -> None:
+    """paramiko's transport thread wakes every 0.1 s to look whether it was closed; a thousand
+    sessions held open through a run (pre-flight keeps them for the change) then cost more system
+    CPU than the work. Once the handshake is done, that look is made every IDLE_WAKE_S instead:
+    what comes in still wakes it at once (the socket read returns), what is sent is written by
+    the sending thread, and closing the session does not wait for it (paramiko's `close` marks
+    the packetizer closed and returns)."""
+    transport = client.get_transport() if client is not None else None
+    if transport is not None and transport.is_active():
+        with suppress(OSError):
+            transport.sock.settimeout(IDLE_WAKE_S)
+
+
+def _root(exc: BaseException | None) -> BaseException | None:
+    """The failure under paramiko's wrappers: the first attempt of a connection to every address
+    (NoValidConnectionsError), what broke the banner read."""
+    if isinstance(exc, NoValidConnectionsError) and exc.errors:
+        return next(iter(exc.errors.values()))
+    if isinstance(exc, SSHException) and "protocol banner" in str(exc):
+        return exc.__context__ or exc
+    return exc
+
+
+def _not_reached(
+    device: str, host: str, port: int, exc: BaseException | None, params: dict[str, Any]
+) -> NotReached | None:
+    """The failure as a cause that may pass (time-out, refused, dropped), or None when it is
+    another (authentication refused, host key, negotiation): those are not tried again."""
+    where = f"{host}:{port}"
+    root = _root(exc)
+    text = str(exc or "")
+    if isinstance(root, TimeoutError):  # socket.timeout too
+        stage = "no SSH banner" if "protocol banner" in text else "no TCP connection"
+        wait = params["banner_timeout" if "protocol banner" in text else "conn_timeout"]
+        return NotReached(device, f"time-out: {stage} from {where} within {wait:g} s", "time-out")
+    if isinstance(root, ConnectionRefusedError):
+        return NotReached(
+            device, f"refused: {where} refused the TCP connection (nothing listening?)", "refused"
+        )
+    if "No existing session" in text:
+        # paramiko's client waits `conn_timeout` for the key exchange, then tries to log in on
+        # a transport that has none: the handshake did not finish in time (a transport that
+        # died before would have raised its own error).
+        wait = params["conn_timeout"]
+        return NotReached(
+            device,
+            f"time-out: the SSH handshake with {where} did not finish within {wait:g} s",
+            "time-out",
+        )
+    if isinstance(exc, paramiko.AuthenticationException) and "timeout" in text.lower():
+        wait = params["auth_timeout"]
+        return NotReached(
+            device,
+            f"time-out: {where} did not answer the login within {wait:g} s (the key exchange "
+            "was done; the credential was neither accepted nor refused)",
+            "time-out",
+        )
+    dropped = isinstance(root, (ConnectionResetError, BrokenPipeError, EOFError))
+    dropped = dropped or "protocol banner" in text
+    dropped = dropped or (isinstance(exc, paramiko.AuthenticationException) and "EOF" in text)
+    if dropped:
+        what = f"{type(root).__name__}: {root}" if root is not exc else text
+        return NotReached(
+            device,
+            f"dropped: {where} closed the connection during the SSH handshake ({what.strip()})",
+            "dropped",
+        )
+    return None
 
 
 def _mismatch(

@@ -23,8 +23,11 @@ CiscoAsaDriver, see of a single-context ASA in routed mode.
 No candidate configuration: each line is in effect once typed. The policy in effect is the
 ACLs bound with `access-group`; `blocked_interfaces()` evaluates them in order, first match
 wins, with the implicit deny at the end of a bound ACL, and no ACL bound meaning no filter
-(the lab does not model security levels). Only `ip any any` entries are emulated: those are
-what isolement writes and what the `permits` option stands for.
+(the lab does not model security levels). Only `ip any any` entries decide whether an
+interface is blocked: those are what isolement's cut writes and what the `permits` option
+stands for. An `extended permit tcp|udp|icmp SOURCE DESTINATION [eq PORT]` (SOURCE and
+DESTINATION `host A`, `A MASK` or `any4`) above the deny that blocks an interface is a bubble
+(`bubbles()`): the ASA is stateful, so that flow and its replies pass.
 
 Options (DeviceSpec.options): `nameifs` {interface: nameif}; `permits` [[from, to], ...]:
 traffic from the first interface to the second already permitted, as `access-list
@@ -35,13 +38,14 @@ name ASDM gives such an ACL).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import paramiko
 
-from ..device import DeviceSpec, Interface, InterfaceSpec
+from ..device import Bubble, DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands
 from . import ping_layouts
 from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface
@@ -149,6 +153,24 @@ class AsaDevice(IosLikeDevice):
             if entry in ACES:
                 return entry == ACES[0]
         return False  # the implicit deny at the end of every bound ACL
+
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """The flow permits at the head of each blocked interface's ACLs, above the entry that
+        blocks it, as flows (either direction's ACL lets its connections through)."""
+        blocked = self.blocked_interfaces()
+        found: list[Bubble] = []
+        with self._lock:
+            for interface in sorted(blocked):
+                name = self._nameifs[interface]
+                for direction in DIRECTIONS:
+                    acl = self._groups.get((name, direction))
+                    for entry in self._acls.get(acl, []) if acl else []:
+                        if entry in ACES:
+                            break
+                        flow = _FLOW.fullmatch(entry)
+                        if flow:
+                            found.append(_bubble(interface, flow))
+        return tuple(dict.fromkeys(found))
 
     def blocked_interfaces(self) -> frozenset[str]:
         with self._lock:
@@ -447,6 +469,46 @@ def _group(direction: str, *, bind: bool) -> Handler:
     return run
 
 
+def _permit_flow(cli: AsaCli, args: list[Arg]) -> list[str]:
+    acl, *line, flow = args
+    entry = f"extended permit {flow.text}"
+    if not _FLOW.fullmatch(entry):
+        raise cli._refuse(flow)
+    cli.device.add_entry(acl.text, entry, _line(line))
+    return []
+
+
+def _no_permit_flow(cli: AsaCli, args: list[Arg]) -> list[str]:
+    acl, flow = args
+    if not cli.device.remove_entry(acl.text, f"extended permit {flow.text}"):
+        raise cli._refuse(flow)
+    return []
+
+
+_ADDRESS = r"(?:host \d+\.\d+\.\d+\.\d+|\d+\.\d+\.\d+\.\d+ \d+\.\d+\.\d+\.\d+|any4?)"
+# One flow permit, as the ASA prints it back (`host` for one address).
+_FLOW = re.compile(
+    rf"extended permit (?P<protocol>tcp|udp|icmp) (?P<source>{_ADDRESS}) "
+    rf"(?P<destination>{_ADDRESS})(?: eq (?P<port>\d+))?"
+)
+
+
+def _network(text: str) -> str:
+    words = text.split()
+    if words[0] in ("any", "any4"):
+        return "0.0.0.0/0"
+    if words[0] == "host":
+        return f"{words[1]}/32"
+    return str(ipaddress.IPv4Network(f"{words[0]}/{words[1]}", strict=False))
+
+
+def _bubble(interface: str, flow: re.Match[str]) -> Bubble:
+    port = int(flow["port"]) if flow["port"] else None
+    return Bubble(
+        interface, flow["protocol"], _network(flow["source"]), _network(flow["destination"]), port
+    )
+
+
 def _line(args: Sequence[Arg]) -> int | None:
     return int(args[0].text) if args else None
 
@@ -488,6 +550,10 @@ def _acl_commands() -> dict[str, Handler]:
         table[f"access-list {WORD} {ace}"] = _ace(action)
         table[f"access-list {WORD} line {NUM} {ace}"] = _ace(action)
         table[f"no access-list {WORD} {ace}"] = _no_ace(action)
+    # A flow permit (a bubble): what is not `ip any any` after `extended permit`.
+    table[f"access-list {WORD} extended permit {TEXT}"] = _permit_flow
+    table[f"access-list {WORD} line {NUM} extended permit {TEXT}"] = _permit_flow
+    table[f"no access-list {WORD} extended permit {TEXT}"] = _no_permit_flow
     for direction in DIRECTIONS:
         group = f"access-group {WORD} {direction} interface {WORD}"
         table[group] = _group(direction, bind=True)

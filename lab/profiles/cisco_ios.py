@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
+from typing import ClassVar
 
 import paramiko
 
@@ -68,6 +69,9 @@ class IosDevice(IosLikeDevice):
     platform = "cisco_ios"
     interface_name = _INTERFACE
     interface_name_rule = "an IOS interface name (GigabitEthernet0/1)"
+    # The lines of `show running-config` that are no configuration line, left out of the
+    # archive's differences (IOS-XE adds its own comment lines: lab/profiles/cisco_xe.py).
+    not_configuration: ClassVar[tuple[str, ...]] = ("Building", "Current configuration")
 
     def __init__(self, spec: DeviceSpec, host_key: paramiko.PKey):
         super().__init__(spec, host_key)
@@ -120,7 +124,7 @@ class IosDevice(IosLikeDevice):
         """`show archive config differences nvram:startup-config system:running-config`."""
         # The header (`Current configuration : N bytes`) is no configuration line.
         startup, running = (
-            [line for line in lines if not line.startswith(("Building", "Current configuration"))]
+            [line for line in lines if not line.startswith(self.not_configuration)]
             for lines in (self.startup_config(), self.running_config())
         )
         diffs = ["!Contextual Config Diffs:"]

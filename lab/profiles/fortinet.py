@@ -26,8 +26,20 @@ isolement's FortinetDriver, see of a FortiGate.
   FortiOS is known for, without a first-hand recording, as does `Attribute '<x>' MUST be set.`
   for an incomplete entry (its return code, -56, is not verified).
 
+- `config firewall address` (`set subnet`, `set comment`) and `config firewall service custom`
+  (`set tcp-portrange` / `set udp-portrange`, `set comment`), per VDOM, entries a policy's
+  `srcaddr` / `dstaddr` / `service` may name; `delete "<name>"` removes one;
+- `execute ping-options reset|repeat-count N|source A` (kept for the session, as FortiOS keeps
+  them) and `execute ping X`, answered by the namespace's real ping (lab/profiles/
+  ping_layouts.py) in the layout of tests/data/ping/fortinet (BSD, times to one decimal); a
+  ping that cannot be sent answers `Unable to ping: <why>` then `Command fail. Return code -1`
+  (wording not recorded from a device);
+- the data plane: an interface is blocked when no policy matching all its traffic (`all`
+  addresses, service `ALL`) first-matches an accept; an accept for some addresses and services
+  placed above the deny that blocks it is a bubble (`bubbles()`): those flows pass.
+
 Not emulated: paging (`--More--`; netmiko turns it off before anything else is sent), zones,
-address and service objects other than `all` / `ALL` and a few services, creating interfaces or
+address types other than a subnet, service groups, creating interfaces or
 VDOMs (`edit` of an unknown interface is refused when the entry is applied), staying in an entry
 whose `next` failed (the emulator leaves it, its draft dropped).
 
@@ -41,6 +53,7 @@ to a FortiManager, layout of tests/data/fortinet/central_management_fortimanager
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import tempfile
 import uuid
@@ -52,7 +65,8 @@ from pathlib import Path
 import paramiko
 from paramiko.kex_group14 import KexGroup14SHA256
 
-from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
+from . import ping_layouts
 
 VERSION = "FortiGate-VM64 v7.2.5,build1517,230606 (GA.F)"
 CONFIG_VERSION = "FGVM64-7.2.5-FW-build1517-230606"
@@ -65,6 +79,13 @@ _POLICY_ID_MAX = 4294967294
 _NAME_MAX = 35
 _COMMENTS_MAX = 1023
 _ADDRESSES = ("all", "none")
+# A predefined service of a bubble's flow: (protocol, port), port None for every port.
+_SERVICE_FLOWS = {
+    "ALL_ICMP": ("icmp", None),
+    "PING": ("icmp", None),
+    "ALL_TCP": ("tcp", None),
+    "ALL_UDP": ("udp", None),
+}
 _SERVICES = ("ALL", "ALL_ICMP", "ALL_TCP", "ALL_UDP", "DNS", "HTTP", "HTTPS", "PING", "SSH")
 # The attributes taking one word from a fixed set, and the defaults `show` leaves out.
 _CHOICES = {
@@ -90,6 +111,15 @@ _SHOW_ORDER = (
     "status",
     "comments",
 )
+# The attributes of an address and of a custom service, in the order `show` prints them.
+_OBJECT_KEYS = {
+    "addresses": ("subnet", "comment"),
+    "services": ("tcp-portrange", "udp-portrange", "comment"),
+}
+_OBJECT_NAME_MAX = 79
+_PING_COUNT = 5  # FortiOS's default repeat count
+_ENTRY_OF = {"addresses": "address", "services": "service"}
+_TABLE_OF = {entry: table for table, entry in _ENTRY_OF.items()}
 _REQUIRED = ("srcintf", "dstintf", "srcaddr", "dstaddr", "schedule", "service")
 
 
@@ -128,9 +158,19 @@ class Policy:
     def copy(self) -> Policy:
         return Policy(self.id, {k: list(v) for k, v in self.values.items()})
 
+    def whole(self) -> bool:
+        """Whether the policy matches all traffic between its interfaces (no address or
+        service chosen): only such a policy decides whether an interface is blocked."""
+        return (
+            self.values.get("srcaddr") == ["all"]
+            and self.values.get("dstaddr") == ["all"]
+            and self.values.get("service") == ["ALL"]
+        )
+
     def matches(self, source: str, destination: str) -> bool:
         return (
-            self.one("status") == "enable"
+            self.whole()
+            and self.one("status") == "enable"
             and bool({source, "any"} & set(self.values.get("srcintf", [])))
             and bool({destination, "any"} & set(self.values.get("dstintf", [])))
         )
@@ -191,6 +231,9 @@ class FortinetDevice(EmulatedDevice):
         self.vdom_of = {name: str(vdoms.get(name, ROOT)) for name in self._interfaces}
         self.vdoms = [ROOT, *sorted(set(self.vdom_of.values()) - {ROOT})]
         self.policies: dict[str, list[Policy]] = {vdom: [] for vdom in self.vdoms}
+        # Address and custom service objects per VDOM: name -> attribute -> value (as set).
+        self.addresses: dict[str, dict[str, dict[str, str]]] = {vdom: {} for vdom in self.vdoms}
+        self.services: dict[str, dict[str, dict[str, str]]] = {vdom: {} for vdom in self.vdoms}
         self.console_output = "more"  # FortiOS's factory default
         self.conf_file_ver = 1
         for number, pair in enumerate(permits, start=1):
@@ -255,6 +298,55 @@ class FortinetDevice(EmulatedDevice):
                     blocked.add(interface)
             return frozenset(blocked)
 
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """Each accept policy for chosen addresses and services through a blocked interface,
+        placed above the first policy that blocks it, as flows."""
+        blocked = self.blocked_interfaces()
+        found: list[Bubble] = []
+        with self._lock:
+            for interface in sorted(blocked):
+                vdom = self.vdom_of[interface]
+                for policy in self.policies[vdom]:
+                    ends = set(policy.values.get("srcintf", [])) | set(
+                        policy.values.get("dstintf", [])
+                    )
+                    if interface not in ends or policy.one("status") != "enable":
+                        continue
+                    if policy.whole():
+                        break  # the deny that blocks it: what comes after is never reached
+                    if policy.one("action") == "accept":
+                        found += self._flows(interface, vdom, policy)
+        return tuple(dict.fromkeys(found))
+
+    def _flows(self, interface: str, vdom: str, policy: Policy) -> list[Bubble]:
+        flows = []
+        for service in policy.values.get("service", []):
+            custom = self.services[vdom].get(service, {})
+            kinds: list[tuple[str, int | None]] = [
+                (protocol, int(custom[f"{protocol}-portrange"]))
+                for protocol in ("tcp", "udp")
+                if f"{protocol}-portrange" in custom
+            ] or ([_SERVICE_FLOWS[service]] if service in _SERVICE_FLOWS else [])
+            for source in policy.values.get("srcaddr", []):
+                for destination in policy.values.get("dstaddr", []):
+                    for protocol, port in kinds:
+                        flows.append(
+                            Bubble(
+                                interface,
+                                protocol,
+                                self._subnet(vdom, source),
+                                self._subnet(vdom, destination),
+                                port,
+                            )
+                        )
+        return flows
+
+    def _subnet(self, vdom: str, name: str) -> str:
+        if name == "all":
+            return "0.0.0.0/0"
+        address, mask = self.addresses[vdom][name]["subnet"].split()
+        return str(ipaddress.IPv4Network(f"{address}/{mask}"))
+
     def _verdict(self, vdom: str, source: str, destination: str) -> str:
         for policy in self.policies[vdom]:
             if policy.matches(source, destination):
@@ -294,6 +386,27 @@ class FortinetDevice(EmulatedDevice):
                 table.append(policy)
             self._saved()
         self._changed()
+
+    def commit_object(self, table: str, vdom: str, name: str, values: dict[str, str]) -> None:
+        with self._lock:
+            objects = self.addresses if table == "addresses" else self.services
+            objects[vdom][name] = {**objects[vdom].get(name, {}), **values}
+            self._saved()
+        self._changed()
+
+    def delete_object(self, table: str, vdom: str, name: str) -> bool:
+        with self._lock:
+            objects = self.addresses if table == "addresses" else self.services
+            if objects[vdom].pop(name, None) is None:
+                return False
+            self._saved()
+        self._changed()
+        return True
+
+    def objects(self, table: str, vdom: str) -> dict[str, dict[str, str]]:
+        with self._lock:
+            objects = self.addresses if table == "addresses" else self.services
+            return {name: dict(values) for name, values in objects[vdom].items()}
 
     def delete_policy(self, vdom: str, policy_id: int) -> None:
         with self._lock:
@@ -397,6 +510,25 @@ class FortinetDevice(EmulatedDevice):
             body = [line for p in self.policies[vdom] for line in p.show()]
         return ["config firewall policy", *body, "end"]
 
+    def show_objects(self, vdom: str) -> list[str]:
+        """The address and custom service tables, when they hold anything (FortiOS lists
+        them before the policies)."""
+        lines: list[str] = []
+        for table, title in (("addresses", "address"), ("services", "service custom")):
+            objects = self.objects(table, vdom)
+            if not objects:
+                continue
+            lines.append(f"config firewall {title}")
+            for name, values in objects.items():
+                lines.append(f'    edit "{name}"')
+                for key in _OBJECT_KEYS[table]:
+                    if key in values:
+                        value = values[key] if key != "comment" else f'"{values[key]}"'
+                        lines.append(f"        set {key} {value}")
+                lines.append("    next")
+            lines.append("end")
+        return lines
+
     def show_global(self) -> list[str]:
         system = [
             "config system global",
@@ -428,12 +560,22 @@ class FortinetDevice(EmulatedDevice):
                 "#global_vdom=1",
             ]
             if not self.vdom_mode:
-                return [*header, *self.show_global(), *self.show_policies(ROOT)]
+                return [
+                    *header,
+                    *self.show_global(),
+                    *self.show_objects(ROOT),
+                    *self.show_policies(ROOT),
+                ]
             listing = [line for vdom in self.vdoms for line in (f"edit {vdom}", "next")]
             contents = [
                 line
                 for vdom in self.vdoms
-                for line in (f"edit {vdom}", *self.show_policies(vdom), "next")
+                for line in (
+                    f"edit {vdom}",
+                    *self.show_objects(vdom),
+                    *self.show_policies(vdom),
+                    "next",
+                )
             ]
             return [
                 *header,
@@ -476,6 +618,9 @@ class FortinetCli:
         self.device = device
         self.stack = [Frame("top")]
         self.closed = False
+        # `execute ping-options`: FortiOS keeps them until the session ends or a reset.
+        self.ping_count = _PING_COUNT
+        self.ping_source: str | None = None
 
     @property
     def frame(self) -> Frame:
@@ -517,15 +662,19 @@ class FortinetCli:
             "show": self._show,
         }
         if kind == "top":
-            handlers |= {"config": self._config, "exit": self._exit}
+            handlers |= {"config": self._config, "exit": self._exit, "execute": self._execute}
         elif kind in ("global", "vdom"):
             handlers |= {"config": self._config, "end": self._end}
+            if kind == "vdom":
+                handlers |= {"execute": self._execute}
         elif kind == "vdoms":
             handlers |= {"edit": self._edit_vdom, "end": self._end}
-        elif kind in ("policies", "interfaces"):
+        elif kind in ("policies", "interfaces", "addresses", "services"):
             handlers |= {"edit": self._edit, "end": self._end}
             if kind == "policies":
                 handlers |= {"delete": self._delete, "move": self._move}
+            elif kind != "interfaces":
+                handlers |= {"delete": self._delete_object}
         elif kind == "console":
             handlers |= {"set": self._set_console, "end": self._end}
         else:  # an entry
@@ -557,7 +706,10 @@ class FortinetCli:
                 targets["system interface"] = Frame("interfaces", "interface")
                 targets["system console"] = Frame("console", "console")
             if vdom_level:
-                targets["firewall policy"] = Frame("policies", "policy", vdom=self.frame.vdom)
+                vdom = self.frame.vdom
+                targets["firewall policy"] = Frame("policies", "policy", vdom=vdom)
+                targets["firewall address"] = Frame("addresses", "address", vdom=vdom)
+                targets["firewall service custom"] = Frame("services", "custom", vdom=vdom)
         frame = targets.get(path)
         if frame is None:
             raise CliFail(_parse_error(args[-1] if args else "config"))
@@ -580,6 +732,13 @@ class FortinetCli:
             known = key in self.device.admin_up()
             self.stack.append(Frame("interface", key, key=key, new=not known))
             return [] if known else [f"new entry '{key}' added"]
+        if table.kind in _OBJECT_KEYS:
+            if len(key) > _OBJECT_NAME_MAX:
+                raise CliFail([f"value parse error before '{key}'", "Command fail. Return code -3"])
+            known = key in self.device.objects(table.kind, table.vdom)
+            entry = _ENTRY_OF[table.kind]
+            self.stack.append(Frame(entry, key, table.vdom, key=key, new=not known))
+            return [] if known else [f"new entry '{key}' added"]
         if not key.isdigit() or int(key) > _POLICY_ID_MAX:
             raise CliFail([f"value parse error before '{key}'", "Command fail. Return code -61"])
         policy_id = int(key) or self._next_id(table.vdom)
@@ -598,7 +757,8 @@ class FortinetCli:
 
     def _end(self, args: list[str]) -> list[str]:
         # In an entry, `end` applies it as `next` does, then leaves its table too.
-        output = self._next([]) if self.frame.kind in ("policy", "interface") else []
+        entries = ("policy", "interface", *_TABLE_OF)
+        output = self._next([]) if self.frame.kind in entries else []
         if self.frame.kind in ("global", "vdoms", "vdom"):
             del self.stack[1:]  # `config global` / `config vdom` end at the top level
         else:
@@ -609,6 +769,12 @@ class FortinetCli:
         frame = self.stack.pop()
         if frame.kind == "interface":
             return self._commit_interface(frame)
+        if frame.kind in _TABLE_OF:
+            table = _TABLE_OF[frame.kind]
+            if frame.new and table == "addresses" and "subnet" not in frame.changes:
+                return ["Attribute 'subnet' MUST be set.", "Command fail. Return code -56"]
+            self.device.commit_object(table, frame.vdom, frame.key, frame.changes)
+            return []
         assert frame.draft is not None
         missing = [key for key in _REQUIRED if not frame.draft.values.get(key)]
         if missing:
@@ -646,6 +812,12 @@ class FortinetCli:
             self.device.move_policy(self.frame.vdom, moved, args[1], anchor)
         return []
 
+    def _delete_object(self, args: list[str]) -> list[str]:
+        name = args[0] if len(args) == 1 else ""
+        if not self.device.delete_object(self.frame.kind, self.frame.vdom, name):
+            raise CliFail(_not_found(name))
+        return []
+
     def _existing_id(self, text: str) -> int:
         if not text.isdigit() or self.device.policy(self.frame.vdom, int(text)) is None:
             raise CliFail(_not_found(text))
@@ -656,6 +828,9 @@ class FortinetCli:
             raise CliFail(_parse_error("set"))
         key, values = args[0], args[1:]
         frame = self.frame
+        if frame.kind in _TABLE_OF:
+            frame.changes[key] = self._object_value(_TABLE_OF[frame.kind], key, values)
+            return []
         if frame.kind == "interface":
             status = key == "status" and values in (["up"], ["down"])
             if status or (key == "description" and len(values) == 1):
@@ -666,6 +841,24 @@ class FortinetCli:
         assert frame.draft is not None
         frame.draft.values[key] = self._policy_value(key, values)
         return []
+
+    @staticmethod
+    def _object_value(table: str, key: str, values: list[str]) -> str:
+        if key not in _OBJECT_KEYS[table]:
+            raise CliFail(_parse_error(key))
+        if key == "subnet":
+            try:
+                ipaddress.IPv4Network("/".join(values))
+            except ValueError:
+                raise CliFail(_parse_error(values[-1] if values else key)) from None
+        elif key.endswith("-portrange"):
+            if len(values) != 1 or not values[0].isdigit() or not 0 < int(values[0]) < 65536:
+                raise CliFail(_parse_error(values[0] if values else key))
+        elif len(values) != 1 or len(values[0]) > _COMMENTS_MAX:
+            raise CliFail(
+                [f"value parse error before '{values[-1]}'", "Command fail. Return code -3"]
+            )
+        return " ".join(values)
 
     def _policy_value(self, key: str, values: list[str]) -> list[str]:
         if not values:
@@ -678,6 +871,9 @@ class FortinetCli:
                     raise CliFail(_not_found(value))
         elif key in ("srcaddr", "dstaddr", "service", "schedule"):
             allowed = {"schedule": ("always",), "service": _SERVICES}.get(key, _ADDRESSES)
+            table = {"srcaddr": "addresses", "dstaddr": "addresses", "service": "services"}
+            if key in table:
+                allowed = (*allowed, *self.device.objects(table[key], vdom))
             for value in values:
                 if value not in allowed:
                     raise CliFail(_not_found(value))
@@ -710,6 +906,33 @@ class FortinetCli:
             raise CliFail(_parse_error(args[-1] if args else "set"))
         self.device.set_console_output(args[1])
         return []
+
+    # `execute ping`.
+
+    def _execute(self, args: list[str]) -> list[str]:
+        if args[:1] == ["ping-options"] and args[1:] == ["reset"]:
+            self.ping_count, self.ping_source = _PING_COUNT, None
+            return []
+        if args[:2] == ["ping-options", "repeat-count"] and len(args) == 3 and args[2].isdigit():
+            self.ping_count = int(args[2])
+            return []
+        if args[:2] == ["ping-options", "source"] and len(args) == 3:
+            try:
+                ipaddress.IPv4Address(args[2])
+            except ValueError:
+                raise CliFail(_parse_error(args[2])) from None
+            self.ping_source = args[2]
+            return []
+        if args[:1] == ["ping"] and len(args) == 2:
+            return ping_layouts.answer(
+                self.device,
+                args[1],
+                self.ping_source,
+                self.ping_count,
+                lambda echoes: ping_layouts.bsd(echoes, digits=1),
+                lambda reason: [f"Unable to ping: {reason}", "Command fail. Return code -1"],
+            )
+        raise CliFail(_parse_error(args[-1] if args else "execute"))
 
     # Reading.
 

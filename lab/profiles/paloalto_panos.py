@@ -31,26 +31,30 @@ panorama-status` as managed and connected; on by default when pre-rules are give
 
 The data plane: an interface is blocked when, for traffic leaving its zone to every other zone
 and entering it from every other zone, the first running rule that matches is a deny naming its
-zone; a deny placed after a permit that matches first does not block. Rules match zones only
-(sources, destinations and applications are `any` in what isolement writes).
+zone; a deny placed after a permit that matches first does not block. Only a rule for all
+traffic between its zones (source, destination, application and service `any`, or service
+`application-default`) decides that; an allow rule for chosen sources, destinations and
+services (`set service NAME protocol tcp|udp port N`, or the `icmp` / `ping` applications)
+placed above the deny that blocks a zone is a bubble (`bubbles()`): those flows pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import shlex
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from xml.sax.saxutils import escape, quoteattr
 
 import paramiko
 
-from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
 from . import ping_layouts
 
 INVALID = "Invalid syntax."
@@ -75,9 +79,20 @@ class Rule:
     action: str = ""
     description: str = ""
 
+    def whole(self) -> bool:
+        """Whether the rule matches all traffic between its zones (no address, application or
+        service chosen)."""
+        lists = dict(self.lists)
+        return all(
+            lists.get(key, ("any",)) in (("any",), ("application-default",))
+            for key in ("source", "destination", "application", "service")
+        )
+
     def matches(self, source: str, destination: str) -> bool:
-        return ("any" in self.from_zones or source in self.from_zones) and (
-            "any" in self.to_zones or destination in self.to_zones
+        return (
+            self.whole()
+            and ("any" in self.from_zones or source in self.from_zones)
+            and ("any" in self.to_zones or destination in self.to_zones)
         )
 
     def summary(self) -> dict[str, object]:
@@ -119,6 +134,9 @@ class PanosDevice(EmulatedDevice):
             )
         self._running = running
         self._candidate = list(running)
+        # Service objects: name -> (protocol, port or range), candidate and running.
+        self._running_services: dict[str, tuple[str, str]] = {}
+        self._candidate_services: dict[str, tuple[str, str]] = {}
         # Rules a Panorama pushed to the pre-rulebase: evaluated before the local rulebase,
         # listed first in `show running security-policy`, never changed by local lines.
         pre = spec.options.get("panorama_pre_rules", [])
@@ -187,14 +205,58 @@ class PanosDevice(EmulatedDevice):
             return {
                 "zones": dict(self._zones),
                 "security_rules": [r.summary() for r in self._running],
-                "pending_changes": self._candidate != self._running,
+                "pending_changes": self._differs(),
                 # What the lab's tests read to see uncommitted lines (state.json).
                 "candidate_rules": [r.summary() for r in self._candidate],
             }
 
     def pending(self) -> bool:
         with self._lock:
-            return self._candidate != self._running
+            return self._differs()
+
+    def _differs(self) -> bool:
+        return (self._candidate, self._candidate_services) != (
+            self._running,
+            self._running_services,
+        )
+
+    def bubbles(self) -> tuple[Bubble, ...]:
+        """Each allow rule for chosen flows through a blocked interface's zone, evaluated
+        before the rule that blocks it, as flows."""
+        blocked = self.blocked_interfaces()
+        with self._lock:
+            rules, zones = [*self._pre_rules, *self._running], dict(self._zones)
+            services = dict(self._running_services)
+        found: list[Bubble] = []
+        for interface in sorted(blocked):
+            zone = zones[interface]
+            for rule in rules:
+                if zone not in rule.from_zones + rule.to_zones:
+                    continue
+                if rule.whole():
+                    break  # the deny that blocks it: what comes after is never reached
+                if rule.action == "allow":
+                    found += _flows(interface, rule, services)
+        return tuple(dict.fromkeys(found))
+
+    def set_service(self, name: str, words: Sequence[str]) -> list[str]:
+        if len(words) != 4 or words[0] != "protocol" or words[1] not in ("tcp", "udp"):
+            return [INVALID]
+        if words[2] != "port" or not re.fullmatch(r"\d{1,5}(?:-\d{1,5})?", words[3]):
+            return [INVALID]
+        with self._lock:
+            self._candidate_services[name] = (words[1], words[3])
+            self._config_changes += 1
+        self._changed()
+        return []
+
+    def delete_service(self, name: str) -> list[str]:
+        with self._lock:
+            if self._candidate_services.pop(name, None) is None:
+                return [INVALID]
+            self._config_changes += 1
+        self._changed()
+        return []
 
     # The candidate configuration.
 
@@ -281,18 +343,20 @@ class PanosDevice(EmulatedDevice):
     def revert(self) -> list[str]:
         with self._lock:
             self._candidate = list(self._running)
+            self._candidate_services = dict(self._running_services)
         self._changed()
         return []
 
     def commit(self) -> list[str]:
         with self._commit_lock:
             with self._lock:
-                if self._candidate == self._running:
+                if not self._differs():
                     return ["There are no changes to commit."]
                 self._jobs += 1
                 job = self._jobs
                 candidate = list(self._candidate)
-                errors = self._validate(candidate)
+                candidate_services = dict(self._candidate_services)
+                errors = self._validate(candidate, candidate_services)
             head = ["", f"Commit job {job} is in progress. Use Ctrl+C to return to command prompt"]
             # A commit job takes its time on PAN-OS; this one takes a little of it.
             time.sleep(self._commit_seconds / (2 if errors else 1))
@@ -300,15 +364,21 @@ class PanosDevice(EmulatedDevice):
                 return [*head, "..55%.", "Validation Error:", *errors, "Commit failed"]
             with self._lock:
                 self._running = candidate
+                self._running_services = candidate_services
                 self._stamp = f'admin="{USER}" dirtyId="{job}" time="{_now()}"'
             self._changed()
             return [*head, "....55%.....75%.....98%.......100%", COMMITTED]
 
-    def _validate(self, rules: Sequence[Rule]) -> list[str]:
+    def _validate(self, rules: Sequence[Rule], services: Mapping[str, object]) -> list[str]:
         known = set(self._zones.values()) | {"any"}
         errors: list[str] = []
         for rule in rules:
             where = f" rulebase -> security -> rules -> {rule.name}"
+            errors += [
+                f"{where} -> service '{name}' is not a valid reference"
+                for name in dict(rule.lists).get("service", ())
+                if name not in services and name not in ("any", "application-default")
+            ]
             for key, zones in (("from", rule.from_zones), ("to", rule.to_zones)):
                 if not zones:
                     errors.append(f"{where}  is missing '{key}'")
@@ -434,8 +504,9 @@ class PanosDevice(EmulatedDevice):
             interfaces = list(self._interfaces.values())
             zones = dict(self._zones)
             rules = list(self._candidate if candidate else self._running)
+            services = dict(self._candidate_services if candidate else self._running_services)
             stamp = f" {self._stamp}" if self._stamp else ""
-            if candidate and self._candidate != self._running:
+            if candidate and self._differs():
                 stamp = f' admin="{USER}" dirtyId="{self._jobs + 1}" time="{_now()}"'
 
         out = ['<config version="10.1.0" urldb="paloaltonetworks" detail-version="10.1.9">']
@@ -479,7 +550,16 @@ class PanosDevice(EmulatedDevice):
                 f"            <entry name={quoteattr(zone)}><network><layer3>{members}</layer3>"
                 "</network></entry>"
             )
-        out += ["          </zone>", "          <rulebase>", "            <security>"]
+        out.append("          </zone>")
+        if services:
+            out.append("          <service>")
+            for name, (protocol, port) in services.items():
+                out.append(
+                    f"            <entry name={quoteattr(name)}><protocol><{protocol}><port>"
+                    f"{port}</port></{protocol}></protocol></entry>"
+                )
+            out.append("          </service>")
+        out += ["          <rulebase>", "            <security>"]
         out.append(f"              <rules{stamp}>")
         for rule in rules:
             rule_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.name}/{rule.name}")
@@ -513,6 +593,29 @@ _ANY_LISTS = (
     ("source", ("any",)),
     ("source-user", ("any",)),
 )
+
+
+def _flows(interface: str, rule: Rule, services: Mapping[str, tuple[str, str]]) -> list[Bubble]:
+    """The flows of an allow rule for chosen traffic: its sources x destinations x services
+    (or ICMP, for the `icmp` / `ping` applications with service `any`)."""
+    lists = dict(rule.lists)
+    kinds: list[tuple[str, int | None]] = []
+    for name in lists.get("service", ()):
+        if name in services:
+            protocol, port = services[name]
+            kinds.append((protocol, int(port) if port.isdigit() else None))
+    if not kinds and {"icmp", "ping"} & set(lists.get("application", ())):
+        kinds.append(("icmp", None))
+    return [
+        Bubble(interface, protocol, _network(source), _network(destination), port)
+        for source in lists.get("source", ("any",))
+        for destination in lists.get("destination", ("any",))
+        for protocol, port in kinds
+    ]
+
+
+def _network(member: str) -> str:
+    return "0.0.0.0/0" if member == "any" else str(ipaddress.IPv4Network(member))
 
 
 def _id(name: str) -> int:
@@ -628,6 +731,8 @@ class PanosCli:
         return []
 
     def _configure_line(self, words: list[str]) -> list[str]:
+        if words[1:2] == ["service"] and len(words) > 2 and words[0] in ("set", "delete"):
+            return self._service_line(words[0], words[2], words[3:])
         on_rule = _RULE_COMMANDS.get(" ".join(words[:4]))
         if on_rule is not None and len(words) > 4:
             return on_rule(self, words[4:])
@@ -639,6 +744,13 @@ class PanosCli:
         return _refusal(words, _CONFIGURE_WORDS)
 
     # Configuration commands.
+
+    def _service_line(self, verb: str, name: str, rest: list[str]) -> list[str]:
+        if not _RULE_NAME.fullmatch(name) or (verb == "delete" and rest):
+            return [INVALID]
+        if verb == "set":
+            return self.device.set_service(name, rest)
+        return self.device.delete_service(name)
 
     def _set_rule(self, words: list[str]) -> list[str]:
         if not _RULE_NAME.fullmatch(words[0]):

@@ -27,6 +27,9 @@ EMULATED = {
     "h4-fw": "paloalto_panos",
     "h5-sw": "juniper_junos",
     "h5-fw": "cisco_asa",
+    "dc-xe": "cisco_xe",
+    "dc-aoss": "aruba_os",
+    "dc-cw": "hp_comware",
 }
 HOSTS = {
     "dc": "198.18.10.10",
@@ -37,6 +40,8 @@ HOSTS = {
     "h5": "198.18.60.10",
 }
 INTERNET_HOST = "198.18.250.10"
+# The datacentre's servers behind its access switches (site dc, host `srv-<platform>`).
+SERVERS = {"cisco_xe": "198.18.16.10", "aruba_os": "198.18.18.10", "hp_comware": "198.18.19.10"}
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
 
@@ -107,6 +112,26 @@ def pings(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         return dict(zip(pairs, pool.map(lambda pair: ping(*pair), pairs), strict=True))
+
+
+def web(site: str) -> bool:
+    """A TCP connection to the internet host's web server, from the site's host."""
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            f"iso-{site}-host",
+            "timeout",
+            "2",
+            "bash",
+            "-c",
+            f"exec 3<>/dev/tcp/{INTERNET_HOST}/80",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
 
 
 def vtysh(router: str, *commands: str) -> str:

@@ -9,7 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from labtools import ISOLEMENT, LAB_DIR, needs_root
+from labtools import EMULATED, ISOLEMENT, LAB_DIR, needs_root
 
 
 def machine_snapshot() -> dict[str, object]:
@@ -46,7 +46,7 @@ def test_lab_down_removes_exactly_what_lab_up_created() -> None:
         manifest = json.loads((LAB_DIR / "manifest.json").read_text())
         # zebra + staticd per FRR router, sshd per FRR router and nftables firewall, one
         # emulator per vendor device, the internet host's web server
-        assert len(manifest["processes"]) == 2 * 3 + 6 + 7 + 1
+        assert len(manifest["processes"]) == 2 * 3 + 6 + len(EMULATED) + 1
         assert status.stdout.count("running") == len(manifest["processes"])
     finally:
         down = subprocess.run(

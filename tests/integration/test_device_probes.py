@@ -8,6 +8,7 @@ after, and passes again after the restore. The namespace's own pings say the sam
 
 from __future__ import annotations
 
+import subprocess
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -113,3 +114,24 @@ def test_a_probe_a_platform_cannot_send_is_unavailable_without_a_login(tmp_path:
     assert [o.result for o in outcomes] == [ProbeResult.UNAVAILABLE] * 2
     assert "frr's CLI cannot send TCP port 443" in outcomes[0].detail
     assert "frr's CLI cannot send a ping from lan0" in outcomes[1].detail
+
+
+def test_the_fortigates_own_ping_is_answered_by_real_packets(lab, tmp_path: Path) -> None:
+    """FortiOS's `execute ping-options ...` / `execute ping X` on the emulated FortiGate, sent
+    by its namespace: a host on its side answers, an address nobody holds does not, as the
+    namespace's own ping says."""
+    inventory = load_inventory(DEFAULT_INVENTORY)
+    rt = Runtime(inventory=inventory, journal_path=tmp_path / "journal")
+    inside, nobody = HOSTS["h3"], "198.18.40.99"
+    probes = [
+        Probe(name="host", from_device="h3-fw", source="198.18.41.2", to=IPv4Address(inside)),
+        Probe(name="nobody", from_device="h3-fw", to=IPv4Address(nobody)),
+    ]
+
+    outcomes = run_device_probes(rt, probes)
+
+    print([o.detail for o in outcomes])
+    assert [o.result for o in outcomes] == [ProbeResult.PASSES, ProbeResult.BLOCKED]
+    truth = ["ip", "netns", "exec", "iso-h3-fw", "ping", "-c", "1", "-W", "1"]
+    assert subprocess.run([*truth, inside], capture_output=True, check=False).returncode == 0
+    assert subprocess.run([*truth, nobody], capture_output=True, check=False).returncode != 0

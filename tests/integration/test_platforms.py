@@ -13,6 +13,7 @@ from labtools import (
     EMULATED,
     HOSTS,
     INTERNET_HOST,
+    SERVERS,
     emulated_state,
     eventually,
     kernel_link_up,
@@ -28,6 +29,8 @@ class Case(NamedTuple):
     kernel: str  # the namespace's veth behind it
     method: str  # what `auto` means on the platform
     probe: tuple[str, str]  # (site, address): real packets that cross the link
+    # Whether cut-all cuts the link: not a datacentre server segment (kind `segment`).
+    cut_by_cut_all: bool = True
 
 
 CASES = [
@@ -51,6 +54,37 @@ CASES = [
     ),
     Case(
         "cisco_asa", "h5-fw", "inet-h5", "GigabitEthernet0/0", "out0", "deny", ("h5", INTERNET_HOST)
+    ),
+    # The datacentre's access switches: the uplink of a server segment, cut at the switch's end.
+    Case(
+        "cisco_xe",
+        "dc-xe",
+        "seg-dc-xe",
+        "TenGigabitEthernet1/1/1",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["cisco_xe"]),
+        cut_by_cut_all=False,
+    ),
+    Case(
+        "aruba_os",
+        "dc-aoss",
+        "seg-dc-aoss",
+        "25",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["aruba_os"]),
+        cut_by_cut_all=False,
+    ),
+    Case(
+        "hp_comware",
+        "dc-cw",
+        "seg-dc-cw",
+        "Ten-GigabitEthernet1/0/49",
+        "up0",
+        "shutdown",
+        ("dc", SERVERS["hp_comware"]),
+        cut_by_cut_all=False,
     ),
 ]
 
@@ -125,10 +159,14 @@ def test_cut_all_cuts_every_platform_in_one_command(cli) -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     for case in CASES:
-        assert _cut_in_state(case, emulated_state(case.node)), case.platform
+        cut = _cut_in_state(case, emulated_state(case.node))
+        assert cut is case.cut_by_cut_all, case.platform
     for site in ("h3", "h4", "h5"):
         assert not ping("dc", HOSTS[site]), f"dc still reaches {site}"
         assert not ping(site, INTERNET_HOST), f"{site} still reaches the internet"
+    # The datacentre's server segments are inside the site: "cut everything" leaves them.
+    for platform, server in SERVERS.items():
+        assert ping("dc", server), f"cut-all cut the {platform} server segment"
 
     restored = cli(
         "restore", "cut-all", "--all", "--approved-by", "pytest", "--reason", "over", "--yes"

@@ -492,10 +492,18 @@ def test_every_manifest_entry_has_a_parser_and_an_expectation_this_test_reads() 
     assert MANIFEST and not unknown
 
 
+# Platforms whose real outputs are in tests/data/<platform>/ (named in its SOURCES.md) rather
+# than in the shared captures; their own tests read them.
+RECORDED_IN_REPOSITORY = Path(__file__).resolve().parents[1] / "data"
+
+
 def test_every_registered_platform_has_captures() -> None:
     from isolement.drivers import supported_platforms
 
-    assert set(supported_platforms()) <= {e["platform"] for e in MANIFEST}
+    in_repository = {
+        p for p in supported_platforms() if (RECORDED_IN_REPOSITORY / p / "SOURCES.md").is_file()
+    }
+    assert set(supported_platforms()) <= {e["platform"] for e in MANIFEST} | in_repository
 
 
 def check(entry: Mapping[str, Any], got: Reading, want: Reading) -> None:

@@ -24,6 +24,7 @@ import yaml
 from conftest import PLAYBOOKS, InventoryWriter, base_inventory
 
 from isolement.cli.main import main
+from isolement.drivers import supported_platforms
 from isolement.model.playbook import available_playbooks
 
 
@@ -207,8 +208,7 @@ def test_unknown_platform(
         state_dir,
         str(path),
         "field devices.h1-rtr.platform",
-        "unknown platform 'fortigate'; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, "
-        "cisco_ios, cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos",
+        f"unknown platform 'fortigate'; supported platforms: {', '.join(supported_platforms())}",
     )
 
 

@@ -255,9 +255,11 @@ def _one_device_inventory(tmp_path: Path, platform: str) -> Inventory:
         ("paloalto_panos", "198.18.0.1"),
         ("alcatel_aos", None),
         ("alcatel_aos", "vlan10"),
+        ("fortinet", None),
+        ("fortinet", "198.18.0.1"),
     ],
 )
-def test_junos_panos_and_omniswitch_answer_their_own_ping_syntax(
+def test_junos_panos_omniswitch_and_fortios_answer_their_own_ping_syntax(
     emulate: Emulate, login_key: LoginKey, tmp_path: Path, kind: str, source: str | None
 ) -> None:
     device_class = PROFILES[kind]

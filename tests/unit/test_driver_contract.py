@@ -12,15 +12,16 @@ the real lab (tests/integration).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from emulated import Emulate, LoginKey, write_inventory_for
-from isolement.lab.emulator import Emulator
+from isolement.lab.emulator import Bubble, Emulator
 from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
-from isolement.drivers.base import CutTarget, Driver
+from isolement.drivers.base import AllowTarget, CutTarget, Driver, Flow
 from isolement.flows.transaction import transact
 from isolement.model.change import ChangeSet
 from isolement.model.errors import DeviceError, PlanRefused
@@ -155,3 +156,58 @@ def test_an_unknown_interface_is_refused_or_a_device_error_and_changes_nothing(
     else:
         assert "error" in str(caught.value)
     assert emulated.state() == before
+
+
+# --- bubbles (#12 §2): chosen flows through a deny cut, on the platforms that hold one -------
+
+BUBBLES = [platform for platform in EMULATED if PLATFORMS[platform].facts.can_allow]
+PORTAL = IPv4Network("198.18.61.5/32")
+LAB = IPv4Network("198.18.60.0/24")
+FLOWS = (Flow("tcp", LAB, PORTAL, 443), Flow("icmp", LAB, PORTAL))
+
+
+def test_the_firewalls_hold_bubbles_on_their_emulators() -> None:
+    assert set(BUBBLES) == {"cisco_asa", "fortinet", "paloalto_panos"}
+
+
+@pytest.mark.parametrize("bench", BUBBLES, indirect=True)
+def test_a_bubble_through_a_cut_passes_its_flows_closes_with_the_cut_and_restores_exactly(
+    bench: Bench,
+) -> None:
+    emulated = bench.emu.device(DEVICE)
+    before = bench.read()
+    snapshot_before = bench.driver.snapshot(bench.session)
+    emulated_before = emulated.state()
+    interface = _first_open(before, CutMethod.DENY)
+    target = CutTarget("contract-link", interface, CutMethod.DENY)
+    bubble = AllowTarget("contract-link", interface, "lab-results", FLOWS)
+    bench.apply(bench.driver.render_cut([target], before))
+    cut = bench.read()
+    snapshot_cut = bench.driver.snapshot(bench.session)
+
+    bench.apply(bench.driver.render_allow([bubble], cut))
+    opened = bench.read()
+
+    # Read back under its stage, the deny still in place beneath it: not a full cut.
+    assert opened.allows[interface]["lab-results"]
+    assert opened.is_cut(interface, CutMethod.DENY)
+    assert not opened.reached(interface, CutMethod.DENY, cut=True)
+    # The device's own policy: still blocked, but these flows, and only these, pass.
+    assert interface in emulated.blocked_interfaces()
+    assert set(emulated.bubbles()) == {
+        Bubble(interface, "tcp", str(LAB), str(PORTAL), 443),
+        Bubble(interface, "icmp", str(LAB), str(PORTAL)),
+    }
+
+    # Closing the stage is a cut of its link: the bubble goes, the cut stays as it was.
+    bench.apply(bench.driver.render_cut([target], opened))
+    assert bench.read() == cut
+    assert emulated.bubbles() == ()
+    assert bench.driver.snapshot(bench.session) == snapshot_cut
+
+    # Opened again, then the full restore: the device exactly as before the cut.
+    bench.apply(bench.driver.render_allow([bubble], cut))
+    bench.apply(bench.driver.render_restore([target], bench.read()))
+    assert bench.read() == before
+    assert emulated.state() == emulated_before
+    assert bench.driver.snapshot(bench.session) == snapshot_before

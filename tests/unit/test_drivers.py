@@ -154,7 +154,7 @@ def test_restore_matches_golden(platform: str) -> None:
 
 @pytest.mark.parametrize("platform", CAN_ALLOW)
 def test_allow_matches_golden(platform: str) -> None:
-    change = driver_for(platform).render_allow(golden_allows(platform))
+    change = driver_for(platform).render_allow(golden_allows(platform), golden_state(platform))
 
     _check_golden(GOLDEN / platform / "allow.txt", change)
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from shared_captures import capture
 
-from isolement.drivers.base import CutTarget
+from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.cisco_asa import (
     DENY,
     REMARK_MAX,
@@ -270,6 +271,111 @@ def test_an_acl_named_like_isolements_but_holding_more_is_edited_not_cleared() -
     denies = state_of(extra, CUT_GROUPS).denies["GigabitEthernet0/1"]
 
     assert denies[1] == f"out {OWN_OUT} {REMARK}"
+
+
+# --- bubbles: permits above the deny (#12 §2) -------------------------------------------------
+
+ALLOW_REMARK = "isolement-allow GigabitEthernet0/1 lab-results inet-h5"
+PERMIT = "extended permit tcp 198.18.60.0 255.255.255.0 host 198.18.250.10 eq 80"
+BUBBLE_ACLS = f"""\
+{INSIDE_ACL}
+access-list OUTSIDE_acl remark {ALLOW_REMARK}
+access-list OUTSIDE_acl {PERMIT}
+access-list OUTSIDE_acl remark {REMARK}
+access-list OUTSIDE_acl {DENY}
+{OUTSIDE_ACL}
+access-list {OWN_OUT} remark {ALLOW_REMARK}
+access-list {OWN_OUT} {PERMIT}
+access-list {OWN_OUT} remark {REMARK}
+access-list {OWN_OUT} {DENY}
+"""
+WEB = Flow("tcp", IPv4Network("198.18.60.0/24"), IPv4Network("198.18.250.10/32"), 80)
+
+
+def bubble(*flows: Flow) -> AllowTarget:
+    return AllowTarget("inet-h5", "GigabitEthernet0/1", "lab-results", flows or (WEB,))
+
+
+def test_a_bubble_goes_from_line_1_of_both_acls_above_the_deny() -> None:
+    cut = state_of(CUT_ACLS, CUT_GROUPS)
+
+    assert DRIVER.render_allow([bubble()], cut).lines == [
+        f"access-list OUTSIDE_acl line 1 remark {ALLOW_REMARK}",
+        f"access-list OUTSIDE_acl line 2 {PERMIT}",
+        f"access-list {OWN_OUT} line 1 remark {ALLOW_REMARK}",
+        f"access-list {OWN_OUT} line 2 {PERMIT}",
+    ]
+
+
+def test_a_bubble_is_read_back_by_stage_and_the_deny_beneath_it_still_holds() -> None:
+    state = state_of(BUBBLE_ACLS, CUT_GROUPS)
+
+    assert state.allows == {
+        "GigabitEthernet0/1": {
+            "lab-results": [
+                f"in OUTSIDE_acl remark {ALLOW_REMARK}",
+                f"in OUTSIDE_acl {PERMIT}",
+                f"out {OWN_OUT} remark {ALLOW_REMARK}",
+                f"out {OWN_OUT} {PERMIT}",
+            ]
+        }
+    }
+    assert state.is_cut("GigabitEthernet0/1", CutMethod.DENY)
+    # isolement's own ACL, holding only its cut and its bubble, is still removed whole.
+    assert state.denies["GigabitEthernet0/1"][1] == f"out {OWN_OUT}"
+
+
+def test_a_permit_of_the_firewalls_own_above_the_deny_is_no_bubble_and_no_cut() -> None:
+    theirs = BUBBLE_ACLS.replace(f"access-list OUTSIDE_acl remark {ALLOW_REMARK}\n", "")
+
+    state = state_of(theirs, CUT_GROUPS)
+
+    assert state.denies == {}
+    assert "OUTSIDE_acl" not in str(state.allows)
+
+
+def test_the_cut_that_closes_a_stage_removes_its_bubble_line_by_line() -> None:
+    state = state_of(BUBBLE_ACLS, CUT_GROUPS)
+
+    assert DRIVER.render_cut([target()], state).lines == [
+        f"no access-list OUTSIDE_acl remark {ALLOW_REMARK}",
+        f"no access-list OUTSIDE_acl {PERMIT}",
+        f"no access-list {OWN_OUT} remark {ALLOW_REMARK}",
+        f"no access-list {OWN_OUT} {PERMIT}",
+    ]
+
+
+def test_restore_removes_the_bubble_then_the_cut() -> None:
+    commands = DRIVER.render_restore([target()], state_of(BUBBLE_ACLS, CUT_GROUPS)).lines
+
+    assert commands[:2] == [
+        f"no access-list OUTSIDE_acl remark {ALLOW_REMARK}",
+        f"no access-list OUTSIDE_acl {PERMIT}",
+    ]
+    assert commands[-2:] == [
+        f"no access-group {OWN_OUT} out interface outside",
+        f"clear configure access-list {OWN_OUT}",
+    ]
+
+
+def test_permits_are_written_as_the_asa_prints_them_back() -> None:
+    any_source = Flow("udp", IPv4Network("0.0.0.0/0"), IPv4Network("198.18.51.0/24"))
+    ping = Flow("icmp", IPv4Network("198.18.60.0/24"), IPv4Network("198.18.250.10/32"))
+
+    commands = DRIVER.render_allow([bubble(any_source, ping)], state_of(CUT_ACLS, CUT_GROUPS)).lines
+
+    assert commands[1:3] == [
+        "access-list OUTSIDE_acl line 2 extended permit udp any4 198.18.51.0 255.255.255.0",
+        "access-list OUTSIDE_acl line 3 extended permit icmp 198.18.60.0 255.255.255.0 "
+        "host 198.18.250.10",
+    ]
+
+
+def test_a_bubble_on_an_interface_without_nameif_is_refused() -> None:
+    stray = AllowTarget("inet-h5", "GigabitEthernet0/9", "lab-results", (WEB,))
+
+    with pytest.raises(PlanRefused, match=r"GigabitEthernet0/9 .* has no nameif"):
+        DRIVER.render_allow([stray], state_of(INSIDE_ACL + "\n")).lines
 
 
 # --- rendering --------------------------------------------------------------------------------

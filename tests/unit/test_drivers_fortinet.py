@@ -4,11 +4,12 @@ SOURCES.md), recognising FortiOS's error answers, and rendering cuts and restore
 from __future__ import annotations
 
 from collections.abc import Sequence
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
-from isolement.drivers.base import CutTarget
+from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.fortinet import ID_BASE, FortinetDriver, FortinetState
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.names import check_name
@@ -334,3 +335,76 @@ def test_a_fortimanager_in_backup_mode_or_fortiguard_management_is_not_a_central
 
     assert DRIVER.parse_config(f"{config}\n{backup}").facts == {}
     assert DRIVER.parse_config(f"{config}\n{fortiguard}").facts == {}
+
+
+# --- bubbles: accept policies above the deny (#12 §2) ----------------------------------------
+
+WEB = Flow("tcp", IPv4Network("198.18.40.0/24"), IPv4Network("198.18.250.10/32"), 80)
+PING = Flow("icmp", IPv4Network("198.18.40.0/24"), IPv4Network("198.18.250.10/32"))
+BUBBLE = AllowTarget("inet-h3", "port1", "lab-results", (WEB, PING))
+
+
+def test_a_bubble_goes_into_the_interfaces_vdom_objects_first_policies_moved_first() -> None:
+    cut = vdom_state(port1=["1069819426", "1069819427"])
+    cut = cut.model_copy(update={"policies": {"root": [], "hospital": ["1069819426", "1", "2"]}})
+
+    commands = DRIVER.render_allow([BUBBLE], cut).lines
+
+    assert commands[:3] == ["config vdom", "edit hospital", "config firewall address"]
+    assert "set subnet 198.18.40.0 255.255.255.0" in commands
+    assert "set subnet 198.18.250.10 255.255.255.255" in commands
+    # A port needs a service of its own; ICMP is FortiOS's own ALL_ICMP.
+    at = commands.index("config firewall service custom")
+    assert commands[at + 2] == "set tcp-portrange 80"
+    assert 'set service "ALL_ICMP"' in commands
+    ids = [c.split()[1] for c in commands if c.startswith("edit 1") and c.split()[1].isdigit()]
+    assert len(ids) == 4 and not {"1069819426", "1069819427"} & set(ids)
+    # Above isolement's deny, the VDOM's first policy: first match wins.
+    assert commands[-6:-2] == [f"move {i} before 1069819426" for i in ids]
+    assert commands.count('set comments "isolement-allow port1 lab-results inet-h3"') == 4
+
+
+def test_a_bubble_is_read_back_by_stage_with_its_objects_and_not_taken_for_a_deny() -> None:
+    commands = DRIVER.render_allow([BUBBLE]).lines
+    # What the FortiGate shows once those lines are in: the same blocks, indented.
+    shown = "\n".join(
+        line if line.startswith(("config", "end")) else f"    {line}" for line in commands
+    )
+    deny = recorded("show_firewall_policy_deny_default.txt")
+
+    state = DRIVER.parse_config(shown + "\n" + deny)
+
+    (ids,) = state.allows["port1"].values()
+    assert list(state.allows["port1"]) == ["lab-results"]
+    policies = [i for i in ids if i.isdigit()]
+    assert len(policies) == 4
+    assert sum(i.startswith("address isolement-") for i in ids) == 4
+    assert sum(i.startswith("service isolement-") for i in ids) == 1
+    assert state.denies == {}
+
+
+def test_the_cut_that_closes_a_stage_deletes_the_policies_then_the_objects() -> None:
+    state = vdom_state(port1=["1069819426", "1069819427"]).model_copy(
+        update={
+            "allows": {
+                "port1": {"lab-results": ["1000000010", "address isolement-a-src", "service s"]}
+            }
+        }
+    )
+
+    commands = DRIVER.render_cut([CutTarget("inet-h3", "port1", DENY)], state).lines
+
+    assert commands == [
+        "config vdom",
+        "edit hospital",
+        "config firewall policy",
+        "delete 1000000010",
+        "end",
+        "config firewall address",
+        'delete "isolement-a-src"',
+        "end",
+        "config firewall service custom",
+        'delete "s"',
+        "end",
+        "end",
+    ]

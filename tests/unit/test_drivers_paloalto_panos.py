@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from isolement.lab.emulator import generate_key
 from isolement.lab.profiles.paloalto_panos import PanosDevice
 from shared_captures import capture
 
-from isolement.drivers.base import CutTarget
-from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, rule_name
+from isolement.drivers.base import AllowTarget, CutTarget, Flow
+from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, bubble_rule, rule_name
 from isolement.flows.transaction import transact
 from isolement.model.errors import DeviceError, PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
@@ -571,3 +572,98 @@ def test_a_shadowed_deny_is_not_a_cut_yet_a_restore_still_deletes_it() -> None:
     assert not state.reached("ethernet1/1", DENY, cut=False)
     commands = DRIVER.render_restore([CutTarget("inet", "ethernet1/1", DENY)], state).lines
     assert commands[0] == "delete rulebase security rules isolement-ethernet1_1-inet-in"
+
+
+# --- bubbles: allow rules above the deny (#12 §2) --------------------------------------------
+
+WEB = Flow("tcp", IPv4Network("198.18.50.0/24"), IPv4Network("198.18.250.10/32"), 80)
+PING = Flow("icmp", IPv4Network("198.18.50.0/24"), IPv4Network("198.18.250.10/32"))
+
+
+def _rule(name: str, zone_from: str, zone_to: str, action: str) -> str:
+    # The recorded layout of `show running security-policy` (show_running_security-policy.raw).
+    return (
+        f'"{name}; index: 1" {{\n        from {zone_from};\n        source any;\n'
+        f"        to {zone_to};\n        destination any;\n        action {action};\n}}\n\n"
+    )
+
+
+def test_a_bubble_is_two_rules_per_flow_moved_above_the_deny_then_committed() -> None:
+    target = AllowTarget("inet", "ethernet1/1", "lab-results", (WEB, PING))
+
+    commands = DRIVER.render_allow([target], STATE).lines
+
+    web, ping = (
+        bubble_rule("ethernet1/1", "lab-results", n, p) for n, p in ((0, "tcp"), (1, "icmp"))
+    )
+    assert commands[0] == f"set service {web} protocol tcp port 80"
+    assert commands[1] == (
+        f"set rulebase security rules {web}-in from untrust to any source 198.18.50.0/24 "
+        f"destination 198.18.250.10/32 application any service {web} action allow "
+        'description "isolement-allow ethernet1/1 lab-results inet"'
+    )
+    assert commands[3:5] == [
+        f"move rulebase security rules {web}-in top",
+        f"move rulebase security rules {web}-out top",
+    ]
+    assert "application [ icmp ping ] service any" in commands[5]
+    assert not any(c.startswith(f"set service {ping}") for c in commands)
+    assert commands[-1] == "commit"
+
+
+def test_a_bubble_is_read_back_by_stage_and_the_deny_beneath_it_is_not_shadowed() -> None:
+    interface_all = recorded("show_interface_all.raw")
+    zone_of = {i: z for i, z in DRIVER.parse_state(interface_all, "").contexts.items() if z}
+    interface = next(iter(zone_of))
+    zone, token = zone_of[interface], interface.replace("/", "_")
+    web = bubble_rule(interface, "lab-results", 0, "tcp")
+    ping = bubble_rule(interface, "lab-results", 1, "icmp")
+    policy = (
+        _rule(f"{web}-out", "any", zone, "allow")
+        + _rule(f"{web}-in", zone, "any", "allow")
+        + _rule(f"{ping}-in", zone, "any", "allow")
+        + _rule(f"isolement-{token}-inet-in", zone, "any", "deny")
+    )
+
+    state = DRIVER.parse_state(interface_all, policy)
+
+    assert state.allows == {
+        interface: {"lab-results": [f"{web}-out", f"service {web}", f"{web}-in", f"{ping}-in"]}
+    }
+    assert state.denies == {interface: [f"isolement-{token}-inet-in"]}
+    assert state.shadowed == {}
+    assert state.is_cut(interface, DENY)
+    assert not state.reached(interface, DENY, cut=True)
+
+
+def test_the_cut_that_closes_a_stage_deletes_its_rules_then_its_service_and_commits() -> None:
+    web = bubble_rule("ethernet1/2", "lab-results", 0, "tcp")
+    state = replace_state(allows={"ethernet1/2": {"lab-results": [f"{web}-in", f"service {web}"]}})
+
+    commands = DRIVER.render_cut([CutTarget("lan", "ethernet1/2", DENY)], state).lines
+
+    assert commands == [
+        f"delete rulebase security rules {web}-in",
+        f"delete service {web}",
+        "commit",
+    ]
+
+
+def test_a_stage_name_pan_os_refuses_in_a_rule_name_is_shortened_with_a_hash() -> None:
+    long = "remote-maintenance/siemens-mri-scanner@h4"
+
+    name = bubble_rule("ethernet1/3.20", long, 0, "udp")
+
+    assert PANOS_RULE_NAME.fullmatch(f"{name}-out")
+    assert name != bubble_rule("ethernet1/3.20", long + "x", 0, "udp")
+
+
+def test_a_bubble_on_an_interface_in_no_zone_is_refused() -> None:
+    stray = AllowTarget("inet", "ethernet1/9", "lab-results", (WEB,))
+
+    with pytest.raises(PlanRefused, match=r"ethernet1/9 .* is in no security zone"):
+        DRIVER.render_allow([stray], STATE).lines
+
+
+def replace_state(**changes: object) -> DeviceState:
+    return STATE.model_copy(update=changes)

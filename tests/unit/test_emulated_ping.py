@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from isolement.lab.emulator import Echoes, Reply
@@ -25,6 +26,7 @@ LAYOUTS: list[tuple[str, Callable[[Echoes], list[str]]]] = [
     ("aruba_aoscx", ping_layouts.iputils),
     ("paloalto_panos", ping_layouts.iputils),
     ("alcatel_aos", ping_layouts.omniswitch),
+    ("fortinet", lambda e: ping_layouts.bsd(e, digits=1)),
 ]
 
 
@@ -92,3 +94,13 @@ def test_the_node_pings_from_the_named_interface_s_address(
         ["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "-I", "198.18.102.2", "198.18.10.10"]
     ]
     assert echoes == Echoes("198.18.10.10", "198.18.102.2", 3, (Reply(2, 62, 0.213),))
+
+
+def test_the_fortios_layout_is_the_recorded_one() -> None:
+    # tests/data/ping/fortinet/success_options.txt: two replies, times to one decimal.
+    recorded = Path(__file__).resolve().parents[1] / "data" / "ping" / "fortinet"
+    echoes = Echoes("8.8.8.8", None, 2, (Reply(1, 61, 10.3), Reply(2, 61, 10.2)))
+
+    lines = ping_layouts.bsd(echoes, digits=1)
+
+    assert lines == (recorded / "success_options.txt").read_text().splitlines()

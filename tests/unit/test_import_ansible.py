@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from isolement.cli.main import main
+from isolement.drivers import supported_platforms
 from isolement.model.yamlfile import MAX_MIB_ENV
 from isolement.sources import ansible
 
@@ -71,7 +72,7 @@ def test_unknown_platforms_are_listed_with_the_supported_ones(
     assert set(unmapped) == {"host veos01", "host veos02", "host vyos01", "link lab-lyon"}
     assert unmapped["host veos01"].startswith(
         "ansible_network_os 'arista.eos.eos' is netmiko platform 'arista_eos', which isolement "
-        "has no driver for; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, cisco_ios"
+        f"has no driver for; supported platforms: {', '.join(supported_platforms())}"
     )
     assert "its kind could not be decided" in unmapped["link lab-lyon"]
     assert f"  {DATA / 'inventory.json'}\n    host veos01: ansible_network_os" in err

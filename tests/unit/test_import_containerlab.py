@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from isolement.cli.main import main
+from isolement.drivers import supported_platforms
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import" / "containerlab"
 
@@ -73,9 +74,8 @@ def test_kinds_without_driver_are_listed_and_nothing_is_written(
 ) -> None:
     code, _, err, out = run(DATA / "srlceos01.clab.yml", tmp_path, capsys)
     assert code == 2
-    supported = (
-        "which isolement has no driver for; supported platforms: alcatel_aos, aruba_aoscx, "
-        "cisco_asa, cisco_ios, cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos"
+    supported = "which isolement has no driver for; supported platforms: " + ", ".join(
+        supported_platforms()
     )
     assert f"node srl: kind 'nokia_srlinux' is netmiko platform 'nokia_srl', {supported}" in err
     assert f"node ceos: kind 'arista_ceos' is netmiko platform 'arista_eos', {supported}" in err

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from isolement.cli.main import main
+from isolement.drivers import supported_platforms
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import" / "nornir"
 SECRETS = ["N0rnir-Defaults-Pw", "P4lo-Enable-Secret"]
@@ -62,8 +63,7 @@ def test_unknown_platform_listed_and_validate_passes(
             "source": str(DATA / "hosts.yaml"),
             "object": "host lab-arista-01.lab.norn.local",
             "reason": "platform 'eos' is netmiko platform 'arista_eos', which isolement has no "
-            "driver for; supported platforms: alcatel_aos, aruba_aoscx, cisco_asa, cisco_ios, "
-            "cisco_nxos, fortinet, frr, juniper_junos, linux, paloalto_panos",
+            f"driver for; supported platforms: {', '.join(supported_platforms())}",
         }
     ]
     assert main(["--inventory", str(out), "validate", "--no-credentials"]) == 0

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from isolement.lab.emulator import Bubble
 from isolement.lab.node import nft_blocking
 from isolement.lab.topology import DEFAULT_TOPOLOGY, NodeKind, Topology, load_topology
 from pydantic import ValidationError
@@ -31,9 +32,12 @@ def test_the_default_lab_has_one_emulated_node_per_vendor_platform() -> None:
     assert platforms == [
         "alcatel_aos",
         "aruba_aoscx",
+        "aruba_os",
         "cisco_asa",
         "cisco_nxos",
+        "cisco_xe",
         "fortinet",
+        "hp_comware",
         "juniper_junos",
         "paloalto_panos",
     ]
@@ -98,3 +102,44 @@ def test_the_profiles_and_the_device_model_never_import_the_emulator_back() -> N
             if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("emulator"):
                 back.append(f"{path.relative_to(lab)} line {node.lineno}")
     assert back == []
+
+
+def test_nft_blocking_accepts_a_bubbles_flow_and_its_replies_before_the_drops() -> None:
+    bubble = Bubble("out0", "tcp", "198.18.10.0/24", "198.18.250.10/32", 443)
+
+    lines = nft_blocking(["out0"], [bubble]).splitlines()
+
+    there = "ip saddr 198.18.10.0/24 ip daddr 198.18.250.10/32 tcp dport 443 accept"
+    back = "ip saddr 198.18.250.10/32 ip daddr 198.18.10.0/24 tcp sport 443 ct state"
+    accepts = [i for i, line in enumerate(lines) if "accept" in line and "policy" not in line]
+    drops = [i for i, line in enumerate(lines) if line.strip().endswith("drop")]
+    assert any(there in line and 'iifname "out0"' in line for line in lines)
+    assert any(there in line and 'oifname "out0"' in line for line in lines)
+    # The far side opens nothing of its own: only replies come back.
+    assert all("established,related" in line for line in lines if back in line)
+    assert len(accepts) == 4 and max(accepts) < min(drops)
+
+
+def test_nft_blocking_an_icmp_bubble_matches_the_protocol_and_no_port() -> None:
+    text = nft_blocking(["out0"], [Bubble("out0", "icmp", "198.18.10.0/24", "198.18.250.10/32")])
+
+    assert "ip protocol icmp accept" in text
+    assert "dport" not in text
+
+
+def test_the_lab_inventory_and_the_topology_agree_on_every_emulated_node() -> None:
+    """Each emulated node is the inventory's device of that name: same platform, managed at its
+    management address, and every link end the inventory names on it is a port it has."""
+    from isolement.cli.paths import REPO_ROOT
+    from isolement.model.inventory import load_inventory
+
+    topo = load_topology()
+    inventory = load_inventory(REPO_ROOT / "inventories" / "lab.yaml")
+    emulated = {n: node for n, node in topo.nodes.items() if node.kind is NodeKind.EMULATED}
+    for name, node in emulated.items():
+        device = inventory.devices[name]
+        assert (device.platform, str(device.host)) == (node.platform, str(node.mgmt)), name
+    for link_name, link in inventory.links.items():
+        for end in link.endpoints:
+            if end.device in emulated:
+                assert end.interface in emulated[end.device].interfaces.values(), link_name

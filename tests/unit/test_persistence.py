@@ -36,6 +36,7 @@ def test_a_cut_persists_by_default_and_can_be_told_not_to() -> None:
 
 EXPECTED = {
     "cisco_ios": ("save", ("write memory",)),
+    "cisco_xe": ("save", ("write memory",)),
     "frr": ("save", ("write memory",)),
     "cisco_nxos": ("save", ("copy running-config startup-config",)),
     "aruba_aoscx": ("save", ("write memory",)),

@@ -103,24 +103,33 @@ def test_bubble_left_without_denies_has_not_reached_the_restore() -> None:
 # --- plan_allow: a stage's bubble through the cut --------------------------------------------
 
 
-def test_health_portal_bubble_is_planned_on_h1_fw_only(lab_inventory: Inventory) -> None:
+def h1_portal() -> tuple[Playbook, Stage]:
+    """cut-all with its health-portal stage reduced to hospital 1's bubble (Linux, h1-fw)."""
+    stage = cut_all().stage("health-portal")[1]
+    only_h1 = [b.model_dump(mode="json") for b in stage.allow if b.via == "inet-h1"]
+    book = with_stages({"name": "health-portal", "allow": only_h1})
+    return book, book.stages[0]
+
+
+def test_health_portal_bubble_is_planned_on_each_sites_firewall_only(
+    lab_inventory: Inventory,
+) -> None:
     book = cut_all()
     _, stage = book.stage("health-portal")
 
     plan = plan_allow(lab_inventory, book, {}, stage, after_cut_all())
 
     assert plan.direction is Direction.ALLOW
-    assert [step.device for step in plan.steps] == ["h1-fw"]
+    assert [step.device for step in plan.steps] == ["h1-fw", "h3-fw", "h4-fw", "h5-fw"]
     (change,) = plan.steps[0].changes
     assert (change.link, change.interface, change.stage) == ("inet-h1", "out0", "health-portal")
-    assert plan.targeted_links == ["inet-h1"]
+    assert plan.targeted_links == ["inet-h1", "inet-h3", "inet-h4", "inet-h5"]
 
 
 def test_health_portal_bubble_inserts_accepts_both_ways_ahead_of_the_drops(
     lab_inventory: Inventory,
 ) -> None:
-    book = cut_all()
-    _, stage = book.stage("health-portal")
+    book, stage = h1_portal()
 
     plan = plan_allow(lab_inventory, book, {}, stage, after_cut_all())
 
@@ -135,8 +144,7 @@ def test_health_portal_bubble_inserts_accepts_both_ways_ahead_of_the_drops(
 
 
 def test_bubble_already_open_has_nothing_to_do(lab_inventory: Inventory) -> None:
-    book = cut_all()
-    _, stage = book.stage("health-portal")
+    book, stage = h1_portal()
     observed = with_bubble(
         after_cut_all(), "h1-fw", "out0", "health-portal", ["forward/9", "forward/8"]
     )
@@ -150,8 +158,7 @@ def test_bubble_already_open_has_nothing_to_do(lab_inventory: Inventory) -> None
 
 
 def test_bubble_of_another_stage_does_not_count_as_this_one(lab_inventory: Inventory) -> None:
-    book = cut_all()
-    _, stage = book.stage("health-portal")
+    book, stage = h1_portal()
     observed = with_bubble(after_cut_all(), "h1-fw", "out0", "other-stage", ["forward/9"])
 
     plan = plan_allow(lab_inventory, book, {}, stage, observed)
@@ -173,6 +180,19 @@ def test_bubble_through_a_link_shut_on_routers_is_refused_naming_device_and_plat
     message = str(caught.value)
     assert re.search(r"on (dc-rtr|h1-rtr) \(frr\) by shutdown", message), message
     assert caught.value.field == "stages.0.allow.0.via"
+
+
+def test_bubble_refusal_names_the_platforms_that_can_hold_one(lab_inventory: Inventory) -> None:
+    flow = {"protocol": "tcp", "source": "198.18.10.0/24", "destination": "198.18.20.0/24"}
+    book = with_stages({"name": "records", "allow": [{"via": "wan-dc-h1", "flows": [flow]}]})
+
+    with pytest.raises(PlanRefused) as caught:
+        plan_allow(lab_inventory, book, {}, book.stages[0], lab_state())
+
+    message = str(caught.value)
+    assert "cisco_asa, fortinet, linux, paloalto_panos" in message, message
+    # The old message told a FortiGate user to use a FortiGate.
+    assert "filtering cut (deny on a firewall)" not in message
 
 
 def test_bubble_through_a_link_the_playbook_does_not_cut_is_refused(
