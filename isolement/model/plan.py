@@ -10,7 +10,7 @@ import hashlib
 import json
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from isolement.model.change import ChangeSet
 from isolement.model.playbook import FlowRule
@@ -53,9 +53,11 @@ class DeviceStep(BaseModel):
     # computed from its state once an earlier wave has made it reachable again.
     deferred: bool = False
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def commands(self) -> list[str]:
-        """The lines the step loads (the transaction's own lines are the driver's verbs)."""
+        """The lines the step loads (the transaction's own lines are the driver's verbs);
+        serialised too, as `--json` documents name them (cli/schemas)."""
         return self.change.lines
 
 
