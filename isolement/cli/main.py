@@ -179,6 +179,31 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"{EXAMPLES_HELP}\n\n{EXIT_CODES_HELP}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser(
+        "validate", help="check the inventory, every playbook and the credentials they need"
+    )
+    validate.add_argument(
+        "--no-credentials",
+        action="store_true",
+        help="do not check that this machine holds the keys, passwords and known hosts "
+        "(an inventory drafted elsewhere)",
+    )
+
+    _add_playbook_commands(sub)
+    _add_restore_command(sub)
+    _add_journal_commands(sub)
+    lab.add_parser(sub)
+    importing.add_parser(sub)
+    hostkeys.add_parser(sub)
+    regions.add_parser(sub)
+    documents.add_parser(sub)
+    completion.add_parser(sub)
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"isolement {__version__}")
     parser.add_argument(
         "--inventory",
@@ -221,33 +246,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PUBLIC_KEY",
         help="check the anchors' signatures with it (default $ISOLEMENT_ANCHOR_PUBLIC_KEY)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser(
-        "validate", help="check the inventory, every playbook and the credentials they need"
-    )
-    validate.add_argument(
-        "--no-credentials",
-        action="store_true",
-        help="do not check that this machine holds the keys, passwords and known hosts "
-        "(an inventory drafted elsewhere)",
+
+def _accept_altered(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--accept-altered-journal",
+        type=_safe("--accept-altered-journal", check_statement),
+        metavar="REASON",
+        help="act on a journal that fails verification, as it is (journaled: who, why)",
     )
 
-    def accept_altered(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--accept-altered-journal",
-            type=_safe("--accept-altered-journal", check_statement),
-            metavar="REASON",
-            help="act on a journal that fails verification, as it is (journaled: who, why)",
-        )
 
-    def playbook_command(name: str, help_: str, optional: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("playbook", nargs="?" if optional else None)
-        p.add_argument("--site", type=_safe("--site", check_name), help="for isolate-site")
-        return p
+def _playbook_command(
+    sub: Any, name: str, help_: str, optional: bool = False
+) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_)
+    p.add_argument("playbook", nargs="?" if optional else None)
+    p.add_argument("--site", type=_safe("--site", check_name), help="for isolate-site")
+    return p
 
-    p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
+
+def _add_decision(p: argparse.ArgumentParser) -> None:
+    """Who decides a change and why (journaled), and whether to ask before it."""
+    p.add_argument("--reason", type=_safe("--reason", check_statement), required=True)
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _add_playbook_commands(sub: Any) -> None:
+    p = _playbook_command(sub, "plan", "dry run: the commands per device; nothing is sent")
     p.add_argument("--offline", action="store_true", help="do not read device state")
     p.add_argument("-v", "--verbose", action="store_true", help="show each device's raw commands")
     p.add_argument(
@@ -255,11 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the reconnection stages instead: commands and what becomes reachable",
     )
-    reason = {"type": _safe("--reason", check_statement), "required": True}
-    p = playbook_command("cut", "apply a playbook's cuts (idempotent)")
-    p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_statement))
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = _playbook_command(sub, "cut", "apply a playbook's cuts (idempotent)")
+    _add_decision(p)
     p.add_argument(
         "--partial",
         action="store_true",
@@ -273,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="0-5",
         help="extra attempts for a device whose change failed (default 2)",
     )
-    accept_altered(p)
+    _accept_altered(p)
     p.add_argument(
         "--reach",
         action="append",
@@ -289,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HASH",
         help="the plan hash a rehearsal printed: refuse (nothing sent) if the plan now differs",
     )
-    p = playbook_command(
+    p = _playbook_command(
+        sub,
         "rehearse",
         "readiness with no change: pre-flight and plan, timed; the plan hash to cut with",
     )
@@ -301,8 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a playbook parameter (site=NAME, as --site)",
     )
     p.add_argument("--operator", type=_safe("--operator", check_statement))
-    playbook_command("preflight", "check every targeted device is ready; changes nothing")
-    p = playbook_command("status", "live state of each targeted path", optional=True)
+    _playbook_command(sub, "preflight", "check every targeted device is ready; changes nothing")
+    p = _playbook_command(sub, "status", "live state of each targeted path", optional=True)
     p.add_argument(
         "--map",
         type=Path,
@@ -310,10 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw the sites and links, each link by its state, as an SVG (prints in "
         "black and white)",
     )
-    accept_altered(
-        playbook_command("verify", "state read back and probes; non-zero if a path is open")
+    _accept_altered(
+        _playbook_command(sub, "verify", "state read back and probes; non-zero if a path is open")
     )
-    p = playbook_command("restore", "undo what a playbook cut, exactly")
+
+
+def _add_restore_command(sub: Any) -> None:
+    p = _playbook_command(sub, "restore", "undo what a playbook cut, exactly")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every cut of this playbook")
     which.add_argument(
@@ -339,19 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --stage: if its checks cannot run, take the devices' read-back state as its "
         "proof (journaled: who, why)",
     )
-    p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_statement))
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    accept_altered(p)
-
-    _add_journal_commands(sub)
-    lab.add_parser(sub)
-    importing.add_parser(sub)
-    hostkeys.add_parser(sub)
-    regions.add_parser(sub)
-    documents.add_parser(sub)
-    completion.add_parser(sub)
-    return parser
+    _add_decision(p)
+    _accept_altered(p)
 
 
 def _add_journal_commands(sub: Any) -> None:
