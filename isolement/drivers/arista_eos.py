@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from isolement.drivers import ntc
 from isolement.drivers.base import Driver, Session
 from isolement.drivers.platform import INTERFACE_SHUTDOWN, PLAIN_COMMIT, Platform
-from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod, DeviceState
 
 _EOS_ERRORS = (
@@ -128,14 +128,7 @@ class AristaEosDriver(Driver):
 
     @staticmethod
     def parse_interfaces_status(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_STATUS_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'show interfaces status' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_STATUS_TEMPLATE, output, "show interfaces status")
         return DeviceState(
             interfaces={interface_name(r["port"]): r["status"] != _ADMIN_DOWN for r in rows}
         )

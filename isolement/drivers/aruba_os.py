@@ -39,7 +39,6 @@ import re
 from isolement.drivers import ntc
 from isolement.drivers.base import Driver, Session
 from isolement.drivers.platform import Platform, Shutdown
-from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
 _AOSS_ERRORS = (
@@ -81,14 +80,7 @@ class ArubaOsDriver(Driver):
 
     @staticmethod
     def parse_interfaces_brief(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_BRIEF_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'show interfaces brief' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_BRIEF_TEMPLATE, output, "show interfaces brief")
         return DeviceState(
             interfaces={_TRUNK_MEMBER.sub("", row["port"]): row["enabled"] == "Yes" for row in rows}
         )

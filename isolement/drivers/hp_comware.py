@@ -115,14 +115,7 @@ class HpComwareDriver(Driver):
 
     @staticmethod
     def parse_interface_brief(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_BRIEF_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'display interface brief' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_BRIEF_TEMPLATE, output, "display interface brief")
         unknown = [r["interface"] for r in rows if r["link"] not in _LINK_ADMIN_UP]
         if unknown:
             raise UnexpectedOutput(
