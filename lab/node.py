@@ -36,16 +36,8 @@ from typing import Any
 
 import paramiko
 
-from .emulator import (
-    LAB_RANGE,
-    Bubble,
-    DeviceSpec,
-    Echoes,
-    EmulatedDevice,
-    Emulator,
-    InterfaceSpec,
-    Reply,
-)
+from .device import Bubble, DeviceSpec, Echoes, EmulatedDevice, InterfaceSpec, Reply
+from .emulator import LAB_RANGE, Emulator
 
 TABLE = "inet emulated"
 

@@ -178,6 +178,31 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"{EXAMPLES_HELP}\n\n{EXIT_CODES_HELP}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser(
+        "validate", help="check the inventory, every playbook and the credentials they need"
+    )
+    validate.add_argument(
+        "--no-credentials",
+        action="store_true",
+        help="do not check that this machine holds the keys, passwords and known hosts "
+        "(an inventory drafted elsewhere)",
+    )
+
+    _add_playbook_commands(sub)
+    _add_restore_command(sub)
+    _add_journal_commands(sub)
+    lab.add_parser(sub)
+    importing.add_parser(sub)
+    hostkeys.add_parser(sub)
+    regions.add_parser(sub)
+    documents.add_parser(sub)
+    completion.add_parser(sub)
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"isolement {__version__}")
     parser.add_argument(
         "--inventory",
@@ -220,33 +245,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PUBLIC_KEY",
         help="check the anchors' signatures with it (default $ISOLEMENT_ANCHOR_PUBLIC_KEY)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser(
-        "validate", help="check the inventory, every playbook and the credentials they need"
-    )
-    validate.add_argument(
-        "--no-credentials",
-        action="store_true",
-        help="do not check that this machine holds the keys, passwords and known hosts "
-        "(an inventory drafted elsewhere)",
+
+def _accept_altered(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--accept-altered-journal",
+        type=_safe("--accept-altered-journal", check_statement),
+        metavar="REASON",
+        help="act on a journal that fails verification, as it is (journaled: who, why)",
     )
 
-    def accept_altered(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--accept-altered-journal",
-            type=_safe("--accept-altered-journal", check_statement),
-            metavar="REASON",
-            help="act on a journal that fails verification, as it is (journaled: who, why)",
-        )
 
-    def playbook_command(name: str, help_: str, optional: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("playbook", nargs="?" if optional else None)
-        p.add_argument("--site", type=_safe("--site", check_name), help="for isolate-site")
-        return p
+def _playbook_command(
+    sub: Any, name: str, help_: str, optional: bool = False
+) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_)
+    p.add_argument("playbook", nargs="?" if optional else None)
+    p.add_argument("--site", type=_safe("--site", check_name), help="for isolate-site")
+    return p
 
-    p = playbook_command("plan", "dry run: the commands per device; nothing is sent")
+
+def _add_decision(p: argparse.ArgumentParser) -> None:
+    """Who decides a change and why (journaled), and whether to ask before it."""
+    p.add_argument("--reason", type=_safe("--reason", check_statement), required=True)
+    p.add_argument("--operator", type=_safe("--operator", check_statement))
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _add_playbook_commands(sub: Any) -> None:
+    p = _playbook_command(sub, "plan", "dry run: the commands per device; nothing is sent")
     p.add_argument("--offline", action="store_true", help="do not read device state")
     p.add_argument("-v", "--verbose", action="store_true", help="show each device's raw commands")
     p.add_argument(
@@ -254,11 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the reconnection stages instead: commands and what becomes reachable",
     )
-    reason = {"type": _safe("--reason", check_statement), "required": True}
-    p = playbook_command("cut", "apply a playbook's cuts (idempotent)")
-    p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_statement))
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = _playbook_command(sub, "cut", "apply a playbook's cuts (idempotent)")
+    _add_decision(p)
     p.add_argument(
         "--partial",
         action="store_true",
@@ -272,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="0-5",
         help="extra attempts for a device whose change failed (default 2)",
     )
-    accept_altered(p)
+    _accept_altered(p)
     p.add_argument(
         "--reach",
         action="append",
@@ -288,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HASH",
         help="the plan hash a rehearsal printed: refuse (nothing sent) if the plan now differs",
     )
-    p = playbook_command(
+    p = _playbook_command(
+        sub,
         "rehearse",
         "readiness with no change: pre-flight and plan, timed; the plan hash to cut with",
     )
@@ -300,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a playbook parameter (site=NAME, as --site)",
     )
     p.add_argument("--operator", type=_safe("--operator", check_statement))
-    playbook_command("preflight", "check every targeted device is ready; changes nothing")
-    p = playbook_command("status", "live state of each targeted path", optional=True)
+    _playbook_command(sub, "preflight", "check every targeted device is ready; changes nothing")
+    p = _playbook_command(sub, "status", "live state of each targeted path", optional=True)
     p.add_argument(
         "--map",
         type=Path,
@@ -309,10 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw the sites and links, each link by its state, as an SVG (prints in "
         "black and white)",
     )
-    accept_altered(
-        playbook_command("verify", "state read back and probes; non-zero if a path is open")
+    _accept_altered(
+        _playbook_command(sub, "verify", "state read back and probes; non-zero if a path is open")
     )
-    p = playbook_command("restore", "undo what a playbook cut, exactly")
+
+
+def _add_restore_command(sub: Any) -> None:
+    p = _playbook_command(sub, "restore", "undo what a playbook cut, exactly")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every cut of this playbook")
     which.add_argument(
@@ -338,19 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --stage: if its checks cannot run, take the devices' read-back state as its "
         "proof (journaled: who, why)",
     )
-    p.add_argument("--reason", **reason)
-    p.add_argument("--operator", type=_safe("--operator", check_statement))
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    accept_altered(p)
-
-    _add_journal_commands(sub)
-    lab.add_parser(sub)
-    importing.add_parser(sub)
-    hostkeys.add_parser(sub)
-    regions.add_parser(sub)
-    documents.add_parser(sub)
-    completion.add_parser(sub)
-    return parser
+    _add_decision(p)
+    _accept_altered(p)
 
 
 def _add_journal_commands(sub: Any) -> None:
@@ -540,8 +557,11 @@ def cmd_validate(app: App) -> int:
     inv = app.inventory
     names = available_playbooks(app.args.playbooks)
     # Playbook -> why its reconnection stages cannot be used with this inventory: what `plan
-    # --restore` and `restore --stage` would refuse. Said, not fatal: its cut is usable, and
-    # the shipped playbooks' stages name the lab's probes, which another estate lacks.
+    # --restore` and `restore --stage` would refuse. Refused for the operator's own playbooks
+    # (written for this estate, a stage naming what it lacks is a mistake to fix before the
+    # night); only said for the shipped ones, whose stages name the lab's probes: their cuts
+    # are still usable on another estate.
+    own_playbooks = app.args.playbooks.resolve() != paths.PLAYBOOKS.resolve()
     unusable: dict[str, str] = {}
     for name in names:
         playbook = load_playbook(name, app.args.playbooks)
@@ -585,10 +605,10 @@ def cmd_validate(app: App) -> int:
         "stages_not_usable": unusable,
         "credentials_checked": checked,
         "credentials": [dataclasses.asdict(c) | {"state": c.state} for c in creds],
-        "ok": True,
+        "ok": not (own_playbooks and unusable),
     }
     _emit(app.args, text, data)
-    return EXIT_OK
+    return EXIT_OK if data["ok"] else EXIT_INPUT
 
 
 def cmd_plan(app: App) -> int:

@@ -124,8 +124,15 @@ def _steps_text(plan: Plan, verbose: bool = True) -> list[str]:
                 n = len(step.commands)
                 lines.append(f"      {n} command line{'s' if n != 1 else ''} (plan -v shows them)")
                 continue
-            lines.append("      commands:")
-            lines += [f"        {command}" for command in step.commands]
+            if step.commands:
+                lines.append("      commands:")
+                lines += [f"        {command}" for command in step.commands]
+            commit = step.change.commit_text()
+            if commit:
+                lines.append(f"      then: {commit}")
+            if step.change.unresolved:
+                lines.append("      needs the device's state (offline plan):")
+                lines += [f"        {intent}" for intent in step.change.unresolved]
     return lines
 
 
@@ -138,7 +145,7 @@ def _persistence_text(plan: Plan) -> list[str]:
     lines = ["Persistence: on (playbook persist: true); after each confirmed change:"]
     for platform in sorted({s.platform for s in plan.steps}):
         devices = ", ".join(s.device for s in plan.steps if s.platform == platform)
-        lines.append(f"  {platform} ({devices}): {driver_for(platform).persistence_note}")
+        lines.append(f"  {platform} ({devices}): {driver_for(platform).facts.persistence_note}")
     return lines
 
 

@@ -41,17 +41,17 @@ crisis, and nothing netmiko's AlcatelAosSSH does not already do. Not used.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
 from isolement.drivers.base import (
-    CutTarget,
     Driver,
     PingReply,
     Session,
     UnsavedCheck,
     parse_bsd_ping,
 )
+from isolement.drivers.platform import Platform, Shutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -71,23 +71,35 @@ _RW_DOMAINS = re.compile(r"^\s*Read[-/ ]?[Ww]rite (?:for )?domains\s*=\s*(?P<v>.
 _RW_FAMILIES = re.compile(r"^\s*Read[-/ ]?[Ww]rite (?:for )?families\s*=\s*(?P<v>.*)$", re.M)
 
 
-class AlcatelAosDriver(Driver):
-    platform = "alcatel_aos"
-    netmiko_device_type = "alcatel_aos"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
+FACTS = Platform(
+    name="alcatel_aos",
+    netmiko_device_type="alcatel_aos",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
     # The running configuration, as AOS would write it; AOS 8 prints no timestamp or counter
     # in it (recorded in tests/data/alcatel_aos/), so it is compared as it is.
-    snapshot_command = "show configuration snapshot"
-    error_patterns = _AOS_ERRORS
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
+    snapshot_command="show configuration snapshot",
+    error_patterns=_AOS_ERRORS,
+    # The `port` keyword is the form AOS 8 prints in its own snapshot.
+    shutdown=Shutdown(
+        cut=("interfaces port {interface} admin-state disable",),
+        restore=("interfaces port {interface} admin-state enable",),
+    ),
+    # No configuration mode (netmiko's AlcatelAosSSH is NoConfig): each line is a command.
+    config_mode=False,
+    persistence="save",
+    persistence_note=(
         "saved with `write memory`; unsaved changes are found before the cut with `show "
         "configuration status`"
-    )
-    save_commands = ("write memory",)
+    ),
+    save_commands=("write memory",),
+)
+
+
+class AlcatelAosDriver(Driver):
+    facts = FACTS
+
+    # --- persistence (#12 §3) -------------------------------------------------------------
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return self.parse_configuration_status(session.send_command("show configuration status"))
@@ -99,8 +111,6 @@ class AlcatelAosDriver(Driver):
         if re.search(r"are different", output):
             return UnsavedCheck(True, "running and saved configurations are different")
         return UnsavedCheck(None, "the configuration status is not one isolement reads")
-
-    uses_config_mode = False
 
     # --- device-sourced probes: `ping X count N source-interface Y` (an IP interface's name)
 
@@ -152,22 +162,7 @@ class AlcatelAosDriver(Driver):
             raise UnexpectedOutput("'show interfaces status' lists no port")
         return DeviceState(interfaces=interfaces)
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _admin_state(targets, "disable")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _admin_state(targets, "enable")
-
 
 def _rights(pattern: re.Pattern[str], output: str) -> set[str]:
     """The words listed on the lines `pattern` matches (`All ,` -> {"all"})."""
     return {w.strip(",").lower() for m in pattern.finditer(output) for w in m["v"].split()}
-
-
-def _admin_state(targets: Sequence[CutTarget], value: str) -> list[str]:
-    for target in targets:
-        if target.method is not CutMethod.SHUTDOWN:
-            raise ValueError(f"alcatel_aos cannot cut {target.interface} by {target.method}")
-    return [f"interfaces port {target.interface} admin-state {value}" for target in targets]

@@ -2,9 +2,11 @@
 restore = `no shutdown`, inside a named configuration session that one `commit` puts in effect.
 
 Why a configuration session: the lines of one device's change wait in the session and go in
-effect together at `commit`; a line EOS refuses makes the driver `abort` the session, so a
-change is applied whole or not at all, never half (an uplink shut but not its twin). A session
-is named after the change it holds (`isolement-<hash of its lines>`): a session of that name
+effect together at `commit`; a line EOS refuses makes the runner `discard` it (`abort`), so a
+change is applied whole or not at all, never half (an uplink shut but not its twin). The
+session is the platform's candidate: `load` enters it and types the lines, `commit` and
+`discard` are the transaction's verbs (flows/transaction.py). A session is named after the
+change it holds (`isolement-<hash of its lines>`): a session of that name
 left by a killed run holds the same lines, so entering it again and committing is the same
 change, never someone else's.
 
@@ -34,13 +36,15 @@ apart (no real capture of EOS's `show running-config diffs` to read it from): sa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.drivers.base import Driver, Session
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, PLAIN_COMMIT, Platform
+from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod, DeviceState
 
 _EOS_ERRORS = (
@@ -67,73 +71,64 @@ def interface_name(name: str) -> str:
     return _LONG_NAMES[match.group(1)] + match.group(2) if match else name
 
 
-class AristaEosDriver(Driver):
-    platform = "arista_eos"
-    netmiko_device_type = "arista_eos"
-    interface_name = staticmethod(interface_name)
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "show running-config"
-    error_patterns = _EOS_ERRORS
-    # The session is entered by the change's first line and ended by its `commit`: each line
-    # is typed on its own and checked at once (see `apply`).
-    uses_config_mode = False
+def session_name(lines: Sequence[str]) -> str:
+    """The configuration session a change is typed in: named after its lines."""
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+    return f"{SESSION_PREFIX}{digest}"
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _in_session([line for t in targets for line in _block(t, "shutdown")])
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _in_session([line for t in targets for line in _block(t, "no shutdown")])
-
-    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
-        """Each line typed and checked as it is answered; on a refusal inside the session, the
-        session is aborted (nothing of it in effect) before the error is raised."""
-        outputs: list[str] = []
-        entered = False
-        for line in commands:
-            answer = session.send_command(line, expect=_ANY_PROMPT)
-            outputs.append(answer)
-            entered = entered or line.startswith("configure session ")
-            error = self.find_error(answer)
-            if error:
-                if entered:  # a commit refused leaves the session pending too
-                    outputs.append(session.send_command(ABORT, expect=_ANY_PROMPT))
-                raise DeviceError(device, f"device answered with an error: {error}")
-        return "\n".join(outputs)
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
+FACTS = Platform(
+    name="arista_eos",
+    netmiko_device_type="arista_eos",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="show running-config",
+    error_patterns=_EOS_ERRORS,
+    shutdown=INTERFACE_SHUTDOWN,
+    # Each line is typed on its own and checked at once, in the session `load` enters.
+    config_mode=False,
+    cut_commit=PLAIN_COMMIT,
+    restore_commit=PLAIN_COMMIT,
+    persistence="save",
+    persistence_note=(
         "saved with `copy running-config startup-config`; someone else's unsaved changes are "
         "not told apart, and are saved with the cut"
-    )
-    save_commands = ("copy running-config startup-config",)
+    ),
+    save_commands=("copy running-config startup-config",),
+)
+
+
+class AristaEosDriver(Driver):
+    facts = FACTS
+    interface_name = staticmethod(interface_name)
+
+    def load(self, session: Session, device: str, lines: Sequence[str]) -> str:
+        """The session named after the lines, then each line, checked as it is answered."""
+        outputs = []
+        for line in [f"configure session {session_name(lines)}", *lines]:
+            outputs.append(session.send_command(line, expect=_ANY_PROMPT))
+            self._check(device, outputs[-1])
+        return "\n".join(outputs)
+
+    def commit(self, session: Session, device: str, confirm_minutes: int | None) -> str:
+        # No commit timer: a cut never fails open, and a restore is not confirmed here.
+        committed = session.send_command(COMMIT, expect=_ANY_PROMPT)
+        self._check(device, committed)
+        return committed
+
+    def discard(self, session: Session, device: str) -> str | None:
+        """`abort`: nothing of a refused change (a refused commit included) stays pending. The
+        refusal is what gets reported, even if the session is lost meanwhile."""
+        with contextlib.suppress(DeviceError):
+            session.send_command(ABORT, expect=_ANY_PROMPT)
+        return None
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interfaces_status(session.send_command("show interfaces status"))
 
     @staticmethod
     def parse_interfaces_status(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_STATUS_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'show interfaces status' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_STATUS_TEMPLATE, output, "show interfaces status")
         return DeviceState(
             interfaces={interface_name(r["port"]): r["status"] != _ADMIN_DOWN for r in rows}
         )
-
-
-def _block(target: CutTarget, line: str) -> list[str]:
-    return [f"interface {target.interface}", line, "exit"]
-
-
-def _in_session(lines: list[str]) -> list[str]:
-    """The lines inside a configuration session named after them, then its commit."""
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
-    return [f"configure session {SESSION_PREFIX}{digest}", *lines, COMMIT]

@@ -49,7 +49,7 @@ from isolement.drivers.base import (
     parse_bsd_ping,
     parse_iputils_ping,
 )
-from isolement.drivers.cisco_ios import InterfaceShutdown
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -66,14 +66,26 @@ _HEADER = re.compile(r"^(?:Interface|Aggregate) (?P<name>\S+) is (?:up|down)\b",
 _ADMIN = re.compile(r"^ *Admin state is (?P<admin>up|down)\b", re.MULTILINE)
 
 
-class ArubaAoscxDriver(InterfaceShutdown, Driver):
-    platform = "aruba_aoscx"
-    netmiko_device_type = "aruba_aoscx"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
+FACTS = Platform(
+    name="aruba_aoscx",
+    netmiko_device_type="aruba_aoscx",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
     # Nothing volatile in it (no timestamp, no change counter): compared as printed.
-    snapshot_command = "show running-config"
-    error_patterns = _AOSCX_ERRORS
+    snapshot_command="show running-config",
+    error_patterns=_AOSCX_ERRORS,
+    shutdown=INTERFACE_SHUTDOWN,
+    persistence="save",
+    persistence_note=(
+        "saved with `write memory`; unsaved changes are found before the cut with `checkpoint "
+        "diff startup-config running-config`"
+    ),
+    save_commands=("write memory",),
+)
+
+
+class ArubaAoscxDriver(Driver):
+    facts = FACTS
 
     # --- device-sourced probes: `ping X repetitions N source Y` (AOS-CX's ping is Linux's)
 
@@ -94,12 +106,6 @@ class ArubaAoscxDriver(InterfaceShutdown, Driver):
             return parse_bsd_ping(output)
 
     # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `write memory`; unsaved changes are found before the cut with `checkpoint "
-        "diff startup-config running-config`"
-    )
-    save_commands = ("write memory",)
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         output = session.send_command("checkpoint diff startup-config running-config")

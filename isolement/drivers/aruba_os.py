@@ -35,11 +35,10 @@ netmiko's own class is all that is needed, so NAPALM is not used.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
-from isolement.model.errors import UnexpectedOutput
+from isolement.drivers.base import Driver, Session
+from isolement.drivers.platform import Platform, Shutdown
 from isolement.model.state import CutMethod, DeviceState
 
 _AOSS_ERRORS = (
@@ -53,44 +52,35 @@ _BRIEF_TEMPLATE = "hp_procurve_show_interfaces_brief.textfsm"
 _TRUNK_MEMBER = re.compile(r"-Trk\d+$")
 
 
-class ArubaOsDriver(Driver):
-    platform = "aruba_os"
-    netmiko_device_type = "aruba_osswitch"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
+FACTS = Platform(
+    name="aruba_os",
+    netmiko_device_type="aruba_osswitch",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
     # Nothing volatile in it (its `; Ver #...` line is the release's, not a change counter).
-    snapshot_command = "show running-config"
-    error_patterns = _AOSS_ERRORS
-
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return [f"interface {t.interface} disable" for t in targets]
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return [f"interface {t.interface} enable" for t in targets]
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
+    snapshot_command="show running-config",
+    error_patterns=_AOSS_ERRORS,
+    shutdown=Shutdown(
+        cut=("interface {interface} disable",), restore=("interface {interface} enable",)
+    ),
+    persistence="save",
+    persistence_note=(
         "saved with `write memory`; AOS-S cannot say which changes are unsaved, so someone "
         "else's unsaved changes are saved with the cut"
-    )
-    save_commands = ("write memory",)
+    ),
+    save_commands=("write memory",),
+)
+
+
+class ArubaOsDriver(Driver):
+    facts = FACTS
 
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interfaces_brief(session.send_command("show interfaces brief"))
 
     @staticmethod
     def parse_interfaces_brief(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_BRIEF_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'show interfaces brief' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_BRIEF_TEMPLATE, output, "show interfaces brief")
         return DeviceState(
             interfaces={_TRUNK_MEMBER.sub("", row["port"]): row["enabled"] == "Yes" for row in rows}
         )

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.drivers.platform import Commit, Platform
+from isolement.model.change import ChangeSet
+from isolement.model.errors import DeviceError, PlanRefused, UnexpectedOutput
 from isolement.model.names import check_name
 from isolement.model.state import CutMethod, DeviceState
 
@@ -182,28 +184,34 @@ COMMIT_TIMEOUT_S = 300.0
 
 
 class Driver:
-    """Shared behaviour; a platform file overrides what differs (its syntax, its parsing)."""
+    """The contract between isolement and one platform (napalm's NetworkDriver, for a CLI).
 
-    platform: ClassVar[str]
-    netmiko_device_type: ClassVar[str]
-    # The cut methods this platform implements; the planner refuses any other.
-    methods: ClassVar[frozenset[CutMethod]]
-    # What `method: auto` in a playbook means on this platform.
-    preferred_method: ClassVar[CutMethod]
-    # The command whose output is the device's configuration, compared before/after a restore.
-    snapshot_command: ClassVar[str]
-    # Output lines that mean the device refused a command.
-    error_patterns: ClassVar[tuple[re.Pattern[str], ...]]
-    # Whether the platform can let chosen flows through a cut (reconnection "bubbles").
-    can_allow: ClassVar[bool] = False
-    # Whether changes are sent inside the platform's configuration mode.
-    uses_config_mode: ClassVar[bool] = True
-    # Whether the device echoes a change command back verbatim (a shell wraps long lines).
-    verify_echo: ClassVar[bool] = True
-    # Whether changes go to a candidate configuration that only a commit puts in effect.
-    commits: ClassVar[bool] = False
-    # The last command of a change on a platform that `commits`.
-    commit_command: ClassVar[str] = "commit"
+    A platform is a `facts` table (drivers/platform.py) and the code that cannot be a table:
+
+    - reading: `read_state(session)` parses what the device says into a DeviceState;
+    - rendering, pure: `cut_lines`, `restore_lines` (and `allow_lines` where `can_allow`) give
+      the lines of a change against the state read (None: an offline plan). A line that
+      needs the state to be written is left out offline, and `unresolved` says what it will
+      do ("deny rules for the zone of ethernet1/1, resolved when the device is read").
+      `render_cut` / `render_restore` / `render_allow` wrap them in a ChangeSet with the
+      platform's commit mode; a driver never writes `commit` as a line;
+    - the transaction, run by flows/transaction.py in this order: `recover_candidate` (a run
+      killed mid-change), `begin`, `load`, then on a platform that commits `compare` and
+      `commit`, `end`; after a confirmed commit the state is read and `confirm` sent; on a
+      refusal `discard`. The defaults serve a platform without a candidate configuration,
+      where each line is in effect as typed: `load` sends the lines, the rest does nothing.
+
+    Adding a platform: a `Platform(...)` of its facts, `read_state`, and the `*_lines` its
+    methods need (a `shutdown` template in the facts renders `shutdown` for it); a platform
+    with a candidate overrides the transaction verbs. tests/unit/test_drivers.py holds every
+    registered driver to this contract.
+    """
+
+    facts: ClassVar[Platform]
+
+    @property
+    def platform(self) -> str:
+        return self.facts.name
 
     @staticmethod
     def interface_name(name: str) -> str:
@@ -218,30 +226,63 @@ class Driver:
     def read_state(self, session: Session) -> DeviceState:
         raise NotImplementedError
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        """Cut the targets; with the state, also close any bubble open through them."""
-        raise NotImplementedError
+    # --- rendering (pure) -------------------------------------------------------------------
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        raise NotImplementedError
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
+        """The lines that cut the targets; with the state, also close any bubble open through
+        them. The default serves a platform whose only method is a `shutdown` template."""
+        return self._shutdown(targets, restore=False)
 
-    def allow_commands(
-        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        return self._shutdown(targets, restore=True)
+
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         """Open the bubbles: rules letting their flows through, placed above the deny of each
         target's cut (from the state: where the rules live, what they go before)."""
-        raise NotImplementedError(f"{self.platform} cannot let chosen flows through a cut")
+        raise PlanRefused(f"{self.platform} cannot let chosen flows through a cut")
 
-    def find_error(self, output: str) -> str | None:
-        """Every error line of the device's answer, in order, or None if it has none."""
-        found = sorted(
-            (match.start(), match.group(0).strip())
-            for pattern in self.error_patterns
-            for match in pattern.finditer(output)
+    def unresolved(self, targets: Sequence[CutTarget]) -> list[str]:
+        """Offline (no state): what the cut of each target will do where its lines need the
+        device's state; those targets render no line. None on most platforms."""
+        return []
+
+    def render_cut(
+        self, targets: Sequence[CutTarget], state: DeviceState | None = None
+    ) -> ChangeSet:
+        unresolved = self.unresolved(targets) if state is None else []
+        return self._change_set(self.cut_lines(targets, state), self.facts.cut_commit, unresolved)
+
+    def render_restore(self, targets: Sequence[CutTarget], state: DeviceState) -> ChangeSet:
+        return self._change_set(self.restore_lines(targets, state), self.facts.restore_commit)
+
+    def render_allow(
+        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
+    ) -> ChangeSet:
+        return self._change_set(self.allow_lines(targets, state), self.facts.cut_commit)
+
+    @staticmethod
+    def _change_set(lines: list[str], commit: Commit, unresolved: Sequence[str] = ()) -> ChangeSet:
+        if not lines:
+            return ChangeSet(unresolved=list(unresolved))
+        return ChangeSet(
+            lines=lines,
+            commit=commit.mode,
+            confirm_minutes=commit.confirm_minutes,
+            unresolved=list(unresolved),
         )
-        return "; ".join(dict.fromkeys(text for _, text in found)) or None
+
+    def _shutdown(self, targets: Sequence[CutTarget], *, restore: bool) -> list[str]:
+        template = self.facts.shutdown
+        for target in targets:
+            if target.method is not CutMethod.SHUTDOWN or template is None:
+                raise PlanRefused(
+                    f"{self.platform} cannot cut {target.interface} by {target.method}"
+                )
+        assert template is not None or not targets
+        interfaces = list(dict.fromkeys(t.interface for t in targets))
+        return template.lines(interfaces, restore=restore) if template else []
+
+    # --- the transaction (napalm: load_merge_candidate, compare, commit, confirm, discard) -
 
     def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
         """On a platform whose changes wait in a candidate configuration: if the candidate
@@ -251,27 +292,58 @@ class Driver:
         changed, when it holds anything else. Platforms without a candidate have nothing."""
         return None
 
-    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
-        """Send configuration commands; raise DeviceError if the device answered with an error,
-        so an error is never reported as success. On a platform that `commits`, the commands
-        end with the commit, which netmiko's own commit() runs (it knows how long a commit
-        takes and how it fails); nothing is committed after a refused line."""
-        lines = list(commands)
-        commit = bool(lines) and self.commits and lines[-1] == self.commit_command
-        if commit:
-            lines.pop()
-        if self.uses_config_mode:
-            output = session.send_config(lines) if lines else ""
+    def begin(self, session: Session, device: str) -> str:
+        """Before the first line: refuse a candidate holding someone else's changes, enter the
+        configuration. Nothing on a platform without a candidate (netmiko's send_config_set
+        enters and leaves configuration mode around the lines it is given)."""
+        return ""
+
+    def load(self, session: Session, device: str, lines: Sequence[str]) -> str:
+        """Send the lines; DeviceError if the device answered with an error, so an error is
+        never reported as success, and nothing is committed after a refused line."""
+        if self.facts.config_mode:
+            output = session.send_config(lines)
         else:
             output = "\n".join(
-                session.send_command(command, verify_echo=self.verify_echo) for command in lines
+                session.send_command(line, verify_echo=self.facts.verify_echo) for line in lines
             )
         self._check(device, output)
-        if commit:
-            committed = session.commit()
-            self._check(device, committed)
-            output += "\n" + committed
         return output
+
+    def compare(self, session: Session, device: str) -> str | None:
+        """The candidate's difference from the running configuration, once loaded (evidence
+        of what the commit puts in effect); None where the platform cannot show it."""
+        return None
+
+    def commit(self, session: Session, device: str, confirm_minutes: int | None) -> str:
+        """Put the candidate in effect; with `confirm_minutes`, a commit the device rolls back
+        unless `confirm` follows in time. netmiko's commit() runs it (it knows how long a
+        commit takes and how it fails)."""
+        committed = session.commit(confirm_minutes=confirm_minutes)
+        self._check(device, committed)
+        return committed
+
+    def confirm(self, session: Session, device: str) -> str:
+        """Confirm a commit made with `confirm_minutes`, once the session proved it works."""
+        return self.commit(session, device, None)
+
+    def discard(self, session: Session, device: str) -> str | None:
+        """After a refused line or commit: leave nothing pending. What it did, to tell with the
+        refusal (None: nothing worth telling). Never raises: the refusal is what is reported."""
+        return None
+
+    def end(self, session: Session, device: str) -> str:
+        """Leave the configuration, back where the state is read."""
+        return ""
+
+    def find_error(self, output: str) -> str | None:
+        """Every error line of the device's answer, in order, or None if it has none."""
+        found = sorted(
+            (match.start(), match.group(0).strip())
+            for pattern in self.facts.error_patterns
+            for match in pattern.finditer(output)
+        )
+        return "; ".join(dict.fromkeys(text for _, text in found)) or None
 
     def _check(self, device: str, output: str) -> None:
         error = self.find_error(output)
@@ -279,13 +351,10 @@ class Driver:
             raise DeviceError(device, f"device answered with an error: {error}")
 
     def snapshot(self, session: Session) -> str:
-        return session.send_command(self.snapshot_command)
+        """The configuration, without the lines that change on their own."""
+        return self.facts.without_volatile(session.send_command(self.facts.snapshot_command))
 
     # --- device-sourced probes ---------------------------------------------------------------
-
-    # Whether the platform's ping runs until interrupted (FRR's vtysh `ping` has no count): the
-    # command is then stopped with Ctrl-C after `count` seconds (one echo a second).
-    ping_runs_until_interrupted: ClassVar[bool] = False
 
     def ping_command(
         self, to: IPv4Address, *, source: str | None, count: int, port: int | None
@@ -302,23 +371,13 @@ class Driver:
         raise UnexpectedOutput(f"{self.platform} has no ping isolement can read")
 
     # --- persistence (#12 §3): a cut that survives a reboot -------------------------------
-    # Kept in one block, apart from the other per-platform additions, to ease merges.
-    #
-    # How a change survives a reboot on this platform: "save" (the `save_commands` copy the
-    # running configuration to the startup one), "auto" (the device saves each change
-    # itself), "commit" (the commit that puts a change in effect already persists it), or
-    # "none" (isolement cannot make it persist: a reboot reopens the cut).
-    persistence: ClassVar[Literal["save", "auto", "commit", "none"]] = "none"
-    # What the plan says of persistence on this platform (what a save does, what it cannot see).
-    persistence_note: ClassVar[str] = "a reboot reopens the cut: isolement cannot save it here"
-    # Exec-mode commands that save the running configuration to the startup one.
-    save_commands: ClassVar[tuple[str, ...]] = ()
-    # Seconds a save is waited for (NX-OS and large chassis take tens of seconds).
-    save_timeout_s: ClassVar[float] = 120.0
 
     def save(self, session: Session, device: str) -> str:
         """Save the running configuration to the startup one; DeviceError on a refusal."""
-        outputs = [session.send_command(c, timeout=self.save_timeout_s) for c in self.save_commands]
+        outputs = [
+            session.send_command(c, timeout=self.facts.save_timeout_s)
+            for c in self.facts.save_commands
+        ]
         output = "\n".join(outputs)
         self._check(device, output)
         return output
@@ -326,6 +385,6 @@ class Driver:
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         """Changes someone made and did not save, which a save would save with the cut; the
         state of the `interfaces` the change sets again is not someone else's change."""
-        if self.persistence != "save":
+        if self.facts.persistence != "save":
             return UnsavedCheck(False, f"nothing is saved on {self.platform}")
         return UnsavedCheck(None, f"{self.platform} cannot tell unsaved changes apart")

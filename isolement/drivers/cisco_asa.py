@@ -18,7 +18,7 @@ ACLs is touched, so `show running-config` reads the same as before the cut. The 
 candidate configuration: each line is in effect once typed (no commit).
 
 State: `show interface ip brief` (admin state), `show nameif` (interface -> nameif, kept in
-`DeviceState.contexts` with the ACLs bound to it), `show running-config access-group` and
+`AsaState.nameifs` with the ACLs bound to it), `show running-config access-group` and
 `show running-config access-list` (isolement's remarks and denies). An interface counts as cut
 only when both directions begin with isolement's remark and deny: a half-done cut (a session
 lost between the two directions) reads as open, so a re-run completes it rather than leaving one
@@ -45,6 +45,8 @@ import re
 from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from isolement.drivers.base import (
     AllowTarget,
     CutTarget,
@@ -54,6 +56,7 @@ from isolement.drivers.base import (
     is_address,
     parse_success_rate,
 )
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, Platform
 from isolement.model.errors import PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -107,13 +110,63 @@ _CURPRIV = re.compile(r"^Current privilege level\s*:\s*(\d+)\s*$", re.MULTILINE)
 _VOLATILE = re.compile(r"^(?::.*|Cryptochecksum:.*)$")
 
 
+class Nameif(BaseModel):
+    """How the ASA's policy knows one interface: its nameif, and the ACL bound to it in each
+    direction (`access-group ACL in|out interface NAMEIF`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    acls: dict[str, str] = {}
+
+
+class AclEntry(BaseModel):
+    """One of isolement's entries in a bound ACL, from its id in `DeviceState.denies`:
+    `<direction> <acl> <remark>` for a remark + deny pair in an ACL that was there before,
+    `<direction> <acl>` for an ACL isolement created, removed whole on restore."""
+
+    model_config = ConfigDict(frozen=True)
+
+    direction: str
+    acl: str
+    remark: str | None = None
+
+    @classmethod
+    def parse(cls, rule_id: str) -> AclEntry:
+        direction, acl, *remark = rule_id.split(" ", 2)
+        return cls(direction=direction, acl=acl, remark=remark[0] if remark else None)
+
+    def __str__(self) -> str:
+        return " ".join([self.direction, self.acl, *([self.remark] if self.remark else [])])
+
+
+class AsaState(DeviceState):
+    """DeviceState plus each interface's nameif and bound ACLs (`contexts` holds the nameif)."""
+
+    nameifs: dict[str, Nameif] = Field(default_factory=dict)
+
+
+FACTS = Platform(
+    name="cisco_asa",
+    netmiko_device_type="cisco_asa",
+    methods=frozenset({CutMethod.DENY, CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.DENY,
+    snapshot_command="show running-config",
+    error_patterns=_ASA_ERRORS,
+    volatile_lines=(_VOLATILE,),
+    shutdown=INTERFACE_SHUTDOWN,
+    can_allow=True,
+    persistence="save",
+    persistence_note=(
+        "saved with `write memory`; the ASA has no command saying what is unsaved, so "
+        "someone else's unsaved changes cannot be found and would be saved with the cut"
+    ),
+    save_commands=("write memory",),
+)
+
+
 class CiscoAsaDriver(Driver):
-    platform = "cisco_asa"
-    netmiko_device_type = "cisco_asa"
-    methods = frozenset({CutMethod.DENY, CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.DENY
-    snapshot_command = "show running-config"
-    error_patterns = _ASA_ERRORS
+    facts = FACTS
 
     # --- device-sourced probes: `ping [NAMEIF] X repeat N` (the source is a nameif)
 
@@ -128,30 +181,18 @@ class CiscoAsaDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_success_rate(output)
 
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `write memory`; the ASA has no command saying what is unsaved, so "
-        "someone else's unsaved changes cannot be found and would be saved with the cut"
-    )
-    save_commands = ("write memory",)
-
     def has_privilege(self, session: Session) -> bool:
         # Configuration commands are at privilege level 15 on an ASA; `#` alone means 2 to 15.
         match = _CURPRIV.search(session.send_command("show curpriv"))
         return match is not None and int(match.group(1)) == 15
 
-    def read_state(self, session: Session) -> DeviceState:
+    def read_state(self, session: Session) -> AsaState:
         return self.parse_state(
             session.send_command("show interface ip brief"),
             session.send_command("show nameif"),
             session.send_command("show running-config access-group"),
             session.send_command("show running-config access-list"),
         )
-
-    def snapshot(self, session: Session) -> str:
-        lines = session.send_command(self.snapshot_command).splitlines()
-        return "\n".join(line for line in lines if not _VOLATILE.match(line))
 
     # --- parsing ----------------------------------------------------------------------------
 
@@ -213,7 +254,7 @@ class CiscoAsaDriver(Driver):
         return acls
 
     @classmethod
-    def parse_state(cls, brief: str, nameif: str, groups: str, acls: str) -> DeviceState:
+    def parse_state(cls, brief: str, nameif: str, groups: str, acls: str) -> AsaState:
         # A refused `show running-config access-group|access-list` holds no binding and no ACL
         # line: read as such, it would look like an ASA with no ACL bound. Refused, never read.
         for command, answer in (
@@ -228,11 +269,13 @@ class CiscoAsaDriver(Driver):
         bound = cls.parse_access_groups(groups)
         entries = cls.parse_access_lists(acls)
         contexts: dict[str, str] = {}
+        named: dict[str, Nameif] = {}
         denies: dict[str, list[str]] = {}
         allows: dict[str, dict[str, list[str]]] = {}
         for interface, name in nameifs.items():
             acl_of = {d: bound[(name, d)] for d in DIRECTIONS if (name, d) in bound}
-            contexts[interface] = " ".join([name, *(f"{d}={acl}" for d, acl in acl_of.items())])
+            contexts[interface] = name
+            named[interface] = Nameif(name=name, acls=acl_of)
             ids: list[str] = []
             cut = True
             for direction in DIRECTIONS:
@@ -249,23 +292,33 @@ class CiscoAsaDriver(Driver):
                     )
             if cut:
                 denies[interface] = ids
-        return DeviceState(interfaces=interfaces, denies=denies, allows=allows, contexts=contexts)
+        return AsaState(
+            interfaces=interfaces, denies=denies, allows=allows, contexts=contexts, nameifs=named
+        )
 
     # --- commands ---------------------------------------------------------------------------
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def unresolved(self, targets: Sequence[CutTarget]) -> list[str]:
+        return [
+            f"remark + deny at the head of the ACLs bound in and out to the nameif of "
+            f"{t.interface} (link {t.link}), or isolement's own ACLs bound where none is: "
+            "resolved when the device is read"
+            for t in targets
+            if t.method is CutMethod.DENY
+        ]
+
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
         # A bubble opened by a reconnection stage closes with the cut.
-        commands = _close_bubbles([t.interface for t in targets], state)
+        lines = _close_bubbles([t.interface for t in targets], state)
         for target in targets:
             if target.method is CutMethod.SHUTDOWN:
-                commands += [f"interface {target.interface}", "shutdown", "exit"]
+                lines += self._shutdown([target], restore=False)
                 continue
-            if state is not None and state.denies.get(target.interface):
+            # Offline (no state) the nameif and the bound ACLs are unknown: `unresolved`.
+            if state is None or state.denies.get(target.interface):
                 continue
-            context = state.contexts.get(target.interface) if state else None
-            if state is not None and context is None:
+            nameif = _nameif(state, target.interface)
+            if nameif is None:
                 # No nameif: no ACL can be bound to it, so a deny cut cannot be rendered.
                 # Refused here, before anything reaches the device.
                 raise PlanRefused(
@@ -273,64 +326,54 @@ class CiscoAsaDriver(Driver):
                     "access-list can be bound to it. Check the link's interface in the "
                     "inventory, or cut it with method: shutdown"
                 )
-            # Without state (an offline plan) the nameif is unknown: the interface's own name
-            # stands in for it, with isolement's own ACLs. A real cut renders from the state.
-            name, acl_of = split_context(context) if context else (target.interface, {})
             remark = remark_for(target.interface, target.link)
             for direction in DIRECTIONS:
-                acl = acl_of.get(direction) or own_acl(direction, name)
-                commands += [
+                acl = nameif.acls.get(direction) or own_acl(direction, nameif.name)
+                lines += [
                     f"access-list {acl} line 1 remark {remark}",
                     f"access-list {acl} line 2 {DENY}",
                 ]
-                if direction not in acl_of:
-                    commands.append(f"access-group {acl} {direction} interface {name}")
-        return commands
+                if direction not in nameif.acls:
+                    lines.append(f"access-group {acl} {direction} interface {nameif.name}")
+        return lines
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        commands = _close_bubbles([t.interface for t in targets], state)
-        done: set[tuple[str, CutMethod]] = set()
-        for target in targets:
-            if (target.interface, target.method) in done:
-                continue
-            done.add((target.interface, target.method))
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        lines = _close_bubbles([t.interface for t in targets], state)
+        for target in {(t.interface, t.method): t for t in targets}.values():
             if target.method is CutMethod.SHUTDOWN:
-                commands += [f"interface {target.interface}", "no shutdown", "exit"]
+                lines += self._shutdown([target], restore=True)
                 continue
-            context = state.contexts.get(target.interface)
-            name = split_context(context)[0] if context else target.interface
-            for rule_id in state.denies.get(target.interface, []):
-                direction, acl, *remark = rule_id.split(" ", 2)
-                if remark:
-                    commands += [
-                        f"no access-list {acl} remark {remark[0]}",
-                        f"no access-list {acl} {DENY}",
+            interface = target.interface
+            nameif = _nameif(state, interface)
+            name = nameif.name if nameif else interface
+            for entry in map(AclEntry.parse, state.denies.get(interface, [])):
+                if entry.remark is not None:
+                    lines += [
+                        f"no access-list {entry.acl} remark {entry.remark}",
+                        f"no access-list {entry.acl} {DENY}",
                     ]
                 else:
-                    commands += [
-                        f"no access-group {acl} {direction} interface {name}",
-                        f"clear configure access-list {acl}",
+                    lines += [
+                        f"no access-group {entry.acl} {entry.direction} interface {name}",
+                        f"clear configure access-list {entry.acl}",
                     ]
-        return commands
+        return lines
 
     # --- bubbles (#12 §2): permit entries above isolement's deny -------------------------
-    can_allow = True
-
-    def allow_commands(
-        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         """In both ACLs of the interface (in, out), from line 1: a remark naming the bubble,
         then one `extended permit` per flow, source to destination, so they are matched before
         isolement's deny. The ASA is stateful: the replies of a permitted connection pass."""
         commands: list[str] = []
         for target in targets:
-            context = state.contexts.get(target.interface) if state else None
-            if state is not None and context is None:
+            nameif = _nameif(state, target.interface) if state is not None else None
+            if nameif is None:
+                # A bubble goes in the ACLs the cut is in: planned from the state read.
                 raise PlanRefused(
                     f"{target.interface} (link {target.link}) has no nameif on this ASA: no "
                     "access-list can hold a bubble for it"
                 )
-            name, acl_of = split_context(context) if context else (target.interface, {})
+            name, acl_of = nameif.name, nameif.acls
             entries = [f"remark {allow_remark(target.interface, target.stage, target.link)}"]
             entries += [
                 permit_entry(f.protocol, f.source, f.destination, f.port) for f in target.flows
@@ -342,6 +385,13 @@ class CiscoAsaDriver(Driver):
                     for line, entry in enumerate(entries, start=1)
                 ]
         return commands
+
+
+def _nameif(state: DeviceState, interface: str) -> Nameif | None:
+    if isinstance(state, AsaState):
+        return state.nameifs.get(interface)
+    name = state.contexts.get(interface)
+    return Nameif(name=name) if name else None
 
 
 def permit_entry(
@@ -413,12 +463,6 @@ def remark_for(interface: str, link: str) -> str:
     return f"{TAG} {interface} {link[: max(room, 0)]}~{digest}"[:REMARK_MAX]
 
 
-def split_context(context: str) -> tuple[str, dict[str, str]]:
-    """`outside in=outside_access_in out=X` -> ("outside", {"in": ..., "out": ...})."""
-    name, *bindings = context.split()
-    return name, dict(binding.split("=", 1) for binding in bindings)
-
-
 def _is_ours(pair: Sequence[str]) -> bool:
     return len(pair) == 2 and pair[0].startswith(f"remark {TAG} ") and pair[1] == DENY
 
@@ -446,5 +490,5 @@ def _owned(
     remarks = list(_pairs(lines))
     bubble_lines = sum(len(b) for _, b in bubbles)
     if own and remarks and len(lines) == 2 * len(remarks) + bubble_lines:
-        return [f"{direction} {acl}"]
-    return [f"{direction} {acl} {remark}" for remark in remarks]
+        return [str(AclEntry(direction=direction, acl=acl))]
+    return [str(AclEntry(direction=direction, acl=acl, remark=remark)) for remark in remarks]

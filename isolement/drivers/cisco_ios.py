@@ -11,18 +11,18 @@ brief table, and `interface_name()` maps either spelling to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from ipaddress import IPv4Address
 
 from isolement.drivers import ntc
 from isolement.drivers.base import (
-    CutTarget,
     Driver,
     PingReply,
     Session,
     UnsavedCheck,
     parse_success_rate,
 )
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -62,37 +62,34 @@ def interface_name(name: str) -> str:
     return _FULL_NAMES[match.group(1)] + match.group(2) if match else name
 
 
-class InterfaceShutdown:
-    """Cut = `shutdown` inside `interface X`, restore = `no shutdown`: IOS's syntax, which
-    FRR's vtysh, NX-OS and AOS-CX share. Each block ends with `exit` back to `(config)#`: some
-    netmiko drivers (AOS-CX's) only recognise that prompt as configuration mode, and a refused
-    `interface` leaves the session there, where the `shutdown` after it is refused too: it
-    never lands on another port."""
+FACTS: Platform = Platform(
+    name="cisco_ios",
+    netmiko_device_type="cisco_ios",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="show running-config",
+    error_patterns=_IOS_ERRORS,
+    # The header lines IOS and IOS-XE rewrite by themselves: the time of the last change
+    # (every cut and restore) and of the last save, or that there was none since the restart
+    # (tests/data/cisco_xe/SOURCES.md), so that an exact restore compares equal.
+    volatile_lines=(
+        re.compile(r"^! Last configuration change at "),
+        re.compile(r"^! NVRAM config last updated at "),
+        re.compile(r"^! No configuration change since last restart"),
+    ),
+    shutdown=INTERFACE_SHUTDOWN,
+    persistence="save",
+    persistence_note=(
+        "saved with `write memory`; unsaved changes are found before the cut with `show "
+        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
+    ),
+    save_commands=("write memory",),
+)
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "no shutdown")
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "exit"]
-    return commands
-
-
-class CiscoIosDriver(InterfaceShutdown, Driver):
-    platform = "cisco_ios"
+class CiscoIosDriver(Driver):
+    facts = FACTS
     interface_name = staticmethod(interface_name)
-    netmiko_device_type = "cisco_ios"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "show running-config"
-    error_patterns = _IOS_ERRORS
 
     # --- device-sourced probes: `ping X source Y repeat N` (source: an address or interface)
 
@@ -108,12 +105,6 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
         return parse_success_rate(output)
 
     # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `write memory`; unsaved changes are found before the cut with `show "
-        "archive config differences` (startup vs running; `ntp clock-period` ignored)"
-    )
-    save_commands = ("write memory",)
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         output = session.send_command(
@@ -150,9 +141,6 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
             return UnsavedCheck(None, "the comparison's answer is not one isolement reads")
         return UnsavedCheck(True, "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else ""))
 
-    def snapshot(self, session: Session) -> str:
-        return strip_volatile(session.send_command(self.snapshot_command))
-
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("show ip interface brief"))
 
@@ -169,24 +157,6 @@ class CiscoIosDriver(InterfaceShutdown, Driver):
                 for row in rows
             }
         )
-
-
-# The header lines of `show running-config` that IOS and IOS-XE rewrite by themselves: the time
-# of the last change (every cut and restore) and of the last save, or that there was none since
-# the restart (tests/data/cisco_xe/SOURCES.md).
-_VOLATILE = (
-    "! Last configuration change at ",
-    "! NVRAM config last updated at ",
-    "! No configuration change since last restart",
-)
-
-
-def strip_volatile(config: str) -> str:
-    """The configuration without its volatile header lines, so that an exact restore compares
-    equal to the snapshot taken before the cut (as NX-OS's `!Time:` lines are left out)."""
-    return "".join(
-        line for line in config.splitlines(keepends=True) if not line.startswith(_VOLATILE)
-    )
 
 
 # The template ntc-templates' index names for `cisco_ios` + `show ip interface brief`.

@@ -47,7 +47,7 @@ from isolement.drivers.base import (
     is_address,
     parse_bsd_ping,
 )
-from isolement.drivers.cisco_ios import InterfaceShutdown
+from isolement.drivers.platform import INTERFACE_SHUTDOWN, Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -80,9 +80,27 @@ _HEADER = re.compile(
 _ADMIN = re.compile(r"^\s*admin state(?: is|:)\s*(?P<admin>up|down)\b", re.IGNORECASE)
 
 
-class CiscoNxosDriver(InterfaceShutdown, Driver):
-    platform = "cisco_nxos"
-    netmiko_device_type = "cisco_nxos"
+FACTS = Platform(
+    name="cisco_nxos",
+    netmiko_device_type="cisco_nxos",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="show running-config",
+    error_patterns=_NXOS_ERRORS,
+    # The header lines that change on their own (see the module docstring).
+    volatile_lines=(re.compile(r"^!Time:"), re.compile(r"^!Running configuration last done at:")),
+    shutdown=INTERFACE_SHUTDOWN,
+    persistence="save",
+    persistence_note=(
+        "saved with `copy running-config startup-config`; unsaved changes are found before "
+        "the cut with `show running-config diff`"
+    ),
+    save_commands=("copy running-config startup-config",),
+)
+
+
+class CiscoNxosDriver(Driver):
+    facts = FACTS
 
     # --- device-sourced probes: `ping X count N source Y` (or `source-interface` for a name)
 
@@ -103,18 +121,7 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
     def interface_name(name: str) -> str:
         return long_name(name)
 
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "show running-config"
-    error_patterns = _NXOS_ERRORS
-
     # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `copy running-config startup-config`; unsaved changes are found before "
-        "the cut with `show running-config diff`"
-    )
-    save_commands = ("copy running-config startup-config",)
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return self.parse_running_diff(session.send_command("show running-config diff"))
@@ -202,22 +209,9 @@ class CiscoNxosDriver(InterfaceShutdown, Driver):
             interfaces={name: details[name] if up is None else up for name, up in rows.items()}
         )
 
-    def snapshot(self, session: Session) -> str:
-        return strip_volatile(session.send_command(self.snapshot_command))
-
 
 def long_name(name: str) -> str:
     """`Eth1/3` -> `Ethernet1/3`, `Po10.300` -> `port-channel10.300`, `Lo0` -> `loopback0`;
     names the brief table prints in full (`Vlan1`, `mgmt0`, `Tunnel101`) are kept."""
     match = _ABBREVIATED.fullmatch(name)
     return _LONG_NAMES[match.group(1)] + match.group(2) if match else name
-
-
-def strip_volatile(config: str) -> str:
-    """The configuration without the header lines that change on their own (see the module
-    docstring)."""
-    return "".join(
-        line
-        for line in config.splitlines(keepends=True)
-        if not line.startswith(("!Time:", "!Running configuration last done at:"))
-    )

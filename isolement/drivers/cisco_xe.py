@@ -26,9 +26,15 @@ more ways to fail at 3 a.m. So this driver speaks the CLI through netmiko's `cis
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import ClassVar
+
+from isolement.drivers.cisco_ios import FACTS as IOS_FACTS
 from isolement.drivers.cisco_ios import CiscoIosDriver
+from isolement.drivers.platform import Platform
+
+FACTS: Platform = replace(IOS_FACTS, name="cisco_xe", netmiko_device_type="cisco_xe")
 
 
 class CiscoXeDriver(CiscoIosDriver):
-    platform = "cisco_xe"
-    netmiko_device_type = "cisco_xe"
+    facts: ClassVar[Platform] = FACTS

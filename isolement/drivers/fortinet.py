@@ -11,7 +11,7 @@ find them) and a name `isolement-<hash>-from|to` (FortiOS names are at most 35 c
 ids are derived from the interface and link in a reserved range (1000000000 and up) and moved
 past any id already in use, so the same cut renders the same commands. The policy to move
 before comes from the state read (`FortinetState.policies`); rendered without one (an offline
-plan), the cut has no `move`, which a live cut, always read first, never lacks. Restore deletes
+plan), the deny policies are shown as an intent, resolved when the device is read. Restore deletes
 exactly those ids, in the interface's VDOM, and nothing else.
 
 State is read from one `show` at the top level: without VDOMs it holds `config system
@@ -52,6 +52,7 @@ from isolement.drivers.base import (
     Session,
     parse_bsd_ping,
 )
+from isolement.drivers.platform import Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -86,13 +87,26 @@ class FortinetState(DeviceState):
     policies: dict[str, list[str]] = Field(default_factory=dict)
 
 
+FACTS = Platform(
+    name="fortinet",
+    netmiko_device_type="fortinet",
+    methods=frozenset({CutMethod.DENY, CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.DENY,
+    snapshot_command="show",
+    error_patterns=_ERRORS,
+    # `#conf_file_ver=` changes on every saved change, even one undone since: an exact
+    # restore must still compare equal, so the line is left out.
+    volatile_lines=(re.compile(r"^#conf_file_ver="),),
+    # FortiOS writes each configuration change to flash as it ends (`cfg-save automatic`, the
+    # default); a device set to `cfg-save manual` or `revert` is not detected yet.
+    can_allow=True,
+    persistence="auto",
+    persistence_note="FortiOS saves each change itself (cfg-save automatic, the default)",
+)
+
+
 class FortinetDriver(Driver):
-    platform = "fortinet"
-    netmiko_device_type = "fortinet"
-    methods = frozenset({CutMethod.DENY, CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.DENY
-    snapshot_command = "show"
-    error_patterns = _ERRORS
+    facts = FACTS
 
     # --- device-sourced probes: `execute ping-options ...`, then `execute ping X`
 
@@ -110,22 +124,8 @@ class FortinetDriver(Driver):
     def parse_ping(self, output: str) -> PingReply:
         return parse_bsd_ping(output)
 
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    # FortiOS writes each configuration change to flash as it ends (`cfg-save automatic`, the
-    # default); a device set to `cfg-save manual` or `revert` is not detected yet.
-    persistence = "auto"
-    persistence_note = "FortiOS saves each change itself (cfg-save automatic, the default)"
-
     def read_state(self, session: Session) -> FortinetState:
-        return self.parse_config(session.send_command(self.snapshot_command))
-
-    def snapshot(self, session: Session) -> str:
-        # `#conf_file_ver=` changes on every saved change, even one undone since: an exact
-        # restore must still compare equal, so the line is left out.
-        text = session.send_command(self.snapshot_command)
-        return "\n".join(
-            line for line in text.splitlines() if not line.startswith("#conf_file_ver=")
-        )
+        return self.parse_config(session.send_command(self.facts.snapshot_command))
 
     @staticmethod
     def parse_config(text: str) -> FortinetState:
@@ -167,18 +167,25 @@ class FortinetDriver(Driver):
             facts=_central_management((global_ or root).tables.get("system central-management")),
         )
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def unresolved(self, targets: Sequence[CutTarget]) -> list[str]:
+        return [
+            f"deny policies from and to {t.interface} (link {t.link}), placed before the first "
+            "policy of its VDOM: their ids and place resolved when the device is read"
+            for t in targets
+            if t.method is CutMethod.DENY
+        ]
+
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
         shut = [t for t in targets if t.method is CutMethod.SHUTDOWN]
         # A bubble opened by a reconnection stage closes with the cut.
         commands = _close_bubbles({t.interface for t in targets}, state)
         commands += _status(shut, "down", state)
         by_vdom: dict[str, list[CutTarget]] = {}
-        for target in targets:
-            if target.method is CutMethod.DENY and not (
-                state and state.denies.get(target.interface)
-            ):
+        # Offline (no state) the deny policies are left `unresolved`: their ids and place
+        # depend on the policies already there.
+        for target in targets if state is not None else ():
+            assert state is not None
+            if target.method is CutMethod.DENY and not state.denies.get(target.interface):
                 by_vdom.setdefault(_vdom_of(target.interface, state), []).append(target)
         policies = state.policies if isinstance(state, FortinetState) else {}
         for vdom, group in by_vdom.items():
@@ -198,7 +205,7 @@ class FortinetDriver(Driver):
             commands += _in_vdom(vdom, ["config firewall policy", *body, "end"])
         return commands
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         up = [t for t in targets if t.method is CutMethod.SHUTDOWN]
         commands = _close_bubbles({t.interface for t in targets}, state)
         commands += _status(up, "up", state)
@@ -214,11 +221,7 @@ class FortinetDriver(Driver):
         return commands
 
     # --- bubbles (#12 §2): accept policies above isolement's deny ------------------------
-    can_allow = True
-
-    def allow_commands(
-        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         """Per flow: an address object for its source and one for its destination, a custom
         service for a port (FortiOS's own ALL_TCP / ALL_UDP / ALL_ICMP otherwise), and two accept
         policies (from the interface, to it) moved before the first policy of the VDOM, which

@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import replace
 from ipaddress import IPv4Address
+from typing import ClassVar
 
 from isolement.drivers.base import PingReply, Session, UnsavedCheck, parse_iputils_ping
+from isolement.drivers.cisco_ios import FACTS as IOS_FACTS
 from isolement.drivers.cisco_ios import CiscoIosDriver
+from isolement.drivers.platform import Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import DeviceState
 
@@ -41,12 +45,25 @@ _FLAGS = re.compile(r"^\s+flags: <(?P<flags>[^>]*)>")
 _ABSENT = re.compile(r"^\s+(?:pseudo interface|index -?\d+ inactive interface)\s*$")
 
 
-class FrrDriver(CiscoIosDriver):
-    platform = "frr"
+# IOS's facts (netmiko's cisco_ios driver serves vtysh), but for its ping and what a save sees.
+FACTS: Platform = replace(
+    IOS_FACTS,
+    name="frr",
+    # vtysh's `ping X` runs the system's (iputils) ping with no option at all: no count (it is
+    # stopped with Ctrl-C) and no source.
+    ping_runs_until_interrupted=True,
+    persistence_note=(
+        "saved with vtysh `write memory` (to the daemons' configuration files); vtysh cannot "
+        "show the startup configuration, so someone else's unsaved changes cannot be found "
+        "and would be saved with the cut"
+    ),
+)
 
-    # --- device-sourced probes: vtysh's `ping X`, which runs the system's (iputils) ping with
-    # no option at all: no count (it is stopped with Ctrl-C) and no source.
-    ping_runs_until_interrupted = True
+
+class FrrDriver(CiscoIosDriver):
+    facts: ClassVar[Platform] = FACTS
+
+    # --- device-sourced probes: vtysh's `ping X`
 
     def ping_command(
         self, to: IPv4Address, *, source: str | None, count: int, port: int | None
@@ -59,12 +76,6 @@ class FrrDriver(CiscoIosDriver):
         return parse_iputils_ping(output)
 
     # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with vtysh `write memory` (to the daemons' configuration files); vtysh cannot "
-        "show the startup configuration, so someone else's unsaved changes cannot be found "
-        "and would be saved with the cut"
-    )
 
     def unsaved_changes(self, session: Session, interfaces: Collection[str] = ()) -> UnsavedCheck:
         return UnsavedCheck(None, "vtysh cannot show the startup configuration to compare with")

@@ -38,10 +38,10 @@ same `hp_comware` class, and bring nothing to one `shutdown` per port. NAPALM is
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from isolement.drivers import ntc
-from isolement.drivers.base import CutTarget, Driver, Session
+from isolement.drivers.base import Driver, Session
+from isolement.drivers.platform import Platform, Shutdown
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -80,49 +80,42 @@ def interface_name(name: str) -> str:
     return _FULL_NAMES[match.group(1)] + match.group(2) if match else name
 
 
+FACTS = Platform(
+    name="hp_comware",
+    netmiko_device_type="hp_comware",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="display current-configuration",
+    error_patterns=_COMWARE_ERRORS,
+    # `quit` back to system-view after each port, as IOS's `exit` (drivers/platform.py).
+    shutdown=Shutdown(
+        cut=("interface {interface}", "shutdown", "quit"),
+        restore=("interface {interface}", "undo shutdown", "quit"),
+    ),
+    persistence="save",
+    persistence_note=(
+        "saved with `save force`; Comware cannot say on every release which changes are "
+        "unsaved, so someone else's unsaved changes are saved with the cut"
+    ),
+    save_commands=("save force",),
+)
+
+
 class HpComwareDriver(Driver):
-    platform = "hp_comware"
-    netmiko_device_type = "hp_comware"
+    facts = FACTS
     interface_name = staticmethod(interface_name)
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "display current-configuration"
-    error_patterns = _COMWARE_ERRORS
 
     def has_privilege(self, session: Session) -> bool:
         # See the module docstring: the prompt is all every release shows.
         prompt = session.prompt().strip()
         return prompt.startswith(("<", "[")) and prompt.endswith((">", "]"))
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        return _interface_blocks(targets, "shutdown")
-
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        return _interface_blocks(targets, "undo shutdown")
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "save"
-    persistence_note = (
-        "saved with `save force`; Comware cannot say on every release which changes are "
-        "unsaved, so someone else's unsaved changes are saved with the cut"
-    )
-    save_commands = ("save force",)
-
     def read_state(self, session: Session) -> DeviceState:
         return self.parse_interface_brief(session.send_command("display interface brief"))
 
     @staticmethod
     def parse_interface_brief(output: str) -> DeviceState:
-        try:
-            rows = ntc.parse(_BRIEF_TEMPLATE, output)
-        except ntc.TemplateError:
-            rows = []  # the template's own "not a table I know" (its `-> Error` rules)
-        if not rows:
-            raise UnexpectedOutput(
-                f"unrecognised 'display interface brief' output: {output.strip()[:80]!r}"
-            )
+        rows = ntc.table(_BRIEF_TEMPLATE, output, "display interface brief")
         unknown = [r["interface"] for r in rows if r["link"] not in _LINK_ADMIN_UP]
         if unknown:
             raise UnexpectedOutput(
@@ -132,10 +125,3 @@ class HpComwareDriver(Driver):
         return DeviceState(
             interfaces={interface_name(r["interface"]): _LINK_ADMIN_UP[r["link"]] for r in rows}
         )
-
-
-def _interface_blocks(targets: Sequence[CutTarget], line: str) -> list[str]:
-    commands: list[str] = []
-    for target in targets:
-        commands += [f"interface {target.interface}", line, "quit"]
-    return commands

@@ -2,8 +2,10 @@
 
 Cut = `set interfaces X disable`, then a plain `commit`; restore = `delete interfaces X disable`,
 committed with `commit confirmed 5`, then confirmed by a plain `commit` once the session has
-proved it still works (the state is read in between). Junos changes a candidate configuration
-that only a commit puts in effect, so:
+proved it still works (the state is read in between): the runner's transaction
+(flows/transaction.py) through this driver's verbs, with `show | compare` before the commit as
+evidence of what it puts in effect. Junos changes a candidate configuration that only a commit
+puts in effect, so:
 
 - a restore that cut the controller's own path is never confirmed, and the device rolls itself
   back to the cut state after 5 minutes: safe. A cut is never committed with `commit confirmed`:
@@ -38,12 +40,13 @@ from collections.abc import Sequence
 from ipaddress import IPv4Address
 
 from isolement.drivers.base import CutTarget, Driver, PingReply, Session, is_address, parse_bsd_ping
+from isolement.drivers.platform import PLAIN_COMMIT, Commit, Platform
+from isolement.model.change import CommitMode
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
 # Minutes before a restore's commit rolls itself back unless confirmed.
 CONFIRM_MINUTES = 5
-_CONFIRMED = re.compile(r"commit confirmed (\d+)")
 
 # Junos refuses a line with a caret line then one of these, or with `error: ...` (commit,
 # database lock, check-out failures).
@@ -89,14 +92,25 @@ def _leave_configuration(session: Session) -> str:
     return session.send_config([])
 
 
+FACTS = Platform(
+    name="juniper_junos",
+    netmiko_device_type="juniper_junos",
+    methods=frozenset({CutMethod.SHUTDOWN}),
+    preferred_method=CutMethod.SHUTDOWN,
+    snapshot_command="show configuration | display set",
+    error_patterns=_JUNOS_ERRORS,
+    volatile_lines=(_VOLATILE,),
+    # A cut is never committed with `commit confirmed`: its automatic rollback would reopen the
+    # link. A restore is, so a restore that cut the controller's own path rolls itself back.
+    cut_commit=PLAIN_COMMIT,
+    restore_commit=Commit(CommitMode.CONFIRMED, CONFIRM_MINUTES),
+    persistence="commit",
+    persistence_note="Junos: the commit that puts the cut in effect also persists it",
+)
+
+
 class JuniperJunosDriver(Driver):
-    platform = "juniper_junos"
-    netmiko_device_type = "juniper_junos"
-    methods = frozenset({CutMethod.SHUTDOWN})
-    preferred_method = CutMethod.SHUTDOWN
-    snapshot_command = "show configuration | display set"
-    error_patterns = _JUNOS_ERRORS
-    commits = True
+    facts = FACTS
 
     # --- device-sourced probes: `ping X count N source Y rapid` (`interface` for a name)
 
@@ -112,10 +126,6 @@ class JuniperJunosDriver(Driver):
 
     def parse_ping(self, output: str) -> PingReply:
         return parse_bsd_ping(output)
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "commit"
-    persistence_note = "Junos: the commit that puts the cut in effect also persists it"
 
     def has_privilege(self, session: Session) -> bool:
         # The Junos prompt is `user@host>` whatever the rights: they come from the login class.
@@ -148,58 +158,33 @@ class JuniperJunosDriver(Driver):
             raise UnexpectedOutput(f"no interface in 'show interfaces terse': {output[:80]!r}")
         return DeviceState(interfaces=interfaces)
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        if not targets:
-            return []
-        return [f"set {_statement(t.interface)}" for t in targets] + [self.commit_command]
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
+        return [f"set {_statement(t.interface)}" for t in targets]
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
-        if not targets:
-            return []
-        deletes = [f"delete {_statement(t.interface)}" for t in targets]
-        return [*deletes, f"commit confirmed {CONFIRM_MINUTES}", self.commit_command]
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+        return [f"delete {_statement(t.interface)}" for t in targets]
 
-    def snapshot(self, session: Session) -> str:
-        text = session.send_command(self.snapshot_command)
-        return "\n".join(line for line in text.splitlines() if not _VOLATILE.match(line))
+    # --- the transaction: the shared candidate checked, `show | compare`, commit, rollback
 
-    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
-        """Send the changes in configuration mode, commit them (a restore: `commit confirmed`,
-        the state read back, then the confirming commit), and leave configuration mode."""
-        lines = list(commands)
-        commit = bool(lines) and lines[-1] == self.commit_command
-        if commit:
-            lines.pop()
-        confirmed = _CONFIRMED.fullmatch(lines[-1]) if commit and lines else None
-        if confirmed:
-            lines.pop()
+    def begin(self, session: Session, device: str) -> str:
         # Anything pending now is not isolement's: recover_candidate dealt with its own.
         self._take_candidate(session, device, ())
-        output = session.send_config(lines) if lines else ""
-        if self.find_error(output):
-            self._discard(session)
-            self._check(device, output)
-        if not commit:
-            return output
-        minutes = int(confirmed.group(1)) if confirmed else None
-        try:
-            committed = session.commit(confirm_minutes=minutes)
-        except DeviceError:
-            self._discard(session)
-            raise
-        output += "\n" + committed
+        return ""
+
+    def compare(self, session: Session, device: str) -> str | None:
+        return session.send_config(["show | compare"])
+
+    def commit(self, session: Session, device: str, confirm_minutes: int | None) -> str:
+        committed = session.commit(confirm_minutes=confirm_minutes)
         self._check(device, committed)
-        output += "\n" + _leave_configuration(session)
-        if minutes is not None:
-            # The session still answers after the restore: the path to the device held.
-            self.read_state(session)
-            confirmation = session.commit()
-            output += "\n" + confirmation
-            self._check(device, confirmation)
-            output += "\n" + _leave_configuration(session)
-        return output
+        return committed + "\n" + _leave_configuration(session)
+
+    def discard(self, session: Session, device: str) -> str | None:
+        """`rollback 0`: nothing refused stays pending. The refusal is what gets reported,
+        even if the session is lost meanwhile."""
+        with contextlib.suppress(DeviceError):
+            session.send_config(["rollback 0"])
+        return None
 
     def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
         """Discard isolement's own uncommitted changes, left by a run killed before its commit
@@ -218,7 +203,7 @@ class JuniperJunosDriver(Driver):
         ):
             return None
         candidate = set(_STATEMENT.findall(session.send_config(["show | display set"])))
-        running = set(_STATEMENT.findall(session.send_command(self.snapshot_command)))
+        running = set(_STATEMENT.findall(session.send_command(self.facts.snapshot_command)))
         ours_added = {f"set {line[4:]}" for line in own if line.startswith("set ")}
         ours_removed = {f"set {line[7:]}" for line in own if line.startswith("delete ")}
         added, removed = candidate - running, running - candidate
@@ -245,10 +230,3 @@ class JuniperJunosDriver(Driver):
             f"outcome is not journaled ({'; '.join(shown)}): discarded with `rollback 0`, then "
             "the change sent again whole"
         )
-
-    @staticmethod
-    def _discard(session: Session) -> None:
-        """Nothing refused stays pending. The refusal is what gets reported, even if the
-        session is lost meanwhile."""
-        with contextlib.suppress(DeviceError):
-            session.send_config(["rollback 0"])

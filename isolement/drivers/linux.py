@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from isolement.drivers.base import (
@@ -22,6 +23,7 @@ from isolement.drivers.base import (
     Session,
     parse_iputils_ping,
 )
+from isolement.drivers.platform import Platform
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -38,6 +40,26 @@ _TCP_OPEN = "isolement-tcp: open"
 _TCP_SHUT = "isolement-tcp: not open"
 
 
+@dataclass(frozen=True)
+class NftRule:
+    """One of isolement's rules, as nftables deletes it: by chain and handle. Its id in
+    `DeviceState.denies` and `allows` (journaled) is `chain/handle`."""
+
+    chain: str
+    handle: int
+
+    @classmethod
+    def parse(cls, rule_id: str) -> NftRule:
+        chain, handle = rule_id.split("/")
+        return cls(chain, int(handle))
+
+    def __str__(self) -> str:
+        return f"{self.chain}/{self.handle}"
+
+    def delete(self) -> str:
+        return f"delete rule {TABLE} {self.chain} handle {self.handle}"
+
+
 def _chain(hook: str) -> str:
     return f"add chain {TABLE} {hook} {{ type filter hook {hook} priority -10; policy accept; }}"
 
@@ -47,29 +69,33 @@ def _nft(statements: Sequence[str]) -> str:
     return f"nft '{'; '.join(statements)}' || echo \"{_FAILED} $?\""
 
 
-class LinuxDriver(Driver):
-    platform = "linux"
-    netmiko_device_type = "linux"
-    methods = frozenset({CutMethod.DENY})
-    preferred_method = CutMethod.DENY
-    snapshot_command = "nft list ruleset"
-    uses_config_mode = False
-    can_allow = True
-    # bash redraws a line longer than the terminal, so the echo never matches the command; the
-    # end of the answer is found by the prompt instead.
-    verify_echo = False
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence_note = (
-        "a reboot reopens the cut: isolement's nftables table lives in the kernel only, and the "
-        "distribution's ruleset file (/etc/nftables.conf) holds other rules, not isolement's to "
-        "rewrite"
-    )
-    error_patterns = (
+FACTS = Platform(
+    name="linux",
+    netmiko_device_type="linux",
+    methods=frozenset({CutMethod.DENY}),
+    preferred_method=CutMethod.DENY,
+    snapshot_command="nft list ruleset",
+    error_patterns=(
         re.compile(rf"^{_FAILED} \d+$", re.MULTILINE),
         re.compile(r"^Error: .*$", re.MULTILINE),
         re.compile(r"^.*: command not found$", re.MULTILINE),
-    )
+    ),
+    # A shell: each line is a command.
+    config_mode=False,
+    # bash redraws a line longer than the terminal, so the echo never matches the command; the
+    # end of the answer is found by the prompt instead.
+    verify_echo=False,
+    can_allow=True,
+    persistence_note=(
+        "a reboot reopens the cut: isolement's nftables table lives in the kernel only, and the "
+        "distribution's ruleset file (/etc/nftables.conf) holds other rules, not isolement's to "
+        "rewrite"
+    ),
+)
+
+
+class LinuxDriver(Driver):
+    facts = FACTS
 
     # --- device-sourced probes: `ping -n -c N -I Y X`; a TCP connection through bash
 
@@ -130,7 +156,7 @@ class LinuxDriver(Driver):
                 rule = item.get("rule")
                 words = str(rule.get("comment", "")).split(" ") if rule else [""]
                 # A rule is deleted by chain and handle, so both make its id.
-                rule_id = f"{rule['chain']}/{rule['handle']}" if rule else ""
+                rule_id = str(NftRule(rule["chain"], int(rule["handle"]))) if rule else ""
                 if words[0] == _DENY_TAG:
                     denies.setdefault(words[1], []).append(rule_id)
                 elif words[0] == _ALLOW_TAG:
@@ -142,9 +168,7 @@ class LinuxDriver(Driver):
             ) from None
         return DeviceState(interfaces=interfaces, denies=denies, allows=allows)
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
         statements = [f"add table {TABLE}"] + [_chain(hook) for hook in _HOOKS]
         for target in targets:
             # A bubble opened by a reconnection stage closes with the cut.
@@ -160,7 +184,7 @@ class LinuxDriver(Driver):
                     )
         return [_nft(statements)]
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         restored = {target.interface for target in targets}
         statements = []
         for interface in sorted(restored):
@@ -175,9 +199,7 @@ class LinuxDriver(Driver):
             statements = [f"delete table {TABLE}"]
         return [_nft(statements)]
 
-    def allow_commands(
-        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         statements = []
         for target in targets:
             comment = f'comment "{_ALLOW_TAG} {target.interface} {target.stage} {target.link}"'
@@ -197,11 +219,7 @@ class LinuxDriver(Driver):
 
 
 def _deletes(rule_ids: Sequence[str]) -> list[str]:
-    statements = []
-    for rule_id in rule_ids:
-        chain, handle = rule_id.split("/")
-        statements.append(f"delete rule {TABLE} {chain} handle {handle}")
-    return statements
+    return [NftRule.parse(rule_id).delete() for rule_id in rule_ids]
 
 
 def _match(

@@ -16,6 +16,8 @@ from pathlib import Path
 import textfsm  # type: ignore[import-untyped]
 from ntc_templates.parse import _get_template_dir
 
+from isolement.model.errors import UnexpectedOutput
+
 # What a template raises on output it cannot follow (a line no state accepts).
 TemplateError = textfsm.TextFSMError
 
@@ -33,3 +35,16 @@ def parse(template: str, output: str) -> list[dict[str, str]]:
     fsm = textfsm.TextFSM(io.StringIO(_template_text(template)))
     header = [str(name).lower() for name in fsm.header]
     return [dict(zip(header, row, strict=True)) for row in fsm.ParseText(output)]
+
+
+def table(template: str, output: str, command: str) -> list[dict[str, str]]:
+    """The rows of a table that must have some: output the template cannot follow (its own
+    `-> Error` rules) or that holds no row is refused, naming the command, never read as an
+    empty device."""
+    try:
+        rows = parse(template, output)
+    except TemplateError:
+        rows = []
+    if not rows:
+        raise UnexpectedOutput(f"unrecognised {command!r} output: {output.strip()[:80]!r}")
+    return rows

@@ -77,6 +77,7 @@ from isolement.drivers.base import (
     is_address,
     parse_iputils_ping,
 )
+from isolement.drivers.platform import PLAIN_COMMIT, Platform
 from isolement.model.errors import (
     ConnectionLost,
     DeviceError,
@@ -122,7 +123,7 @@ _RULE_FIELD = re.compile(r"^\s*(from|to|action)\s+(?:\[\s*([^\]]*?)\s*\]|([^;\s]
 _PENDING = "check pending-changes"
 _REVERT = "revert config"
 _CANDIDATE = "show config candidate"
-# One of isolement's own rule lines, as cut_commands and restore_commands write them.
+# One of isolement's own rule lines, as cut_lines and restore_lines write them.
 _OWN_LINE = re.compile(r"^(set|move|delete) rulebase security rules (isolement-\S+)(?: (.*))?$")
 _RULES_PATH = "./devices/entry/vsys/entry/rulebase/security/rules"
 # What `set rulebase security rules NAME KEY VALUE ...` writes, as XML: a list of members, or
@@ -167,20 +168,26 @@ def bubble_rule(interface: str, stage: str, flow: int, protocol: str) -> str:
     return f"{head}{token}{tail}"
 
 
-def _zone_placeholder(interface: str) -> str:
-    # No zone known in an offline plan (rendered without the device's state): the rule shows
-    # this, which no zone is called. A live cut always renders from the zones read back.
-    return f"<zone-of-{interface}>"
+FACTS = Platform(
+    name="paloalto_panos",
+    netmiko_device_type="paloalto_panos",
+    methods=frozenset({CutMethod.DENY}),
+    preferred_method=CutMethod.DENY,
+    snapshot_command="show config running",
+    error_patterns=_ERRORS,
+    cut_commit=PLAIN_COMMIT,
+    restore_commit=PLAIN_COMMIT,
+    can_allow=True,
+    persistence="commit",
+    persistence_note="PAN-OS: the commit that puts the cut in effect also persists it",
+)
 
 
 class PaloAltoPanosDriver(Driver):
-    platform = "paloalto_panos"
-    netmiko_device_type = "paloalto_panos"
-    methods = frozenset({CutMethod.DENY})
-    preferred_method = CutMethod.DENY
-    snapshot_command = "show config running"
-    error_patterns = _ERRORS
-    commits = True
+    facts = FACTS
+    # The prompts of the transaction under way (`admin@fw>`, then the pattern of `admin@fw#`),
+    # set by `begin`: a driver instance serves one device's task.
+    _prompts: tuple[str, str] = ("", "")
 
     # --- device-sourced probes: `ping source Y count N host X` (the management plane's
     # iputils ping; source: an address of a dataplane interface)
@@ -195,10 +202,6 @@ class PaloAltoPanosDriver(Driver):
 
     def parse_ping(self, output: str) -> PingReply:
         return parse_iputils_ping(output)
-
-    # --- persistence (#12 §3) -------------------------------------------------------------
-    persistence = "commit"
-    persistence_note = "PAN-OS: the commit that puts the cut in effect also persists it"
 
     def has_privilege(self, session: Session) -> bool:
         # PAN-OS has no prompt that tells a superuser from a reader, nor an operational command
@@ -333,66 +336,70 @@ class PaloAltoPanosDriver(Driver):
             )
         return names
 
-    def cut_commands(
-        self, targets: Sequence[CutTarget], state: DeviceState | None = None
-    ) -> list[str]:
-        if state is not None:
-            _refuse_shared_zones(targets, state)
+    def unresolved(self, targets: Sequence[CutTarget]) -> list[str]:
+        return [
+            f"deny rules from and to the zone of {t.interface} (link {t.link}), moved to the "
+            "top of the rulebase: resolved when the device is read"
+            for t in targets
+        ]
+
+    def cut_lines(self, targets: Sequence[CutTarget], state: DeviceState | None) -> list[str]:
+        if state is None:
+            return []  # the zones are only known once the firewall is read: `unresolved`
+        _refuse_shared_zones(targets, state)
         # A bubble opened by a reconnection stage closes with the cut.
-        commands = _close_bubbles([t.interface for t in targets], state)
+        lines = _close_bubbles([t.interface for t in targets], state)
         for target in targets:
-            if state is not None and state.denies.get(target.interface):
+            if state.denies.get(target.interface):
                 continue
-            zone = (state.contexts if state else {}).get(target.interface)
-            if state is not None and zone is None:
+            zone = state.contexts.get(target.interface)
+            if zone is None:
                 raise PlanRefused(
                     f"{target.interface} (link {target.link}) is in no security zone on this "
                     "firewall: no rule can name it. Check the link's interface in the inventory"
                 )
-            zone = zone or _zone_placeholder(target.interface)
             entering = rule_name(target.interface, target.link, "in")
             leaving = rule_name(target.interface, target.link, "out")
             common = (
                 "source any destination any application any service any action deny "
                 f'description "{_TAG} {target.interface} {target.link}"'
             )
-            commands += [
+            lines += [
                 f"set rulebase security rules {entering} from {zone} to any {common}",
                 f"set rulebase security rules {leaving} from any to {zone} {common}",
                 # Each goes above every rule in place, the permits included.
                 f"move rulebase security rules {entering} top",
                 f"move rulebase security rules {leaving} top",
             ]
-        return [*commands, self.commit_command] if commands else []
+        return lines
 
-    def restore_commands(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
+    def restore_lines(self, targets: Sequence[CutTarget], state: DeviceState) -> list[str]:
         interfaces = list(dict.fromkeys(target.interface for target in targets))
-        commands = _close_bubbles(interfaces, state) + [
+        return _close_bubbles(interfaces, state) + [
             f"delete rulebase security rules {name}"
             for interface in interfaces
             for name in state.denies.get(interface, [])
         ]
-        return [*commands, self.commit_command] if commands else []
 
     # --- bubbles (#12 §2): allow rules moved above isolement's deny ----------------------
-    can_allow = True
-
-    def allow_commands(
-        self, targets: Sequence[AllowTarget], state: DeviceState | None = None
-    ) -> list[str]:
+    def allow_lines(self, targets: Sequence[AllowTarget], state: DeviceState | None) -> list[str]:
         """Per flow, two allow rules (from the interface's zone, to it) with the flow's source
         and destination, moved to the top, above isolement's deny; a TCP or UDP flow gets a
         service object of its own (its port, or all ports), ICMP the `icmp` and `ping`
         applications. PAN-OS is stateful: the replies pass. Then one commit."""
         commands: list[str] = []
         for target in targets:
-            zone = (state.contexts if state else {}).get(target.interface)
-            if state is not None and zone is None:
+            if state is None:
+                raise PlanRefused(
+                    f"a bubble through {target.interface} names its zone: it is planned from "
+                    "the firewall's state, read when the device is (not offline)"
+                )
+            zone = state.contexts.get(target.interface)
+            if zone is None:
                 raise PlanRefused(
                     f"{target.interface} (link {target.link}) is in no security zone on this "
                     "firewall: no rule can name it. Check the link's interface in the inventory"
                 )
-            zone = zone or _zone_placeholder(target.interface)
             description = (
                 f'description "{_TAG}-allow {target.interface} {target.stage} {target.link}"'
             )
@@ -412,7 +419,7 @@ class PaloAltoPanosDriver(Driver):
                     f"move rulebase security rules {base}-in top",
                     f"move rulebase security rules {base}-out top",
                 ]
-        return [*commands, self.commit_command] if commands else []
+        return commands
 
     def recover_candidate(self, session: Session, device: str, own: Sequence[str]) -> str | None:
         """Drop isolement's own uncommitted lines left by a run that never journaled their
@@ -456,21 +463,15 @@ class PaloAltoPanosDriver(Driver):
             "then the change sent again whole"
         )
 
-    def apply(self, session: Session, device: str, commands: Sequence[str]) -> str:
-        """Refuse a candidate someone else left uncommitted; send the lines; commit; put the
-        candidate back as it was if anything is refused.
+    # --- the transaction: the candidate checked, `configure`, one line at a time, `commit`
 
-        The lines go one by one, each answer ending at the configuration prompt, rather than
-        through netmiko's send_config_set: its PAN-OS configuration-mode check waits for two
-        seconds of silence, four times per session (about 8.5 s per change and 17 s with the
-        commit, on a real firewall as on the emulator), where the prompt tells the mode at once.
-        """
-        lines = list(commands)
-        if not lines:
-            return ""
-        commit = lines[-1] == self.commit_command
-        if commit:
-            lines.pop()
+    def begin(self, session: Session, device: str) -> str:
+        """Refuse a candidate someone else left uncommitted; enter configure mode.
+
+        The lines then go one by one, each answer ending at the configuration prompt, rather
+        than through netmiko's send_config_set: its PAN-OS configuration-mode check waits for
+        two seconds of silence, four times per session (about 8.5 s per change and 17 s with
+        the commit, on a real firewall as on the emulator), where the prompt tells the mode."""
         if self._pending_changes(session, device):
             raise DeviceError(
                 device,
@@ -479,34 +480,27 @@ class PaloAltoPanosDriver(Driver):
                 "in configure mode), commit or revert them, then run again",
             )
         operational = session.prompt().strip()  # admin@fw>
-        configuring = re.escape(operational[:-1] + "#")
-        output = [session.send_command("configure", expect=configuring)]
-        try:
-            for line in lines:
-                output.append(session.send_command(line, expect=configuring))
-                self._check(device, output[-1])
-            if commit:
-                output.append(
-                    session.send_command(
-                        self.commit_command, expect=configuring, timeout=COMMIT_TIMEOUT_S
-                    )
-                )
-                self._check(device, output[-1])
-                if _COMMITTED not in output[-1].lower():
-                    raise DeviceError(device, f"commit not confirmed: {output[-1][-200:]!r}")
-        except DeviceError as exc:
-            raise DeviceError(
-                device, f"{exc.reason}; {self._discard(session, configuring)}"
-            ) from None
-        finally:
-            with contextlib.suppress(IsolementError):  # a lost session says so already
-                session.send_command("exit", expect=re.escape(operational))
+        self._prompts = (re.escape(operational), re.escape(operational[:-1] + "#"))
+        return session.send_command("configure", expect=self._prompts[1])
+
+    def load(self, session: Session, device: str, lines: Sequence[str]) -> str:
+        output = []
+        for line in lines:
+            output.append(session.send_command(line, expect=self._prompts[1]))
+            self._check(device, output[-1])
         return "\n".join(output)
 
-    def _discard(self, session: Session, configuring: str) -> str:
+    def commit(self, session: Session, device: str, confirm_minutes: int | None) -> str:
+        answer = session.send_command("commit", expect=self._prompts[1], timeout=COMMIT_TIMEOUT_S)
+        self._check(device, answer)
+        if _COMMITTED not in answer.lower():
+            raise DeviceError(device, f"commit not confirmed: {answer[-200:]!r}")
+        return answer
+
+    def discard(self, session: Session, device: str) -> str | None:
         """Put the candidate back as the running configuration; say whether it worked."""
         try:
-            answer = session.send_command(_REVERT, expect=configuring)
+            answer = session.send_command(_REVERT, expect=self._prompts[1])
         except IsolementError as exc:
             return f"the candidate change could NOT be reverted: {exc}"
         error = self.find_error(answer)
@@ -514,11 +508,16 @@ class PaloAltoPanosDriver(Driver):
             return f"the candidate change could NOT be reverted: {error}"
         return "the candidate change was reverted, nothing stays pending"
 
+    def end(self, session: Session, device: str) -> str:
+        with contextlib.suppress(IsolementError):  # a lost session says so already
+            return session.send_command("exit", expect=self._prompts[0])
+        return ""
+
     def snapshot(self, session: Session) -> str:
         # PAN-OS stamps each changed node of the configuration with who changed it, a change
         # counter and when (`admin="..." dirtyId="..." time="..."`): after an exact restore
         # they differ while the configuration is the same, so they are left out.
-        return _VOLATILE.sub("", session.send_command(self.snapshot_command))
+        return _VOLATILE.sub("", session.send_command(self.facts.snapshot_command))
 
 
 _VOLATILE = re.compile(r' (?:admin|dirtyId|time)="[^"]*"')

@@ -15,7 +15,7 @@ Device events come from the device workers, several at once: an observer keeps i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from isolement.model.plan import Change, DeviceStep, Plan
@@ -54,6 +54,9 @@ class Attempt:
     step: DeviceStep
     before: DeviceState
     snapshot: str | None = None  # the configuration before a cut, kept beside the journal
+    # Every line typed to the device by this attempt, filled as it is sent (the transaction's
+    # own lines and the read-back included): journaled with the outcome.
+    sent: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def unsaved_elsewhere(plan: Plan, seen: Observation, workers: int = MAX_WORKERS)
     for step in plan.steps:
         driver = driver_for(step.platform)
         session = seen.peek(step.device)
-        if driver.persistence == "save" and session is not None:
+        if driver.facts.persistence == "save" and session is not None:
             asked[step.device] = (driver, session, [c.interface for c in step.changes])
 
     def check(device: str) -> str | None:

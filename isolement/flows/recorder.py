@@ -115,6 +115,7 @@ class JournalRecorder:
             ev.ChangeIntent(
                 **_attempt(run, attempt),
                 commands=attempt.step.commands,
+                commit=attempt.step.change.commit_text(),
                 before=describe(attempt.before, _interfaces(attempt.step.changes)),
                 snapshot=attempt.snapshot,
                 why=self._why(run, attempt),
@@ -149,6 +150,7 @@ class JournalRecorder:
                 error=applied.complaint,
                 recovered=applied.recovered,
                 saved=applied.saved,
+                sent=list(attempt.sent),
             )
         )
 
@@ -156,10 +158,16 @@ class JournalRecorder:
         self, run: RunInfo, attempt: Attempt, error: str, after: DeviceState | None
     ) -> None:
         read = describe(after, _interfaces(attempt.step.changes)) if after is not None else None
-        self._late(ev.ChangeFailed(**_attempt(run, attempt), error=error, after=read))
+        self._late(
+            ev.ChangeFailed(
+                **_attempt(run, attempt), error=error, after=read, sent=list(attempt.sent)
+            )
+        )
 
     def change_unconfirmed(self, run: RunInfo, attempt: Attempt, error: str) -> None:
-        self._late(ev.ChangeUnconfirmed(**_attempt(run, attempt), error=error))
+        self._late(
+            ev.ChangeUnconfirmed(**_attempt(run, attempt), error=error, sent=list(attempt.sent))
+        )
 
     def run_finished(self, run: RunInfo, report: RunReport) -> None:
         self.write(

@@ -29,6 +29,7 @@ from isolement.flows.runtime import Runtime
 from isolement.journal import events as ev
 from isolement.journal.store import Journal, TornRecord, read_records
 from isolement.journal.view import JournalView
+from isolement.model.change import ChangeSet, CommitMode
 from isolement.model.errors import InputError, IsolementError, PlanRefused
 from isolement.model.inventory import Inventory
 from isolement.model.plan import Direction, Plan
@@ -174,8 +175,10 @@ class Estimate:
         return self.preflight_s + sum(w.seconds for w in self.waves)
 
 
-def _change_s(driver: Driver, commands: int, timing: DeviceTiming) -> float:
-    lines = commands + (2 if driver.uses_config_mode else 0) + (1 if driver.commits else 0)
+def _change_s(driver: Driver, change: ChangeSet, timing: DeviceTiming) -> float:
+    commits = {CommitMode.NONE: 0, CommitMode.PLAIN: 1, CommitMode.CONFIRMED: 2}[change.commit]
+    framing = 2 if driver.facts.config_mode else 0
+    lines = len(change.lines) + framing + commits
     return (1 + lines) * timing.per_command_s + timing.read_s
 
 
@@ -191,9 +194,7 @@ def estimate(plan: Plan, timings: Timings, preflight_s: float, workers: int) -> 
             if timing is None or step.deferred:
                 guessed.append(step.device)
                 timing = replace(slowest, read_s=slowest.read_s + slowest.login_s)
-            costs.append(
-                (_change_s(driver_for(step.platform), len(step.commands), timing), step.device)
-            )
+            costs.append((_change_s(driver_for(step.platform), step.change, timing), step.device))
         seconds, who = _scheduled(costs, workers)
         waves.append(WaveEstimate(wave[0].wave, seconds, who, tuple(guessed)))
     return Estimate(preflight_s, tuple(waves))

@@ -63,7 +63,7 @@ def _targets(
         for endpoint in link.endpoints:
             driver = driver_for(inventory.devices[endpoint.device].platform)
             targets.setdefault(endpoint.device, []).append(
-                CutTarget(name, endpoint.interface, driver.preferred_method)
+                CutTarget(name, endpoint.interface, driver.facts.preferred_method)
             )
     return targets, []
 

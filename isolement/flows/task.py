@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from isolement.drivers import Driver, Session, driver_for
+from isolement.drivers import Session, driver_for
 from isolement.flows.observers import Applied, Attempt, Observers, RunInfo
 from isolement.flows.preflight import login
 from isolement.flows.results import StepResult, StepStatus
 from isolement.flows.runtime import Options, Runtime
+from isolement.flows.transaction import put_in_effect
 from isolement.journal.redaction import redact
 from isolement.journal.snapshots import load_snapshot, store_snapshot
 from isolement.model.errors import (
@@ -34,30 +35,6 @@ from isolement.model.errors import (
 from isolement.model.plan import DeviceStep, Direction
 from isolement.model.state import DeviceState
 from isolement.planning.planner import device_step, reached
-
-
-def put_in_effect(
-    driver: Driver,
-    session: Session,
-    device: str,
-    commands: Sequence[str],
-    unsettled: Sequence[str],
-) -> tuple[str, DeviceState, str | None]:
-    """Put a device's changes in effect and read it back: the one place a change is sent.
-
-    `unsettled` are the lines isolement journaled for this device earlier whose outcome is
-    missing (a run killed mid-change): a driver with a candidate configuration recognises a
-    candidate holding exactly those as its own and puts it back before sending the change
-    (issue #10 item 2). What it did is the third value, journaled with the outcome.
-    """
-    recovered = driver.recover_candidate(session, device, unsettled) if unsettled else None
-    try:
-        output = driver.apply(session, device, commands)
-    except DeviceError as exc:
-        if recovered is None:
-            raise
-        raise DeviceError(device, f"{exc.reason} (before it, {recovered})") from exc
-    return output, driver.read_state(session), recovered
 
 
 @dataclass
@@ -236,7 +213,7 @@ class DeviceTask:
         started = time.monotonic()
         try:
             output, after, recovered = put_in_effect(
-                self.driver, self._session, self.device, todo.commands, unsettled
+                self.driver, self._session, self.device, todo.change, unsettled, attempt.sent
             )
         except Exception as exc:  # noqa: BLE001 - whatever broke, the device is read again
             return self._settle(attempt, exc, started)
@@ -341,12 +318,12 @@ class DeviceTask:
         plan = self.run.info.plan
         if not plan.persist or plan.direction is Direction.ALLOW:
             return None
-        kind = self.driver.persistence
-        if kind != "save":
+        facts = self.driver.facts
+        if facts.persistence != "save":
             return {
                 "auto": "saved: the device saves each change itself",
                 "commit": "saved: the commit persists it",
-            }.get(kind, f"not saved: {self.driver.persistence_note}")
+            }.get(facts.persistence, f"not saved: {facts.persistence_note}")
         if self.device in self.run.unsaved:
             return (
                 "not saved: someone else's unsaved changes are on the device "
@@ -357,7 +334,7 @@ class DeviceTask:
             self.driver.save(self._session, self.device)
         except IsolementError as exc:
             return f"not saved ({_reason(exc)}): a reboot would reopen the change"
-        return f"saved: {', '.join(self.driver.save_commands)}"
+        return f"saved: {', '.join(facts.save_commands)}"
 
     def _drift(self) -> list[str] | None:
         """How the configuration differs from before the cut, once restored ([] if not)."""

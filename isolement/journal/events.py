@@ -97,7 +97,10 @@ class _Attempt(_RunEvent):
 
 class ChangeIntent(_Attempt):
     event: Literal["change.intent"] = "change.intent"
+    # The change set's lines, as rendered; how they are committed ("commit", "commit confirmed
+    # 5 min, ..."; None: in effect as typed). Version 2 readers: `commit` absent before.
     commands: list[str] = []
+    commit: str | None = None
     before: States = {}
     snapshot: str | None = None
     # Version 2 (older readers ignore it): interface -> why this cut is made again (its earlier
@@ -122,6 +125,9 @@ class ChangeApplied(_Attempt):
 
     # Version 2 (older readers ignore it): how the change was made to survive a reboot.
     saved: str | None = None
+    # Version 2: every line typed to the device by the attempt, in order (configuration mode,
+    # the candidate's checks, the commit and the read-back included): what went over the wire.
+    sent: list[str] = []
 
 
 class ChangeFailed(_Attempt):
@@ -130,6 +136,7 @@ class ChangeFailed(_Attempt):
     event: Literal["change.failed"] = "change.failed"
     error: str = ""
     after: States | None = None
+    sent: list[str] = []  # version 2, as in ChangeApplied
 
 
 class ChangeUnconfirmed(_Attempt):
@@ -137,6 +144,7 @@ class ChangeUnconfirmed(_Attempt):
 
     event: Literal["change.unconfirmed"] = "change.unconfirmed"
     error: str = ""
+    sent: list[str] = []  # version 2, as in ChangeApplied
 
 
 class RunFinished(_RunEvent):

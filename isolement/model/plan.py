@@ -10,8 +10,9 @@ import hashlib
 import json
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
+from isolement.model.change import ChangeSet
 from isolement.model.playbook import FlowRule
 from isolement.model.state import CutMethod
 
@@ -42,7 +43,7 @@ class DeviceStep(BaseModel):
     site: str
     platform: str
     changes: list[Change]
-    commands: list[str]
+    change: ChangeSet = ChangeSet()
     # Steps run wave by wave; a wave starts when every step it depends on is done, so no device
     # loses its management path before its own change is made.
     wave: int = 1
@@ -51,6 +52,13 @@ class DeviceStep(BaseModel):
     # The device could not be read when planning (its management path is cut): its commands are
     # computed from its state once an earlier wave has made it reachable again.
     deferred: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def commands(self) -> list[str]:
+        """The lines the step loads (the transaction's own lines are the driver's verbs);
+        serialised too, as `--json` documents name them (cli/schemas)."""
+        return self.change.lines
 
 
 class KeptEndpoint(BaseModel):
@@ -113,6 +121,8 @@ class Plan(BaseModel):
                 "wave": step.wave,
                 "changes": sorted(f"{c.link} {c.interface} {c.method}" for c in step.changes),
                 "commands": list(step.commands),
+                "commit": step.change.commit_text(),
+                "unresolved": list(step.change.unresolved),
                 "deferred": step.deferred,
             }
             for step in sorted(self.steps, key=lambda s: s.device)

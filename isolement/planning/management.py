@@ -67,7 +67,7 @@ def management_cut(
     for link in inventory.devices[device].managed_via:
         for end in inventory.links[link].endpoints:
             state = states.get(end.device)
-            method = driver_for(inventory.devices[end.device].platform).preferred_method
+            method = driver_for(inventory.devices[end.device].platform).facts.preferred_method
             if state is not None and state.is_cut(end.interface, method):
                 lost.append((link, end.device))
                 break

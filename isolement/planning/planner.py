@@ -85,11 +85,10 @@ def select_targets(
             for end in link.endpoints:
                 device = inventory.devices[end.device]
                 driver = driver_for(device.platform)
-                method = (
-                    driver.preferred_method if rule.method == "auto" else CutMethod(rule.method)
-                )
-                if method not in driver.methods:
-                    can = ", ".join(sorted(driver.methods))
+                facts = driver.facts
+                method = facts.preferred_method if rule.method == "auto" else CutMethod(rule.method)
+                if method not in driver.facts.methods:
+                    can = ", ".join(sorted(driver.facts.methods))
                     raise PlanRefused(
                         f"link {link_name}: device {end.device} ({device.platform}) cannot cut "
                         f"by {method}; it can: {can}",
@@ -225,14 +224,14 @@ def device_step(
     driver = driver_for(spec.platform)
     targets = [CutTarget(c.link, c.interface, c.method) for c in todo]
     if direction is Direction.CUT:
-        commands = driver.cut_commands(targets, state)
+        change_set = driver.render_cut(targets, state)
     elif direction is Direction.ALLOW:
-        commands = driver.allow_commands([_bubble(c) for c in todo], state)
+        change_set = driver.render_allow([_bubble(c) for c in todo], state)
     else:
         assert state is not None
-        commands = driver.restore_commands(targets, state)
+        change_set = driver.render_restore(targets, state)
     step = DeviceStep(
-        device=device, site=spec.site, platform=spec.platform, changes=todo, commands=commands
+        device=device, site=spec.site, platform=spec.platform, changes=todo, change=change_set
     )
     return step, already
 
@@ -373,7 +372,6 @@ def plan_restore(
                     site=spec.site,
                     platform=spec.platform,
                     changes=[_change(t) for t in targets],
-                    commands=[],
                     deferred=True,
                 )
             )
@@ -408,7 +406,7 @@ def plan_allow(
             )
         for device, target in ends:
             platform = inventory.devices[device].platform
-            if target.method is not CutMethod.DENY or not driver_for(platform).can_allow:
+            if target.method is not CutMethod.DENY or not driver_for(platform).facts.can_allow:
                 raise PlanRefused(
                     f"stage {stage.name}: {bubble.via} is cut on {device} ({platform}) by "
                     f"{target.method}: {_why_no_bubble(platform, target.method)}",
@@ -444,8 +442,8 @@ def plan_allow(
 
 def _why_no_bubble(platform: str, method: CutMethod) -> str:
     """Why a bubble cannot go through this cut, and what can hold one instead."""
-    able = ", ".join(sorted(p for p, cls in PLATFORMS.items() if cls.can_allow))
-    if not driver_for(platform).can_allow:
+    able = ", ".join(sorted(p for p, cls in PLATFORMS.items() if cls.facts.can_allow))
+    if not driver_for(platform).facts.can_allow:
         return (
             f"{platform} cannot let chosen flows through a cut. A bubble needs a deny cut on a "
             f"platform that can hold one ({able}): reopen the whole link with `open` instead, "

@@ -91,11 +91,11 @@ def _send(
     *options, ping = command.split("\n")
     try:
         for line in options:
-            answer = session.send_command(line, verify_echo=driver.verify_echo)
+            answer = session.send_command(line, verify_echo=driver.facts.verify_echo)
             error = driver.find_error(answer)
             if error:
                 return _unavailable(probe, f"{device} refused {line!r}: {error}")
-        if driver.ping_runs_until_interrupted:
+        if driver.facts.ping_runs_until_interrupted:
             if not isinstance(session, InterruptibleSession):
                 return _unavailable(probe, f"{device}: this session cannot interrupt a ping")
             # One echo request a second, then Ctrl-C; half a second more for the last reply.
@@ -104,7 +104,7 @@ def _send(
             # Each platform waits 1-2 s per unanswered request; beyond the session's own
             # timeout for a long count.
             output = session.send_command(
-                ping, verify_echo=driver.verify_echo, timeout=ping_wait(COUNT)
+                ping, verify_echo=driver.facts.verify_echo, timeout=ping_wait(COUNT)
             )
         reply = driver.parse_ping(output)
     except UnexpectedOutput as exc:

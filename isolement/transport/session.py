@@ -181,6 +181,22 @@ class NetmikoSession:
         self._connection = connection
         self._timeout = timeout
         self._jump = jump  # the session to the jump host this one goes through, if any
+        # Every line written to the device from now on (the login is over: no secret is typed
+        # after it), as netmiko writes it: the journal's record of what went over the wire,
+        # netmiko's own `configure terminal`, `end` and answers to its questions included.
+        self._typed: list[str] = []
+        write = connection.write_channel
+
+        def write_channel(out_data: str) -> None:
+            self._typed += _typed_lines(out_data)
+            write(out_data)
+
+        connection.write_channel = write_channel
+
+    @property
+    def typed(self) -> list[str]:
+        """The lines written to the device since login, in order (blank lines left out)."""
+        return self._typed
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -284,6 +300,12 @@ class NetmikoSession:
                 self._jump.close()
 
 
+def _typed_lines(data: str) -> list[str]:
+    """The lines of what netmiko writes: the prompt-finding returns dropped, Ctrl-C named."""
+    lines = data.replace("\x03", "^C\n").replace("\r", "\n").split("\n")
+    return [line for line in lines if line.strip()]
+
+
 def _enable(device: str, connection: Any) -> None:
     """Enter the enable level with the credential's secret. netmiko does it by itself on an ASA
     only; IOS and the others log in unprivileged unless the account has `privilege 15`."""
@@ -308,7 +330,7 @@ def connect(
     spec = inventory.devices[device]
     credential = inventory.credentials[spec.credential]
     params: dict[str, Any] = {
-        "device_type": driver.netmiko_device_type,
+        "device_type": driver.facts.netmiko_device_type,
         "host": spec.host,
         "port": spec.port,
         "username": credential.username,

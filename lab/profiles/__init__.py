@@ -6,7 +6,7 @@ Adding a platform is one profile file here and one line in this table.
 
 from __future__ import annotations
 
-from ..emulator import EmulatedDevice
+from ..device import EmulatedDevice
 from .alcatel_aos import AlcatelAosDevice
 from .arista_eos import EosDevice
 from .aruba_aoscx import AoscxDevice

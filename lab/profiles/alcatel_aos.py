@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
 from ..grammar import is_ip
 from . import ping_layouts
 

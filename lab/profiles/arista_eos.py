@@ -269,6 +269,7 @@ class EosCli(IosLikeCli[EosDevice]):
         return ["Pagination disabled."]
 
     def _copy(self, args: list[Arg]) -> list[str]:
+        self.device.save()  # what a restart reloads (#12 §3)
         return ["Copy completed successfully."]
 
 

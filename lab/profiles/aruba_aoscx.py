@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IP, NUM, TEXT, Arg, CliError, Messages, commands, is_ip
 from . import ping_layouts
 from .ios_like import (

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import NUM, TEXT, WORD, Arg, CliError, Messages, commands
 from .ios_like import IosLikeCli, IosLikeDevice, Mode
 

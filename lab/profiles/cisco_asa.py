@@ -46,7 +46,7 @@ from typing import Any
 
 import paramiko
 
-from ..emulator import Bubble, DeviceSpec, Interface, InterfaceSpec
+from ..device import Bubble, DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands
 from . import ping_layouts
 from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface

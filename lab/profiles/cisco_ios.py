@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import paramiko
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IOS, IP, NUM, WORD, Arg, commands, is_ip
 from . import ping_layouts
 from .ios_like import (

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import paramiko
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, IP, NUM, WORD, Arg, Messages, commands
 from . import ping_layouts
 from .ios_like import (

@@ -21,7 +21,7 @@ import time
 
 import paramiko
 
-from ..emulator import DeviceSpec, InterfaceSpec
+from ..device import DeviceSpec, InterfaceSpec
 from .cisco_ios import IosDevice
 
 # The abbreviations IOS-XE prints for the names too long for the brief table's column.

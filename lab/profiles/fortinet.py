@@ -66,7 +66,7 @@ from pathlib import Path
 import paramiko
 from paramiko.kex_group14 import KexGroup14SHA256
 
-from ..emulator import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
 from . import ping_layouts
 
 VERSION = "FortiGate-VM64 v7.2.5,build1517,230606 (GA.F)"

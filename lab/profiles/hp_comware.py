@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ..emulator import DeviceSpec, Interface, InterfaceSpec
+from ..device import DeviceSpec, Interface, InterfaceSpec
 from ..grammar import IF, NUM, TEXT, Arg, Messages, commands
 from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ..emulator import EmulatedDevice
+from ..device import EmulatedDevice
 from ..grammar import IF, IOS, NUM, TEXT, Arg, CliError, Command, Messages, commands, parse
 
 

@@ -41,7 +41,7 @@ from typing import ClassVar
 
 import paramiko
 
-from ..emulator import DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import DeviceSpec, EmulatedDevice, InterfaceSpec
 from ..grammar import IP, NUM, TEXT, WORD, Arg, CliError, Command, Messages, commands, is_ip, parse
 from . import ping_layouts
 

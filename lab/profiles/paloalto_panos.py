@@ -54,7 +54,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import paramiko
 
-from ..emulator import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
+from ..device import Bubble, DeviceSpec, EmulatedDevice, InterfaceSpec
 from . import ping_layouts
 
 INVALID = "Invalid syntax."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from statistics import mean, pstdev
 
-from ..emulator import Echoes, EmulatedDevice
+from ..device import Echoes, EmulatedDevice
 
 
 def _marks(echoes: Echoes) -> str:

@@ -38,7 +38,9 @@ from isolement.lab.profiles.paloalto_panos import PanosCli, PanosDevice
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver
+from isolement.flows.transaction import transact
 from isolement.journal.view import JournalView
+from isolement.model.change import ChangeSet, CommitMode
 from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod
 
@@ -92,9 +94,13 @@ def firewall() -> PanosDevice:
     return PanosDevice(FW_SPEC, generate_key())
 
 
-def cut_lines(device: PanosDevice) -> list[str]:
+def cut_change(device: PanosDevice) -> ChangeSet:
     state = PANOS.read_state(CliSession(device))
-    return PANOS.cut_commands([CutTarget("inet-h4", "ethernet1/1", CutMethod.DENY)], state)
+    return PANOS.render_cut([CutTarget("inet-h4", "ethernet1/1", CutMethod.DENY)], state)
+
+
+def cut_lines(device: PanosDevice) -> list[str]:
+    return cut_change(device).lines
 
 
 def typed(device: PanosDevice, *lines: str) -> None:
@@ -128,7 +134,7 @@ def test_isolements_own_uncommitted_lines_are_reverted_then_the_change_sent_agai
     assert note is not None and "revert config" in note and "isolement-ethernet1_1" in note
     assert not device.pending()
     assert "commit" not in session.sent  # never a prefix of the interrupted change committed
-    PANOS.apply(session, FW, cut_lines(device))
+    transact(PANOS, session, FW, cut_change(device))
     assert device.blocked_interfaces() == frozenset({"ethernet1/1"})
     assert not device.pending()
 
@@ -136,9 +142,11 @@ def test_isolements_own_uncommitted_lines_are_reverted_then_the_change_sent_agai
 def test_a_restores_uncommitted_deletes_are_isolements_own() -> None:
     device = firewall()
     session = CliSession(device)
-    PANOS.apply(session, FW, cut_lines(device))
+    transact(PANOS, session, FW, cut_change(device))
     state = PANOS.read_state(session)
-    journaled = PANOS.restore_commands([CutTarget("inet-h4", "ethernet1/1", CutMethod.DENY)], state)
+    journaled = PANOS.render_restore(
+        [CutTarget("inet-h4", "ethernet1/1", CutMethod.DENY)], state
+    ).lines
     typed(device, journaled[0])
 
     assert PANOS.recover_candidate(session, FW, journaled) is not None
@@ -197,7 +205,7 @@ def test_with_nothing_journaled_a_pending_candidate_is_refused_as_before() -> No
 
     assert PANOS.recover_candidate(session, FW, []) is None
     with pytest.raises(DeviceError, match="changes nobody has committed"):
-        PANOS.apply(session, FW, lines)
+        transact(PANOS, session, FW, ChangeSet(lines=lines, commit=CommitMode.PLAIN))
     assert device.pending()
 
 

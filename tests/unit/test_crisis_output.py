@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import InventoryWriter
 from emulated import Emulate, LoginKey, write_cli_files
 from isolement.lab.emulator import DeviceSpec, InterfaceSpec
 from test_live_progress import _plan
@@ -225,8 +226,8 @@ def test_validate_says_a_stage_naming_an_unknown_probe_or_link_cannot_be_used(
     (playbooks / "cut-all.yaml").write_text(text.replace(bad, wrong, 1))
     base = ["--playbooks", str(playbooks)]
 
-    # validate says it (its cut stays usable: exit 0), plan --restore refuses it, alike.
-    assert main([*base, "validate", "--no-credentials"]) == 0
+    # The operator's own playbook: validate refuses it (exit 2) as plan --restore does, alike.
+    assert main([*base, "validate", "--no-credentials"]) == 2
     out = capsys.readouterr().out
     (line,) = [line for line in out.splitlines() if line.startswith("STAGES NOT USABLE")]
     assert "(cut-all: plan --restore and restore --stage refuse them)" in line
@@ -234,8 +235,24 @@ def test_validate_says_a_stage_naming_an_unknown_probe_or_link_cannot_be_used(
     assert main([*base, "plan", "cut-all", "--restore"]) == 2
     err = capsys.readouterr().err
     assert message in err and field in err and "cut-all.yaml" in err, err
-    assert main([*base, "--json", "validate", "--no-credentials"]) == 0
-    assert message in json.loads(capsys.readouterr().out)["stages_not_usable"]["cut-all"]
+    assert main([*base, "--json", "validate", "--no-credentials"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert message in document["stages_not_usable"]["cut-all"] and document["ok"] is False
+
+
+def test_validate_only_says_the_shipped_playbooks_stages_do_not_fit_another_estate(
+    write_inventory: InventoryWriter, in_process_cli: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shipped cut-all's stages name the lab's probes: on an estate without them its cuts
+    are still usable, so validate passes and says which stages cannot be used there."""
+    from conftest import base_inventory
+
+    inventory = write_inventory(base_inventory())
+
+    assert main(["--inventory", str(inventory), "validate", "--no-credentials"]) == 0
+    out = capsys.readouterr().out
+    assert "STAGES NOT USABLE with this inventory (cut-all:" in out
+    assert "unknown" in out.split("STAGES NOT USABLE", 1)[1]
 
 
 def test_the_html_report_draws_the_links_as_the_journal_last_recorded_them(

@@ -22,6 +22,8 @@ from isolement.lab.profiles import PROFILES
 
 from isolement.drivers import PLATFORMS, driver_for
 from isolement.drivers.base import AllowTarget, CutTarget, Driver, Flow
+from isolement.flows.transaction import transact
+from isolement.model.change import ChangeSet
 from isolement.model.errors import DeviceError, PlanRefused
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.state import CutMethod, DeviceState
@@ -34,7 +36,7 @@ DEVICE = "contract1"
 CASES = [
     (platform, method)
     for platform in EMULATED
-    for method in sorted(PLATFORMS[platform].methods, key=str)
+    for method in sorted(PLATFORMS[platform].facts.methods, key=str)
 ]
 
 
@@ -52,8 +54,8 @@ class Bench:
     def read(self) -> DeviceState:
         return self.driver.read_state(self.session)
 
-    def apply(self, commands: list[str]) -> str:
-        return self.driver.apply(self.session, DEVICE, commands)
+    def apply(self, change: ChangeSet) -> str:
+        return transact(self.driver, self.session, DEVICE, change)
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def test_cut_read_restore_read_leaves_the_device_as_it_was(bench: Bench, method:
     interface = _first_open(before, method)
     target = CutTarget("contract-link", interface, method)
 
-    bench.apply(bench.driver.cut_commands([target], before))
+    bench.apply(bench.driver.render_cut([target], before))
     cut = bench.read()
 
     assert cut.reached(interface, method, cut=True)
@@ -104,7 +106,7 @@ def test_cut_read_restore_read_leaves_the_device_as_it_was(bench: Bench, method:
     others = {name: up for name, up in before.interfaces.items() if name != interface}
     assert {name: cut.interfaces[name] for name in others} == others
 
-    bench.apply(bench.driver.restore_commands([target], cut))
+    bench.apply(bench.driver.render_restore([target], cut))
     after = bench.read()
 
     assert after.reached(interface, method, cut=False)
@@ -118,7 +120,7 @@ def test_a_second_cut_finds_the_interface_cut(bench: Bench, method: CutMethod) -
     before = bench.read()
     interface = _first_open(before, method)
     target = CutTarget("contract-link", interface, method)
-    bench.apply(bench.driver.cut_commands([target], before))
+    bench.apply(bench.driver.render_cut([target], before))
 
     again = bench.read()
 
@@ -141,12 +143,12 @@ def test_an_unknown_interface_is_refused_or_a_device_error_and_changes_nothing(
     emulated = bench.emu.device(DEVICE)
     before = emulated.state()
     driver = bench.driver
-    target = CutTarget("contract-link", "nosuch99", driver.preferred_method)
+    target = CutTarget("contract-link", "nosuch99", driver.facts.preferred_method)
     state = bench.read()
     typed = len(emulated.history)
 
     with pytest.raises((DeviceError, PlanRefused)) as caught:
-        bench.apply(driver.cut_commands([target], state))
+        bench.apply(driver.render_cut([target], state))
 
     if caught.type is PlanRefused:
         assert "nosuch99" in str(caught.value)
@@ -158,7 +160,7 @@ def test_an_unknown_interface_is_refused_or_a_device_error_and_changes_nothing(
 
 # --- bubbles (#12 §2): chosen flows through a deny cut, on the platforms that hold one -------
 
-BUBBLES = [platform for platform in EMULATED if PLATFORMS[platform].can_allow]
+BUBBLES = [platform for platform in EMULATED if PLATFORMS[platform].facts.can_allow]
 PORTAL = IPv4Network("198.18.61.5/32")
 LAB = IPv4Network("198.18.60.0/24")
 FLOWS = (Flow("tcp", LAB, PORTAL, 443), Flow("icmp", LAB, PORTAL))
@@ -179,11 +181,11 @@ def test_a_bubble_through_a_cut_passes_its_flows_closes_with_the_cut_and_restore
     interface = _first_open(before, CutMethod.DENY)
     target = CutTarget("contract-link", interface, CutMethod.DENY)
     bubble = AllowTarget("contract-link", interface, "lab-results", FLOWS)
-    bench.apply(bench.driver.cut_commands([target], before))
+    bench.apply(bench.driver.render_cut([target], before))
     cut = bench.read()
     snapshot_cut = bench.driver.snapshot(bench.session)
 
-    bench.apply(bench.driver.allow_commands([bubble], cut))
+    bench.apply(bench.driver.render_allow([bubble], cut))
     opened = bench.read()
 
     # Read back under its stage, the deny still in place beneath it: not a full cut.
@@ -198,14 +200,14 @@ def test_a_bubble_through_a_cut_passes_its_flows_closes_with_the_cut_and_restore
     }
 
     # Closing the stage is a cut of its link: the bubble goes, the cut stays as it was.
-    bench.apply(bench.driver.cut_commands([target], opened))
+    bench.apply(bench.driver.render_cut([target], opened))
     assert bench.read() == cut
     assert emulated.bubbles() == ()
     assert bench.driver.snapshot(bench.session) == snapshot_cut
 
     # Opened again, then the full restore: the device exactly as before the cut.
-    bench.apply(bench.driver.allow_commands([bubble], cut))
-    bench.apply(bench.driver.restore_commands([target], bench.read()))
+    bench.apply(bench.driver.render_allow([bubble], cut))
+    bench.apply(bench.driver.render_restore([target], bench.read()))
     assert bench.read() == before
     assert emulated.state() == emulated_before
     assert bench.driver.snapshot(bench.session) == snapshot_before
@@ -220,8 +222,8 @@ def test_a_cut_made_persistent_holds_across_a_restart(bench: Bench, method: CutM
     before = bench.read()
     interface = _first_open(before, method)
     target = CutTarget("contract-link", interface, method)
-    bench.apply(bench.driver.cut_commands([target], before))
-    if bench.driver.persistence == "save":
+    bench.apply(bench.driver.render_cut([target], before))
+    if bench.driver.facts.persistence == "save":
         bench.driver.save(bench.session, DEVICE)
 
     emulated.restart()
@@ -229,7 +231,7 @@ def test_a_cut_made_persistent_holds_across_a_restart(bench: Bench, method: CutM
     assert bench.read().is_cut(interface, method)
 
 
-SAVED = [(p, m) for p, m in CASES if PLATFORMS[p].persistence == "save"]
+SAVED = [(p, m) for p, m in CASES if PLATFORMS[p].facts.persistence == "save"]
 
 
 @pytest.mark.parametrize(("bench", "method"), SAVED, indirect=["bench"])
@@ -237,7 +239,7 @@ def test_a_cut_never_saved_is_gone_after_a_restart(bench: Bench, method: CutMeth
     emulated = bench.emu.device(DEVICE)
     before = bench.read()
     interface = _first_open(before, method)
-    bench.apply(bench.driver.cut_commands([CutTarget("contract-link", interface, method)], before))
+    bench.apply(bench.driver.render_cut([CutTarget("contract-link", interface, method)], before))
 
     emulated.restart()
 

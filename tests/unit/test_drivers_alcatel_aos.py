@@ -16,7 +16,8 @@ from ntc_templates.parse import parse_output
 from isolement.drivers import driver_for
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.base import CutTarget
-from isolement.model.errors import DeviceError, UnexpectedOutput
+from isolement.flows.transaction import transact
+from isolement.model.errors import DeviceError, PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
 AOS = Path(__file__).resolve().parents[1] / "data" / "alcatel_aos"
@@ -161,7 +162,7 @@ def test_apply_sends_commands_one_by_one_and_raises_on_an_error() -> None:
     targets = [CutTarget("wan-dc-h4", "1/1/1", CutMethod.SHUTDOWN)]
 
     with pytest.raises(DeviceError, match=r'error: ERROR: Invalid entry: "set"'):
-        driver.apply(session, "h4-sw", driver.cut_commands(targets))
+        transact(driver, session, "h4-sw", driver.render_cut(targets))
 
     # No configuration mode, no commit: each line as a command, its echo checked.
     assert session.sent == [("interfaces port 1/1/1 admin-state disable", True)]
@@ -172,7 +173,7 @@ def test_apply_of_accepted_commands_returns_their_answers() -> None:
     session = FakeSession({})
     targets = [CutTarget("wan-dc-h4", "1/1/1", CutMethod.SHUTDOWN)]
 
-    assert driver.apply(session, "h4-sw", driver.cut_commands(targets)) == ""
+    assert transact(driver, session, "h4-sw", driver.render_cut(targets)) == ""
     assert session.commits == 0
 
 
@@ -182,7 +183,7 @@ def test_apply_of_accepted_commands_returns_their_answers() -> None:
 def test_the_cut_is_the_line_aos_writes_in_its_own_snapshot() -> None:
     # The recorded snapshot holds the switch's own line for a disabled port: the cut sends
     # exactly that line, so the configuration reads back what isolement sent.
-    [cut] = driver.cut_commands([CutTarget("l", "1/1/22", CutMethod.SHUTDOWN)])
+    [cut] = driver.render_cut([CutTarget("l", "1/1/22", CutMethod.SHUTDOWN)]).lines
 
     assert cut in SNAPSHOT.splitlines()
 
@@ -194,33 +195,33 @@ def test_cut_and_restore_one_line_per_port_in_order() -> None:
     ]
     state = DeviceState(interfaces={"1/1/1": False, "1/1/3": False, "2/1/49A": False})
 
-    assert driver.cut_commands(targets) == [
+    assert driver.render_cut(targets).lines == [
         "interfaces port 1/1/1 admin-state disable",
         "interfaces port 2/1/49A admin-state disable",
     ]
     # Only the ports that were cut: 1/1/3 was disabled before and is no target.
-    assert driver.restore_commands(targets, state) == [
+    assert driver.render_restore(targets, state).lines == [
         "interfaces port 1/1/1 admin-state enable",
         "interfaces port 2/1/49A admin-state enable",
     ]
 
 
 def test_nothing_to_cut_sends_nothing() -> None:
-    assert driver.cut_commands([]) == []
-    assert driver.restore_commands([], DeviceState(interfaces={})) == []
+    assert driver.render_cut([]).lines == []
+    assert driver.render_restore([], DeviceState(interfaces={})).lines == []
 
 
 def test_a_deny_cut_is_refused_not_rendered_as_a_disable() -> None:
-    with pytest.raises(ValueError, match="cannot cut 1/1/1 by deny"):
-        driver.cut_commands([CutTarget("l", "1/1/1", CutMethod.DENY)])
+    with pytest.raises(PlanRefused, match="cannot cut 1/1/1 by deny"):
+        driver.render_cut([CutTarget("l", "1/1/1", CutMethod.DENY)]).lines
 
 
 def test_the_platform_contract() -> None:
     assert isinstance(driver_for("alcatel_aos"), AlcatelAosDriver)
-    assert driver.methods == {CutMethod.SHUTDOWN}
-    assert driver.uses_config_mode is False
-    assert driver.commits is False
-    assert driver.snapshot_command == "show configuration snapshot"
+    assert driver.facts.methods == {CutMethod.SHUTDOWN}
+    assert driver.facts.config_mode is False
+    assert driver.facts.candidate is False
+    assert driver.facts.snapshot_command == "show configuration snapshot"
 
 
 class FakeSession:

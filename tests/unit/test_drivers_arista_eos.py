@@ -11,8 +11,10 @@ from netmiko.arista.arista import AristaSSH
 from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from isolement.drivers import driver_for
-from isolement.drivers.arista_eos import AristaEosDriver, interface_name
+from isolement.drivers.arista_eos import AristaEosDriver, interface_name, session_name
 from isolement.drivers.base import CutTarget
+from isolement.flows.transaction import transact
+from isolement.model.change import CommitMode
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod
 
@@ -27,7 +29,7 @@ driver = AristaEosDriver()
 
 def test_the_platform_is_netmikos_arista_eos() -> None:
     assert isinstance(driver_for("arista_eos"), AristaEosDriver)
-    assert CLASS_MAPPER[AristaEosDriver.netmiko_device_type] is AristaSSH
+    assert CLASS_MAPPER[AristaEosDriver.facts.netmiko_device_type] is AristaSSH
 
 
 def test_disabled_is_admin_down_and_errdisabled_is_not() -> None:
@@ -93,16 +95,21 @@ def test_the_tables_are_no_error() -> None:
 # --- the change in a configuration session ----------------------------------------------------
 
 
-def test_a_change_is_one_session_named_after_its_lines_then_its_commit() -> None:
+def test_a_change_is_typed_in_one_session_named_after_its_lines_then_committed() -> None:
     targets = [CutTarget("a", "Ethernet49", CutMethod.SHUTDOWN)]
-    cut = driver.cut_commands(targets)
-    restore = driver.restore_commands(targets, driver.parse_interfaces_status(CEOS))
+    cut = driver.render_cut(targets, None)
+    restore = driver.render_restore(targets, driver.parse_interfaces_status(CEOS))
+    session = _Answers("", "")
 
-    assert cut[0].startswith("configure session isolement-")
-    assert cut[1:] == ["interface Ethernet49", "shutdown", "exit", "commit"]
-    assert restore[1:] == ["interface Ethernet49", "no shutdown", "exit", "commit"]
-    assert cut[0] != restore[0]
-    assert driver.cut_commands(targets) == cut  # the same change, the same session
+    transact(driver, session, "sw", cut)  # type: ignore[arg-type]
+
+    assert cut.lines == ["interface Ethernet49", "shutdown", "exit"]
+    assert restore.lines == ["interface Ethernet49", "no shutdown", "exit"]
+    assert cut.commit is CommitMode.PLAIN and restore.commit is CommitMode.PLAIN
+    assert session.typed == [f"configure session {session_name(cut.lines)}", *cut.lines, "commit"]
+    assert session_name(cut.lines).startswith("isolement-")
+    assert session_name(cut.lines) != session_name(restore.lines)
+    assert session_name(driver.render_cut(targets, None).lines) == session_name(cut.lines)
 
 
 class _Answers:
@@ -118,20 +125,24 @@ class _Answers:
 
 
 def test_a_refused_line_aborts_the_session_and_nothing_is_committed() -> None:
-    lines = driver.cut_commands([CutTarget("a", "Ethernet99", CutMethod.SHUTDOWN)])
+    change = driver.render_cut([CutTarget("a", "Ethernet99", CutMethod.SHUTDOWN)], None)
     session = _Answers("interface Ethernet99", "! Interface does not exist. The configuration")
 
     with pytest.raises(DeviceError, match="Interface does not exist"):
-        driver.apply(session, "sw", lines)  # type: ignore[arg-type]
+        transact(driver, session, "sw", change)  # type: ignore[arg-type]
 
-    assert session.typed == [lines[0], "interface Ethernet99", "abort"]
+    assert session.typed == [
+        f"configure session {session_name(change.lines)}",
+        "interface Ethernet99",
+        "abort",
+    ]
 
 
 def test_a_refused_commit_aborts_the_session_too() -> None:
-    lines = driver.cut_commands([CutTarget("a", "Ethernet1", CutMethod.SHUTDOWN)])
+    change = driver.render_cut([CutTarget("a", "Ethernet1", CutMethod.SHUTDOWN)], None)
     session = _Answers("commit", "% Failed to commit session")
 
     with pytest.raises(DeviceError):
-        driver.apply(session, "sw", lines)  # type: ignore[arg-type]
+        transact(driver, session, "sw", change)  # type: ignore[arg-type]
 
     assert session.typed[-2:] == ["commit", "abort"]

@@ -13,6 +13,7 @@ from ntc_templates.parse import _get_template_dir
 
 from isolement.drivers.aruba_aoscx import ArubaAoscxDriver
 from isolement.drivers.base import CutTarget
+from isolement.flows.transaction import transact
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -152,11 +153,11 @@ class _Answers:
 
 def test_apply_raises_on_a_refused_port_and_never_commits() -> None:
     session = _Answers("h3-sw(config)# interface 1/1/99\nInvalid input: 1/1/99\n")
-    commands = driver.cut_commands([CutTarget("wan", "1/1/99", CutMethod.SHUTDOWN)])
+    change = driver.render_cut([CutTarget("wan", "1/1/99", CutMethod.SHUTDOWN)])
 
     with pytest.raises(DeviceError, match="Invalid input: 1/1/99"):
-        driver.apply(session, "h3-sw", commands)
-    assert session.sent == [commands]
+        transact(driver, session, "h3-sw", change)
+    assert session.sent == [change.lines]
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def test_each_port_is_cut_in_its_own_context_and_left_with_exit() -> None:
         CutTarget("split", "1/1/49:2", CutMethod.SHUTDOWN),
     ]
 
-    assert driver.cut_commands(targets) == [
+    assert driver.render_cut(targets).lines == [
         *("interface 1/1/1", "shutdown", "exit"),
         *("interface 1/1/49:2", "shutdown", "exit"),
     ]
@@ -177,16 +178,16 @@ def test_each_port_is_cut_in_its_own_context_and_left_with_exit() -> None:
 def test_restore_opens_only_the_targets_whatever_else_is_shut() -> None:
     state = DeviceState(interfaces={"1/1/1": False, "1/1/2": True, "1/1/3": False})
 
-    commands = driver.restore_commands([CutTarget("wan", "1/1/1", CutMethod.SHUTDOWN)], state)
+    commands = driver.render_restore([CutTarget("wan", "1/1/1", CutMethod.SHUTDOWN)], state).lines
 
     assert commands == ["interface 1/1/1", "no shutdown", "exit"]
 
 
 def test_no_targets_no_commands() -> None:
-    assert driver.cut_commands([]) == []
-    assert driver.restore_commands([], DeviceState(interfaces={})) == []
+    assert driver.render_cut([]).lines == []
+    assert driver.render_restore([], DeviceState(interfaces={})).lines == []
 
 
 def test_the_platform_has_no_commit_and_cuts_by_shutdown_only() -> None:
-    assert driver.commits is False
-    assert driver.methods == frozenset({CutMethod.SHUTDOWN})
+    assert driver.facts.candidate is False
+    assert driver.facts.methods == frozenset({CutMethod.SHUTDOWN})

@@ -27,7 +27,7 @@ driver = ArubaOsDriver()
 
 def test_aruba_os_is_netmikos_procurve_class_not_its_wireless_controller() -> None:
     assert isinstance(driver_for("aruba_os"), ArubaOsDriver)
-    assert CLASS_MAPPER[ArubaOsDriver.netmiko_device_type] is HPProcurveSSH
+    assert CLASS_MAPPER[ArubaOsDriver.facts.netmiko_device_type] is HPProcurveSSH
     # netmiko's own `aruba_os` is ArubaOS, the wireless controllers' CLI.
     assert CLASS_MAPPER["aruba_os"] is ArubaOsSSH
 
@@ -110,14 +110,14 @@ def test_a_cut_disables_each_port_in_one_line_and_a_restore_enables_it() -> None
     targets = [CutTarget("a", "25", CutMethod.SHUTDOWN), CutTarget("b", "A1", CutMethod.SHUTDOWN)]
     state = driver.parse_interfaces_brief(CHASSIS)
 
-    assert driver.cut_commands(targets) == ["interface 25 disable", "interface A1 disable"]
-    assert driver.restore_commands(targets, state) == [
+    assert driver.render_cut(targets).lines == ["interface 25 disable", "interface A1 disable"]
+    assert driver.render_restore(targets, state).lines == [
         "interface 25 enable",
         "interface A1 enable",
     ]
 
 
 def test_the_save_is_write_memory_and_unsaved_changes_cannot_be_told() -> None:
-    assert driver.save_commands == ("write memory",)
+    assert driver.facts.save_commands == ("write memory",)
     check = driver.unsaved_changes(session=None)  # type: ignore[arg-type]
     assert check.found is None and "aruba_os" in check.detail

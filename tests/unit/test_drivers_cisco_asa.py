@@ -17,10 +17,11 @@ from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.cisco_asa import (
     DENY,
     REMARK_MAX,
+    AclEntry,
     CiscoAsaDriver,
+    Nameif,
     own_acl,
     remark_for,
-    split_context,
 )
 from isolement.model.errors import PlanRefused, UnexpectedOutput
 from isolement.model.names import check_name
@@ -184,16 +185,34 @@ def test_a_running_config_yields_its_acls_and_bindings_but_no_global_one() -> No
     }
 
 
-def test_contexts_carry_the_nameif_and_the_acls_bound_to_it() -> None:
+def test_the_state_carries_each_nameif_and_the_acls_bound_to_it() -> None:
     state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
 
     assert state.contexts == {
-        "GigabitEthernet0/0": "inside in=INSIDE_acl",
-        "GigabitEthernet0/1": "outside in=OUTSIDE_acl",
+        "GigabitEthernet0/0": "inside",
+        "GigabitEthernet0/1": "outside",
         "Management0/0": "mgmt",
     }
+    assert state.nameifs == {
+        "GigabitEthernet0/0": Nameif(name="inside", acls={"in": "INSIDE_acl"}),
+        "GigabitEthernet0/1": Nameif(name="outside", acls={"in": "OUTSIDE_acl"}),
+        "Management0/0": Nameif(name="mgmt"),
+    }
     assert state.denies == {}
-    assert split_context(state.contexts["GigabitEthernet0/1"]) == ("outside", {"in": "OUTSIDE_acl"})
+
+
+def test_an_entry_id_reads_back_as_the_entry_it_names() -> None:
+    pair = AclEntry.parse("in OUTSIDE_acl isolement GigabitEthernet0/1 inet-h5")
+    own = AclEntry.parse("out isolement-out-outside")
+
+    assert pair == AclEntry(
+        direction="in", acl="OUTSIDE_acl", remark="isolement GigabitEthernet0/1 inet-h5"
+    )
+    assert own == AclEntry(direction="out", acl="isolement-out-outside")
+    assert [str(pair), str(own)] == [
+        "in OUTSIDE_acl isolement GigabitEthernet0/1 inet-h5",
+        "out isolement-out-outside",
+    ]
 
 
 # --- a cut read back (built in the ASA's layout) ----------------------------------------------
@@ -280,7 +299,7 @@ def bubble(*flows: Flow) -> AllowTarget:
 def test_a_bubble_goes_from_line_1_of_both_acls_above_the_deny() -> None:
     cut = state_of(CUT_ACLS, CUT_GROUPS)
 
-    assert DRIVER.allow_commands([bubble()], cut) == [
+    assert DRIVER.render_allow([bubble()], cut).lines == [
         f"access-list OUTSIDE_acl line 1 remark {ALLOW_REMARK}",
         f"access-list OUTSIDE_acl line 2 {PERMIT}",
         f"access-list {OWN_OUT} line 1 remark {ALLOW_REMARK}",
@@ -318,7 +337,7 @@ def test_a_permit_of_the_firewalls_own_above_the_deny_is_no_bubble_and_no_cut() 
 def test_the_cut_that_closes_a_stage_removes_its_bubble_line_by_line() -> None:
     state = state_of(BUBBLE_ACLS, CUT_GROUPS)
 
-    assert DRIVER.cut_commands([target()], state) == [
+    assert DRIVER.render_cut([target()], state).lines == [
         f"no access-list OUTSIDE_acl remark {ALLOW_REMARK}",
         f"no access-list OUTSIDE_acl {PERMIT}",
         f"no access-list {OWN_OUT} remark {ALLOW_REMARK}",
@@ -327,7 +346,7 @@ def test_the_cut_that_closes_a_stage_removes_its_bubble_line_by_line() -> None:
 
 
 def test_restore_removes_the_bubble_then_the_cut() -> None:
-    commands = DRIVER.restore_commands([target()], state_of(BUBBLE_ACLS, CUT_GROUPS))
+    commands = DRIVER.render_restore([target()], state_of(BUBBLE_ACLS, CUT_GROUPS)).lines
 
     assert commands[:2] == [
         f"no access-list OUTSIDE_acl remark {ALLOW_REMARK}",
@@ -343,7 +362,7 @@ def test_permits_are_written_as_the_asa_prints_them_back() -> None:
     any_source = Flow("udp", IPv4Network("0.0.0.0/0"), IPv4Network("198.18.51.0/24"))
     ping = Flow("icmp", IPv4Network("198.18.60.0/24"), IPv4Network("198.18.250.10/32"))
 
-    commands = DRIVER.allow_commands([bubble(any_source, ping)], state_of(CUT_ACLS, CUT_GROUPS))
+    commands = DRIVER.render_allow([bubble(any_source, ping)], state_of(CUT_ACLS, CUT_GROUPS)).lines
 
     assert commands[1:3] == [
         "access-list OUTSIDE_acl line 2 extended permit udp any4 198.18.51.0 255.255.255.0",
@@ -356,7 +375,7 @@ def test_a_bubble_on_an_interface_without_nameif_is_refused() -> None:
     stray = AllowTarget("inet-h5", "GigabitEthernet0/9", "lab-results", (WEB,))
 
     with pytest.raises(PlanRefused, match=r"GigabitEthernet0/9 .* has no nameif"):
-        DRIVER.allow_commands([stray], state_of(INSIDE_ACL + "\n"))
+        DRIVER.render_allow([stray], state_of(INSIDE_ACL + "\n")).lines
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -365,7 +384,7 @@ def test_a_bubble_on_an_interface_without_nameif_is_refused() -> None:
 def test_the_cut_goes_first_in_a_bound_acl_and_binds_its_own_acl_elsewhere() -> None:
     state = state_of(INSIDE_ACL + "\n" + OUTSIDE_ACL + "\n")
 
-    assert DRIVER.cut_commands([target()], state) == [
+    assert DRIVER.render_cut([target()], state).lines == [
         f"access-list OUTSIDE_acl line 1 remark {REMARK}",
         f"access-list OUTSIDE_acl line 2 {DENY}",
         f"access-list {OWN_OUT} line 1 remark {REMARK}",
@@ -375,21 +394,21 @@ def test_the_cut_goes_first_in_a_bound_acl_and_binds_its_own_acl_elsewhere() -> 
 
 
 def test_an_interface_already_cut_gets_nothing() -> None:
-    assert DRIVER.cut_commands([target()], state_of(CUT_ACLS, CUT_GROUPS)) == []
+    assert DRIVER.render_cut([target()], state_of(CUT_ACLS, CUT_GROUPS)).lines == []
 
 
 def test_an_interface_without_nameif_is_refused_before_anything_is_sent() -> None:
     state = state_of(INSIDE_ACL + "\n")
 
     with pytest.raises(PlanRefused, match=r"GigabitEthernet0/9 \(link .*\) has no nameif"):
-        DRIVER.cut_commands([target("GigabitEthernet0/9")], state)
+        DRIVER.render_cut([target("GigabitEthernet0/9")], state).lines
 
 
 def test_shutdown_is_an_interface_block() -> None:
     shut = CutTarget("spare", "Management0/0", CutMethod.SHUTDOWN)
 
-    assert DRIVER.cut_commands([shut]) == ["interface Management0/0", "shutdown", "exit"]
-    assert DRIVER.restore_commands([shut], state_of("")) == [
+    assert DRIVER.render_cut([shut]).lines == ["interface Management0/0", "shutdown", "exit"]
+    assert DRIVER.render_restore([shut], state_of("")).lines == [
         "interface Management0/0",
         "no shutdown",
         "exit",
@@ -399,7 +418,7 @@ def test_shutdown_is_an_interface_block() -> None:
 def test_restore_removes_exactly_the_lines_and_the_acl_isolement_added() -> None:
     state = state_of(CUT_ACLS, CUT_GROUPS)
 
-    assert DRIVER.restore_commands([target()], state) == [
+    assert DRIVER.render_restore([target()], state).lines == [
         f"no access-list OUTSIDE_acl remark {REMARK}",
         f"no access-list OUTSIDE_acl {DENY}",
         f"no access-group {OWN_OUT} out interface outside",
@@ -408,7 +427,7 @@ def test_restore_removes_exactly_the_lines_and_the_acl_isolement_added() -> None
 
 
 def test_restore_of_an_open_interface_sends_nothing() -> None:
-    assert DRIVER.restore_commands([target()], state_of(INSIDE_ACL + "\n")) == []
+    assert DRIVER.render_restore([target()], state_of(INSIDE_ACL + "\n")).lines == []
 
 
 LONG = "x" * 64
@@ -426,7 +445,7 @@ def test_remarks_fit_the_asas_100_characters_and_keep_long_links_apart(link: str
 
 def test_every_rendered_line_is_one_asa_command() -> None:
     targets: Sequence[CutTarget] = [target(), target("GigabitEthernet0/0", "lan-h5")]
-    commands = DRIVER.cut_commands(targets, state_of(INSIDE_ACL + "\n"))
+    commands = DRIVER.render_cut(targets, state_of(INSIDE_ACL + "\n")).lines
 
     assert commands
     assert all("\n" not in c and "\r" not in c for c in commands)

@@ -12,7 +12,7 @@ from shared_captures import capture
 
 from isolement.drivers import cisco_nxos, ntc
 from isolement.drivers.base import CutTarget
-from isolement.drivers.cisco_nxos import CiscoNxosDriver, long_name, strip_volatile
+from isolement.drivers.cisco_nxos import FACTS, CiscoNxosDriver, long_name
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod
 
@@ -267,9 +267,9 @@ def test_snapshot_drops_the_time_header_and_keeps_the_rest() -> None:
         "!Time:", "!Running configuration last done at: Sun Aug  6 16:40:00 2017\n!Time:", 1
     )
 
-    kept = strip_volatile(stamped)
+    kept = FACTS.without_volatile(stamped)
 
-    assert kept == recorded.replace("!Time: Sun Aug  6 16:43:18 2017\n", "")
+    assert kept == recorded.replace("!Time: Sun Aug  6 16:43:18 2017\n", "").rstrip("\n")
     assert kept.startswith("!Command: show running-config\nversion 7.3(1)D1(1)\n")
     assert "interface Ethernet2/8\n  shutdown\n" in kept
 
@@ -340,7 +340,7 @@ def test_cut_and_restore_touch_only_the_named_interfaces() -> None:
     driver = CiscoNxosDriver()
     chosen = targets("Ethernet1/10/1", "port-channel10.300")
 
-    assert driver.cut_commands(chosen) == [
+    assert driver.render_cut(chosen).lines == [
         "interface Ethernet1/10/1",
         "shutdown",
         "exit",
@@ -349,7 +349,7 @@ def test_cut_and_restore_touch_only_the_named_interfaces() -> None:
         "exit",
     ]
     state = CiscoNxosDriver.resolve({"Ethernet1/10/1": False, "port-channel10.300": False}, {})
-    assert driver.restore_commands(chosen, state) == [
+    assert driver.render_restore(chosen, state).lines == [
         "interface Ethernet1/10/1",
         "no shutdown",
         "exit",
@@ -361,12 +361,12 @@ def test_cut_and_restore_touch_only_the_named_interfaces() -> None:
 
 def test_no_targets_renders_nothing() -> None:
     driver = CiscoNxosDriver()
-    assert driver.cut_commands([]) == []
-    assert driver.restore_commands([], CiscoNxosDriver.resolve({}, {})) == []
+    assert driver.render_cut([]).lines == []
+    assert driver.render_restore([], CiscoNxosDriver.resolve({}, {})).lines == []
 
 
 def test_changes_go_through_configure_terminal_without_commit() -> None:
     driver = CiscoNxosDriver()
-    assert driver.uses_config_mode
-    assert not driver.commits
-    assert driver.methods == frozenset({CutMethod.SHUTDOWN})
+    assert driver.facts.config_mode
+    assert not driver.facts.candidate
+    assert driver.facts.methods == frozenset({CutMethod.SHUTDOWN})

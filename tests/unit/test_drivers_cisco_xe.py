@@ -33,7 +33,7 @@ class _Recorded:
 
 def test_the_platform_is_netmikos_cisco_xe_on_its_ios_class() -> None:
     assert isinstance(driver_for("cisco_xe"), CiscoXeDriver)
-    assert CiscoXeDriver.netmiko_device_type == "cisco_xe"
+    assert CiscoXeDriver.facts.netmiko_device_type == "cisco_xe"
     assert CLASS_MAPPER["cisco_xe"] is CiscoIosSSH
 
 

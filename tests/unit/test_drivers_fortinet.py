@@ -13,7 +13,7 @@ from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.fortinet import ID_BASE, FortinetDriver, FortinetState
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.names import check_name
-from isolement.model.state import CutMethod
+from isolement.model.state import CutMethod, DeviceState
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fortinet"
 DRIVER = FortinetDriver()
@@ -197,7 +197,7 @@ def vdom_state(**denies: Sequence[str]) -> FortinetState:
 
 
 def test_a_deny_cut_goes_into_the_interfaces_vdom_and_before_its_first_policy() -> None:
-    commands = DRIVER.cut_commands([CutTarget("inet-h3", "port1", DENY)], vdom_state())
+    commands = DRIVER.render_cut([CutTarget("inet-h3", "port1", DENY)], vdom_state()).lines
 
     assert commands[:3] == ["config vdom", "edit hospital", "config firewall policy"]
     from_id, to_id = (c.split()[1] for c in commands if c.startswith("edit 1"))
@@ -214,12 +214,14 @@ def test_a_deny_cut_goes_into_the_interfaces_vdom_and_before_its_first_policy() 
 
 def test_the_same_cut_renders_the_same_ids_and_avoids_ids_in_use() -> None:
     target = CutTarget("inet-h3", "port1", DENY)
-    first = DRIVER.cut_commands([target], vdom_state())
+    first = DRIVER.render_cut([target], vdom_state()).lines
     ids = [c.split()[1] for c in first if c.startswith("edit 1")]
     taken = vdom_state().model_copy(update={"policies": {"hospital": ["1", ids[1]]}})
 
-    again = DRIVER.cut_commands([target], vdom_state())
-    moved = [c.split()[1] for c in DRIVER.cut_commands([target], taken) if c.startswith("edit 1")]
+    again = DRIVER.render_cut([target], vdom_state()).lines
+    moved = [
+        c.split()[1] for c in DRIVER.render_cut([target], taken).lines if c.startswith("edit 1")
+    ]
 
     assert again == first
     assert ids[1] not in moved and len(set(moved)) == 2
@@ -228,20 +230,21 @@ def test_the_same_cut_renders_the_same_ids_and_avoids_ids_in_use() -> None:
 def test_an_interface_already_cut_by_deny_is_not_cut_again() -> None:
     state = vdom_state(port1=["1069819426", "1069819427"])
 
-    assert DRIVER.cut_commands([CutTarget("inet-h3", "port1", DENY)], state) == []
+    assert DRIVER.render_cut([CutTarget("inet-h3", "port1", DENY)], state).lines == []
 
 
 def test_a_vdom_without_policies_needs_no_move() -> None:
     state = vdom_state().model_copy(update={"policies": {"hospital": []}})
 
-    commands = DRIVER.cut_commands([CutTarget("inet-h3", "port1", DENY)], state)
+    commands = DRIVER.render_cut([CutTarget("inet-h3", "port1", DENY)], state).lines
 
     assert not [c for c in commands if c.startswith("move")]
 
 
 def test_names_fit_fortios_limit_and_comments_carry_interface_and_link() -> None:
     link = check_name("L" * 64)
-    commands = DRIVER.cut_commands([CutTarget(link, "port1.4094-abcd", DENY)])
+    state = DeviceState(interfaces={"port1.4094-abcd": True})
+    commands = DRIVER.render_cut([CutTarget(link, "port1.4094-abcd", DENY)], state).lines
 
     names = [c.removeprefix("set name ").strip('"') for c in commands if c.startswith("set name")]
     assert len(names) == 2 and all(len(n) <= 35 for n in names)
@@ -249,7 +252,7 @@ def test_names_fit_fortios_limit_and_comments_carry_interface_and_link() -> None
 
 
 def test_shutdown_sets_status_down_in_config_global_with_vdoms() -> None:
-    commands = DRIVER.cut_commands([CutTarget("lan-h3", "port2", SHUT)], vdom_state())
+    commands = DRIVER.render_cut([CutTarget("lan-h3", "port2", SHUT)], vdom_state()).lines
 
     assert commands == [
         "config global",
@@ -265,7 +268,7 @@ def test_shutdown_sets_status_down_in_config_global_with_vdoms() -> None:
 def test_restore_deletes_exactly_the_targets_policies_in_their_vdom() -> None:
     state = vdom_state(port1=["1069819426", "1069819427"], port2=["1000000000", "1000000001"])
 
-    commands = DRIVER.restore_commands([CutTarget("inet-h3", "port1", DENY)], state)
+    commands = DRIVER.render_restore([CutTarget("inet-h3", "port1", DENY)], state).lines
 
     assert commands == [
         "config vdom",
@@ -279,7 +282,7 @@ def test_restore_deletes_exactly_the_targets_policies_in_their_vdom() -> None:
 
 
 def test_restoring_what_is_not_cut_sends_nothing() -> None:
-    assert DRIVER.restore_commands([CutTarget("inet-h3", "port1", DENY)], vdom_state()) == []
+    assert DRIVER.render_restore([CutTarget("inet-h3", "port1", DENY)], vdom_state()).lines == []
 
 
 class _Session:
@@ -345,7 +348,7 @@ def test_a_bubble_goes_into_the_interfaces_vdom_objects_first_policies_moved_fir
     cut = vdom_state(port1=["1069819426", "1069819427"])
     cut = cut.model_copy(update={"policies": {"root": [], "hospital": ["1069819426", "1", "2"]}})
 
-    commands = DRIVER.allow_commands([BUBBLE], cut)
+    commands = DRIVER.render_allow([BUBBLE], cut).lines
 
     assert commands[:3] == ["config vdom", "edit hospital", "config firewall address"]
     assert "set subnet 198.18.40.0 255.255.255.0" in commands
@@ -362,7 +365,7 @@ def test_a_bubble_goes_into_the_interfaces_vdom_objects_first_policies_moved_fir
 
 
 def test_a_bubble_is_read_back_by_stage_with_its_objects_and_not_taken_for_a_deny() -> None:
-    commands = DRIVER.allow_commands([BUBBLE])
+    commands = DRIVER.render_allow([BUBBLE]).lines
     # What the FortiGate shows once those lines are in: the same blocks, indented.
     shown = "\n".join(
         line if line.startswith(("config", "end")) else f"    {line}" for line in commands
@@ -389,7 +392,7 @@ def test_the_cut_that_closes_a_stage_deletes_the_policies_then_the_objects() -> 
         }
     )
 
-    commands = DRIVER.cut_commands([CutTarget("inet-h3", "port1", DENY)], state)
+    commands = DRIVER.render_cut([CutTarget("inet-h3", "port1", DENY)], state).lines
 
     assert commands == [
         "config vdom",

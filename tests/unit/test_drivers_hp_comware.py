@@ -27,7 +27,7 @@ driver = HpComwareDriver()
 
 def test_the_platform_is_netmikos_hp_comware() -> None:
     assert isinstance(driver_for("hp_comware"), HpComwareDriver)
-    assert CLASS_MAPPER[HpComwareDriver.netmiko_device_type] is HPComwareSSH
+    assert CLASS_MAPPER[HpComwareDriver.facts.netmiko_device_type] is HPComwareSSH
 
 
 def test_adm_is_admin_down_in_the_route_mode_table() -> None:
@@ -138,8 +138,12 @@ def test_a_cut_shuts_each_port_in_its_view_and_quits_back_to_system_view() -> No
     targets = [CutTarget("a", "GigabitEthernet1/0/1", CutMethod.SHUTDOWN)]
     state = driver.parse_interface_brief(R9119)
 
-    assert driver.cut_commands(targets) == ["interface GigabitEthernet1/0/1", "shutdown", "quit"]
-    assert driver.restore_commands(targets, state) == [
+    assert driver.render_cut(targets).lines == [
+        "interface GigabitEthernet1/0/1",
+        "shutdown",
+        "quit",
+    ]
+    assert driver.render_restore(targets, state).lines == [
         "interface GigabitEthernet1/0/1",
         "undo shutdown",
         "quit",

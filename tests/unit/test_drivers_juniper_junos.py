@@ -14,6 +14,8 @@ import pytest
 
 from isolement.drivers.base import CutTarget
 from isolement.drivers.juniper_junos import CONFIRM_MINUTES, JuniperJunosDriver
+from isolement.flows.transaction import transact
+from isolement.model.change import CommitMode
 from isolement.model.errors import DeviceError, UnexpectedOutput
 from isolement.model.state import CutMethod
 
@@ -194,33 +196,34 @@ def test_a_class_without_configure_or_interface_control_has_not() -> None:
 
 
 def test_a_port_and_a_unit_are_disabled_then_committed() -> None:
-    assert DRIVER.cut_commands([target("ge-0/0/0"), target("ae0.100", "vpn")]) == [
+    change = DRIVER.render_cut([target("ge-0/0/0"), target("ae0.100", "vpn")])
+
+    assert change.lines == [
         "set interfaces ge-0/0/0 disable",
         "set interfaces ae0 unit 100 disable",
-        "commit",
     ]
+    assert change.commit is CommitMode.PLAIN
 
 
 def test_a_restore_is_committed_confirmed_then_confirmed() -> None:
     state = DRIVER.parse_terse(recorded("show_interfaces_terse_ex4200.txt"))
 
-    assert DRIVER.restore_commands([target("ge-0/0/2")], state) == [
-        "delete interfaces ge-0/0/2 disable",
-        f"commit confirmed {CONFIRM_MINUTES}",
-        "commit",
-    ]
+    change = DRIVER.render_restore([target("ge-0/0/2")], state)
+
+    assert change.lines == ["delete interfaces ge-0/0/2 disable"]
+    assert (change.commit, change.confirm_minutes) == (CommitMode.CONFIRMED, CONFIRM_MINUTES)
 
 
 @pytest.mark.parametrize("name", ["x_y.z:1/2@3+4-5", "ge-0/0/0.", "lo0.a1"])
 def test_a_dot_without_a_unit_number_is_part_of_the_name(name: str) -> None:
-    assert DRIVER.cut_commands([target(name)])[0] == f"set interfaces {name} disable"
+    assert DRIVER.render_cut([target(name)]).lines[0] == f"set interfaces {name} disable"
 
 
 def test_nothing_to_do_sends_nothing() -> None:
     state = DRIVER.parse_terse(recorded("show_interfaces_terse_ex4200.txt"))
 
-    assert DRIVER.cut_commands([]) == []
-    assert DRIVER.restore_commands([], state) == []
+    assert DRIVER.render_cut([]).lines == []
+    assert DRIVER.render_restore([], state).lines == []
 
 
 def test_the_snapshot_drops_what_changes_without_a_change() -> None:
@@ -274,11 +277,12 @@ LEAVE = ("config", [])
 def test_a_cut_is_sent_committed_plainly_and_configuration_mode_left() -> None:
     session = Scripted()
 
-    DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+    transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("ge-0/0/0")]))
 
     assert session.calls == [
         COMPARE,
         ("config", ["set interfaces ge-0/0/0 disable"]),
+        COMPARE,  # the candidate's difference, journaled with the output
         ("commit", None),
         LEAVE,
     ]
@@ -288,11 +292,12 @@ def test_a_restore_is_confirmed_only_after_the_state_was_read_again() -> None:
     session = Scripted()
     state = DRIVER.parse_terse(TERSE)
 
-    DRIVER.apply(session, "h5-sw", DRIVER.restore_commands([target("ge-0/0/2")], state))
+    transact(DRIVER, session, "h5-sw", DRIVER.render_restore([target("ge-0/0/2")], state))
 
     assert session.calls == [
         COMPARE,
         ("config", ["delete interfaces ge-0/0/2 disable"]),
+        COMPARE,
         ("commit", CONFIRM_MINUTES),
         LEAVE,
         ("command", "show interfaces terse"),
@@ -306,7 +311,7 @@ def test_a_refused_line_is_rolled_back_and_nothing_committed() -> None:
     session = Scripted(config=lambda lines: refusal if lines[0].startswith("set") else "")
 
     with pytest.raises(DeviceError, match="invalid interface type in 'sdfsdf'"):
-        DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("sdfsdf")]))
+        transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("sdfsdf")]))
 
     assert session.calls[-1] == ROLLBACK
     assert not [call for call in session.calls if call[0] == "commit"]
@@ -319,7 +324,7 @@ def test_a_refused_commit_is_rolled_back() -> None:
     session = Scripted(commit=refuse)
 
     with pytest.raises(DeviceError, match="check-out failed"):
-        DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+        transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("ge-0/0/0")]))
 
     assert session.calls[-1] == ROLLBACK
 
@@ -334,7 +339,7 @@ def test_a_lost_confirmation_leaves_the_rollback_to_the_device() -> None:
     state = DRIVER.parse_terse(TERSE)
 
     with pytest.raises(DeviceError, match="connection lost"):
-        DRIVER.apply(session, "h5-sw", DRIVER.restore_commands([target("ge-0/0/2")], state))
+        transact(DRIVER, session, "h5-sw", DRIVER.render_restore([target("ge-0/0/2")], state))
 
     # The device rolls the restore back by itself; nothing else is tried meanwhile.
     assert session.calls[-1] == ("commit", None)
@@ -361,7 +366,7 @@ def test_someone_elses_uncommitted_work_is_refused_and_left_alone() -> None:
     )
 
     with pytest.raises(DeviceError, match=r"not isolement's.*description maintenance"):
-        DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+        transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("ge-0/0/0")]))
 
     assert ROLLBACK not in session.calls
     assert not [call for call in session.calls if call[0] == "commit"]
@@ -392,7 +397,7 @@ def test_a_candidate_holding_the_lines_about_to_be_sent_is_not_taken_for_isoleme
 
     assert DRIVER.recover_candidate(session, "h5-sw", []) is None
     with pytest.raises(DeviceError, match="not isolement's"):
-        DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+        transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("ge-0/0/0")]))
 
     assert ROLLBACK not in session.calls and candidate.extra
 
@@ -403,7 +408,7 @@ def test_isolements_own_journaled_uncommitted_lines_are_discarded_then_sent_agai
     journaled = ["set interfaces ge-0/0/0 disable", "set interfaces ge-0/0/1 disable", "commit"]
 
     note = DRIVER.recover_candidate(session, "h5-sw", journaled)
-    DRIVER.apply(session, "h5-sw", DRIVER.cut_commands([target("ge-0/0/0")]))
+    transact(DRIVER, session, "h5-sw", DRIVER.render_cut([target("ge-0/0/0")]))
 
     assert note is not None and "rollback 0" in note and "ge-0/0/0 disable" in note
     assert session.calls == [
@@ -413,6 +418,7 @@ def test_isolements_own_journaled_uncommitted_lines_are_discarded_then_sent_agai
         ROLLBACK,
         COMPARE,
         ("config", ["set interfaces ge-0/0/0 disable"]),
+        COMPARE,  # the candidate's difference, journaled with the output
         ("commit", None),
         LEAVE,
     ]

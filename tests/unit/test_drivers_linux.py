@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from isolement.drivers.base import AllowTarget, CutTarget, Flow
-from isolement.drivers.linux import LinuxDriver
+from isolement.drivers.linux import LinuxDriver, NftRule
 from isolement.model.errors import UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -99,7 +99,7 @@ def test_find_error_is_none_on_the_recorded_json() -> None:
 
 def test_cut_renders_the_rules_the_lab_table_holds() -> None:
     """The cut's rules are the four recorded in the lab's table after a cut of out0."""
-    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)])
+    [command] = LinuxDriver().render_cut([CutTarget("inet-h1", "out0", CutMethod.DENY)]).lines
     rules = [s for s in _statements(command) if s.startswith("add rule ")]
 
     assert rules == [
@@ -124,8 +124,8 @@ def _two_cut_state() -> DeviceState:
 def test_restore_deletes_exactly_the_rules_of_the_restored_interface() -> None:
     state = _two_cut_state()
 
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    [command] = (
+        LinuxDriver().render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
     )
 
     assert _statements(command) == [
@@ -139,8 +139,8 @@ def test_restore_deletes_exactly_the_rules_of_the_restored_interface() -> None:
 def test_restore_keeps_the_table_while_another_cut_remains() -> None:
     state = _two_cut_state()
 
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    [command] = (
+        LinuxDriver().render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
     )
 
     assert "delete table" not in command
@@ -153,22 +153,26 @@ def test_restore_of_every_cut_deletes_the_whole_table() -> None:
         CutTarget("lan-h1", "in0", CutMethod.DENY),
     ]
 
-    [command] = LinuxDriver().restore_commands(targets, state)
+    [command] = LinuxDriver().render_restore(targets, state).lines
 
     assert _statements(command) == ["delete table inet isolement"]
 
 
 def test_restore_of_the_only_cut_deletes_the_whole_table() -> None:
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _recorded_state()
+    [command] = (
+        LinuxDriver()
+        .render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], _recorded_state())
+        .lines
     )
 
     assert _statements(command) == ["delete table inet isolement"]
 
 
 def test_restore_of_an_interface_without_rules_sends_nothing() -> None:
-    commands = LinuxDriver().restore_commands(
-        [CutTarget("lan-h1", "in0", CutMethod.DENY)], _recorded_state()
+    commands = (
+        LinuxDriver()
+        .render_restore([CutTarget("lan-h1", "in0", CutMethod.DENY)], _recorded_state())
+        .lines
     )
 
     assert commands == []
@@ -226,7 +230,7 @@ def _allow(*flows: Flow, stage: str = "health-portal") -> AllowTarget:
 
 
 def test_allow_of_icmp_matches_the_protocol_and_no_port() -> None:
-    [command] = LinuxDriver().allow_commands([_allow(Flow("icmp", H1_LAN, PORTAL))])
+    [command] = LinuxDriver().render_allow([_allow(Flow("icmp", H1_LAN, PORTAL))]).lines
 
     assert _statements(command) == [
         'insert rule inet isolement forward oifname "out0" ip saddr 198.18.20.0/24 '
@@ -238,7 +242,7 @@ def test_allow_of_icmp_matches_the_protocol_and_no_port() -> None:
 
 
 def test_allow_of_tcp_without_port_matches_every_tcp_port() -> None:
-    [command] = LinuxDriver().allow_commands([_allow(Flow("tcp", H1_LAN, PORTAL))])
+    [command] = LinuxDriver().render_allow([_allow(Flow("tcp", H1_LAN, PORTAL))]).lines
 
     assert _statements(command) == [
         'insert rule inet isolement forward oifname "out0" ip saddr 198.18.20.0/24 '
@@ -250,7 +254,7 @@ def test_allow_of_tcp_without_port_matches_every_tcp_port() -> None:
 
 
 def test_allow_of_udp_with_port_matches_dport_out_and_sport_back() -> None:
-    [command] = LinuxDriver().allow_commands([_allow(Flow("udp", H1_LAN, PORTAL, 53))])
+    [command] = LinuxDriver().render_allow([_allow(Flow("udp", H1_LAN, PORTAL, 53))]).lines
 
     out, back = _statements(command)
     assert 'oifname "out0" ip saddr 198.18.20.0/24 ip daddr 198.18.250.10/32 udp dport 53 ' in out
@@ -259,7 +263,7 @@ def test_allow_of_udp_with_port_matches_dport_out_and_sport_back() -> None:
 
 def test_allow_rules_are_inserted_ahead_of_the_drops_never_appended() -> None:
     flows = (Flow("tcp", H1_LAN, PORTAL, 80), Flow("icmp", H1_LAN, PORTAL))
-    [command] = LinuxDriver().allow_commands([_allow(*flows)])
+    [command] = LinuxDriver().render_allow([_allow(*flows)]).lines
 
     statements = _statements(command)
     assert len(statements) == 4  # two directions per flow
@@ -267,7 +271,7 @@ def test_allow_rules_are_inserted_ahead_of_the_drops_never_appended() -> None:
 
 
 def test_allow_with_no_flow_sends_nothing() -> None:
-    assert LinuxDriver().allow_commands([_allow()]) == []
+    assert LinuxDriver().render_allow([_allow()]).lines == []
 
 
 def test_allow_rules_are_read_back_per_interface_and_stage() -> None:
@@ -294,8 +298,10 @@ def test_allow_rules_of_two_stages_are_kept_apart() -> None:
 
 
 def test_cut_through_an_open_bubble_deletes_its_allows_and_adds_no_second_drop() -> None:
-    [command] = LinuxDriver().cut_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state()
+    [command] = (
+        LinuxDriver()
+        .render_cut([CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state())
+        .lines
     )
 
     statements = _statements(command)
@@ -309,15 +315,21 @@ def test_cut_with_a_state_and_no_bubble_adds_the_drops() -> None:
     """The state alone changes nothing for an interface not yet cut."""
     state = DeviceState(interfaces=_recorded_state().interfaces)
 
-    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)], state)
+    [command] = (
+        LinuxDriver().render_cut([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
+    )
 
-    assert command == LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)])[0]
+    assert (
+        command == LinuxDriver().render_cut([CutTarget("inet-h1", "out0", CutMethod.DENY)]).lines[0]
+    )
 
 
 def test_cut_leaves_a_bubble_through_another_interface_open() -> None:
     state = _bubble_state(in0={"other": ["forward/20"]})
 
-    [command] = LinuxDriver().cut_commands([CutTarget("inet-h1", "out0", CutMethod.DENY)], state)
+    [command] = (
+        LinuxDriver().render_cut([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
+    )
 
     assert "handle 20" not in command
 
@@ -329,8 +341,8 @@ def test_restore_through_an_open_bubble_deletes_denies_and_allows_of_the_interfa
         allows=_bubble_state().allows,
     )
 
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    [command] = (
+        LinuxDriver().render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
     )
 
     assert _statements(command) == [
@@ -344,8 +356,10 @@ def test_restore_through_an_open_bubble_deletes_denies_and_allows_of_the_interfa
 
 
 def test_restore_of_the_only_cut_with_its_bubble_deletes_the_whole_table() -> None:
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state()
+    [command] = (
+        LinuxDriver()
+        .render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], _bubble_state())
+        .lines
     )
 
     assert _statements(command) == ["delete table inet isolement"]
@@ -354,8 +368,8 @@ def test_restore_of_the_only_cut_with_its_bubble_deletes_the_whole_table() -> No
 def test_restore_keeps_the_table_while_a_bubble_of_another_interface_remains() -> None:
     state = _bubble_state(in0={"other": ["forward/20"]})
 
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    [command] = (
+        LinuxDriver().render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
     )
 
     assert "delete table" not in command
@@ -365,8 +379,16 @@ def test_restore_keeps_the_table_while_a_bubble_of_another_interface_remains() -
 def test_restore_of_an_interface_holding_only_a_bubble_deletes_it() -> None:
     state = DeviceState(interfaces=_recorded_state().interfaces, allows=_bubble_state().allows)
 
-    [command] = LinuxDriver().restore_commands(
-        [CutTarget("inet-h1", "out0", CutMethod.DENY)], state
+    [command] = (
+        LinuxDriver().render_restore([CutTarget("inet-h1", "out0", CutMethod.DENY)], state).lines
     )
 
     assert _statements(command) == ["delete table inet isolement"]
+
+
+def test_a_rule_id_reads_back_as_the_chain_and_handle_nftables_deletes_it_by() -> None:
+    rule = NftRule.parse("forward/12")
+
+    assert rule == NftRule("forward", 12)
+    assert str(rule) == "forward/12"
+    assert rule.delete() == "delete rule inet isolement forward handle 12"

@@ -18,6 +18,8 @@ from shared_captures import capture
 
 from isolement.drivers.base import AllowTarget, CutTarget, Flow
 from isolement.drivers.paloalto_panos import PaloAltoPanosDriver, bubble_rule, rule_name
+from isolement.flows.transaction import transact
+from isolement.model.change import CommitMode
 from isolement.model.errors import DeviceError, PlanRefused, UnexpectedOutput
 from isolement.model.state import CutMethod, DeviceState
 
@@ -101,7 +103,7 @@ def test_the_full_zone_is_read_from_the_interface_itself_and_named_in_the_rules(
     )
 
     state = DRIVER.read_state(session)  # type: ignore[arg-type]
-    commands = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], state)
+    commands = DRIVER.render_cut([CutTarget("inet", "ethernet1/1", DENY)], state).lines
 
     # Only the interface whose zone fills the column is asked about.
     assert session.sent == [
@@ -137,7 +139,7 @@ def test_two_zones_sharing_their_first_16_characters_stay_two_zones() -> None:
 
     assert state.contexts["ethernet1/1"] != state.contexts["ethernet1/2"]
     # Not refused as a zone shared with an interface left open: the zones differ.
-    assert DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], state)[-1] == "commit"
+    assert DRIVER.render_cut([CutTarget("inet", "ethernet1/1", DENY)], state).commit == "plain"
 
 
 @pytest.mark.parametrize(
@@ -303,9 +305,10 @@ STATE = DeviceState(
 
 
 def test_the_cut_names_the_interface_zone_places_both_rules_first_then_commits() -> None:
-    commands = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], STATE)
+    commands = DRIVER.render_cut([CutTarget("inet", "ethernet1/1", DENY)], STATE)
 
-    assert commands == [
+    assert commands.commit == "plain"
+    assert commands.lines == [
         "set rulebase security rules isolement-ethernet1_1-inet-in from untrust to any source any "
         'destination any application any service any action deny description "isolement '
         'ethernet1/1 inet"',
@@ -314,31 +317,34 @@ def test_the_cut_names_the_interface_zone_places_both_rules_first_then_commits()
         '"isolement ethernet1/1 inet"',
         "move rulebase security rules isolement-ethernet1_1-inet-in top",
         "move rulebase security rules isolement-ethernet1_1-inet-out top",
-        "commit",
     ]
 
 
 def test_an_interface_already_cut_is_not_cut_twice() -> None:
-    assert DRIVER.cut_commands([CutTarget("lan", "ethernet1/2", DENY)], STATE) == []
+    assert DRIVER.render_cut([CutTarget("lan", "ethernet1/2", DENY)], STATE).lines == []
 
 
 def test_a_zone_shared_with_an_interface_left_open_is_refused_before_anything_is_sent() -> None:
     with pytest.raises(PlanRefused, match=r"zone 'isp' with ethernet1/4"):
-        DRIVER.cut_commands([CutTarget("isp-a", "ethernet1/3", DENY)], STATE)
+        DRIVER.render_cut([CutTarget("isp-a", "ethernet1/3", DENY)], STATE).lines
 
     both = [CutTarget("isp-a", "ethernet1/3", DENY), CutTarget("isp-b", "ethernet1/4", DENY)]
-    assert DRIVER.cut_commands(both, STATE)[-1] == "commit"
+    assert DRIVER.render_cut(both, STATE).commit == "plain"
 
 
 def test_an_interface_in_no_zone_is_refused_before_anything_is_sent() -> None:
     with pytest.raises(PlanRefused, match=r"ethernet1/9 \(link x\) is in no security zone"):
-        DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)], STATE)
+        DRIVER.render_cut([CutTarget("x", "ethernet1/9", DENY)], STATE).lines
 
 
-def test_an_offline_plan_shows_a_zone_no_firewall_has() -> None:
-    commands = DRIVER.cut_commands([CutTarget("x", "ethernet1/9", DENY)])
+def test_an_offline_plan_shows_the_intent_not_a_zone_no_firewall_has() -> None:
+    change = DRIVER.render_cut([CutTarget("x", "ethernet1/9", DENY)])
 
-    assert "from <zone-of-ethernet1/9> to any" in commands[0]
+    assert change.lines == []
+    assert change.unresolved == [
+        "deny rules from and to the zone of ethernet1/9 (link x), moved to the top of the "
+        "rulebase: resolved when the device is read"
+    ]
 
 
 def test_restore_deletes_exactly_the_rules_read_for_the_targets_then_commits() -> None:
@@ -346,14 +352,14 @@ def test_restore_deletes_exactly_the_rules_read_for_the_targets_then_commits() -
         update={"denies": {**STATE.denies, "ethernet1/1": ["isolement-ethernet1_1-inet-in"]}}
     )
 
-    commands = DRIVER.restore_commands([CutTarget("lan", "ethernet1/2", DENY)], state)
+    commands = DRIVER.render_restore([CutTarget("lan", "ethernet1/2", DENY)], state)
 
-    assert commands == [
+    assert commands.commit == "plain"
+    assert commands.lines == [
         "delete rulebase security rules isolement-ethernet1_2-lan-in",
         "delete rulebase security rules isolement-ethernet1_2-lan-out",
-        "commit",
     ]
-    assert DRIVER.restore_commands([CutTarget("inet", "ethernet1/3", DENY)], state) == []
+    assert DRIVER.render_restore([CutTarget("inet", "ethernet1/3", DENY)], state).lines == []
 
 
 # --- apply: the candidate configuration ----------------------------------------------------------
@@ -406,15 +412,15 @@ class Scripted:
         pass
 
 
-CUT = DRIVER.cut_commands([CutTarget("inet", "ethernet1/1", DENY)], STATE)
+CUT = DRIVER.render_cut([CutTarget("inet", "ethernet1/1", DENY)], STATE)
 
 
 def test_a_clean_candidate_is_changed_then_committed() -> None:
     session = Scripted("no", {"commit": OK_COMMIT})
 
-    output = DRIVER.apply(session, "fw", CUT)
+    output = transact(DRIVER, session, "fw", CUT)
 
-    assert session.sent == ["configure", *CUT[:-1], "commit", "exit"]
+    assert session.sent == ["configure", *CUT.lines, "commit", "exit"]
     assert "Configuration committed successfully" in output
 
 
@@ -422,25 +428,25 @@ def test_changes_someone_left_uncommitted_are_never_committed_with_ours() -> Non
     session = Scripted("yes")
 
     with pytest.raises(DeviceError, match="changes nobody has committed"):
-        DRIVER.apply(session, "fw", CUT)
+        transact(DRIVER, session, "fw", CUT)
 
     assert session.sent == []
 
 
 def test_a_refused_line_reverts_the_candidate_and_nothing_is_committed() -> None:
-    session = Scripted("no", {CUT[0]: "set rulebase ...\nInvalid syntax.\n[edit]"})
+    session = Scripted("no", {CUT.lines[0]: "set rulebase ...\nInvalid syntax.\n[edit]"})
 
     with pytest.raises(DeviceError, match=r"Invalid syntax\.; the candidate change was reverted"):
-        DRIVER.apply(session, "fw", CUT)
+        transact(DRIVER, session, "fw", CUT)
 
-    assert session.sent == ["configure", CUT[0], "revert config", "exit"]
+    assert session.sent == ["configure", CUT.lines[0], "revert config", "exit"]
 
 
 def test_a_refused_commit_reverts_the_candidate() -> None:
     session = Scripted("no", {"commit": recorded("commit_failed.txt")})
 
     with pytest.raises(DeviceError, match="Commit failed; the candidate change was reverted"):
-        DRIVER.apply(session, "fw", CUT)
+        transact(DRIVER, session, "fw", CUT)
 
     assert session.sent[-3:] == ["commit", "revert config", "exit"]
 
@@ -449,17 +455,17 @@ def test_a_commit_without_its_success_line_is_not_taken_for_one() -> None:
     session = Scripted("no", {"commit": "commit\n\n[edit]"})
 
     with pytest.raises(DeviceError, match="commit not confirmed"):
-        DRIVER.apply(session, "fw", CUT)
+        transact(DRIVER, session, "fw", CUT)
 
     assert session.sent[-2:] == ["revert config", "exit"]
 
 
 def test_a_revert_that_fails_is_said_so() -> None:
     lost = DeviceError("fw", "connection lost: reset")
-    session = Scripted("no", {CUT[0]: lost, "revert config": lost, "exit": lost})
+    session = Scripted("no", {CUT.lines[0]: lost, "revert config": lost, "exit": lost})
 
     with pytest.raises(DeviceError, match="could NOT be reverted: fw: connection lost"):
-        DRIVER.apply(session, "fw", CUT)
+        transact(DRIVER, session, "fw", CUT)
 
 
 @pytest.mark.parametrize(
@@ -565,7 +571,7 @@ def test_a_shadowed_deny_is_not_a_cut_yet_a_restore_still_deletes_it() -> None:
 
     assert not state.reached("ethernet1/1", DENY, cut=True)
     assert not state.reached("ethernet1/1", DENY, cut=False)
-    commands = DRIVER.restore_commands([CutTarget("inet", "ethernet1/1", DENY)], state)
+    commands = DRIVER.render_restore([CutTarget("inet", "ethernet1/1", DENY)], state).lines
     assert commands[0] == "delete rulebase security rules isolement-ethernet1_1-inet-in"
 
 
@@ -586,7 +592,8 @@ def _rule(name: str, zone_from: str, zone_to: str, action: str) -> str:
 def test_a_bubble_is_two_rules_per_flow_moved_above_the_deny_then_committed() -> None:
     target = AllowTarget("inet", "ethernet1/1", "lab-results", (WEB, PING))
 
-    commands = DRIVER.allow_commands([target], STATE)
+    change = DRIVER.render_allow([target], STATE)
+    commands = change.lines
 
     web, ping = (
         bubble_rule("ethernet1/1", "lab-results", n, p) for n, p in ((0, "tcp"), (1, "icmp"))
@@ -603,7 +610,7 @@ def test_a_bubble_is_two_rules_per_flow_moved_above_the_deny_then_committed() ->
     ]
     assert "application [ icmp ping ] service any" in commands[5]
     assert not any(c.startswith(f"set service {ping}") for c in commands)
-    assert commands[-1] == "commit"
+    assert change.commit is CommitMode.PLAIN and "commit" not in commands
 
 
 def test_a_bubble_is_read_back_by_stage_and_the_deny_beneath_it_is_not_shadowed() -> None:
@@ -635,13 +642,13 @@ def test_the_cut_that_closes_a_stage_deletes_its_rules_then_its_service_and_comm
     web = bubble_rule("ethernet1/2", "lab-results", 0, "tcp")
     state = replace_state(allows={"ethernet1/2": {"lab-results": [f"{web}-in", f"service {web}"]}})
 
-    commands = DRIVER.cut_commands([CutTarget("lan", "ethernet1/2", DENY)], state)
+    change = DRIVER.render_cut([CutTarget("lan", "ethernet1/2", DENY)], state)
 
-    assert commands == [
+    assert change.lines == [
         f"delete rulebase security rules {web}-in",
         f"delete service {web}",
-        "commit",
     ]
+    assert change.commit is CommitMode.PLAIN
 
 
 def test_a_stage_name_pan_os_refuses_in_a_rule_name_is_shortened_with_a_hash() -> None:
@@ -657,7 +664,7 @@ def test_a_bubble_on_an_interface_in_no_zone_is_refused() -> None:
     stray = AllowTarget("inet", "ethernet1/9", "lab-results", (WEB,))
 
     with pytest.raises(PlanRefused, match=r"ethernet1/9 .* is in no security zone"):
-        DRIVER.allow_commands([stray], STATE)
+        DRIVER.render_allow([stray], STATE).lines
 
 
 def replace_state(**changes: object) -> DeviceState:

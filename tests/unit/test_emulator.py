@@ -44,6 +44,8 @@ from isolement.drivers import CutTarget, driver_for
 from isolement.drivers.cisco_ios import CiscoIosDriver
 from isolement.flows import containment
 from isolement.flows.runtime import Runtime
+from isolement.flows.transaction import transact
+from isolement.model.change import ChangeSet
 from isolement.model.errors import DeviceError
 from isolement.model.inventory import load_inventory
 from isolement.model.playbook import load_playbook
@@ -247,13 +249,13 @@ def test_driver_cut_and_restore_round_trip(
         assert before.interfaces == device.admin_up()
         assert before.interfaces["GigabitEthernet0/1"] is True
 
-        output = driver.apply(session, "R1", driver.cut_commands(target))
+        output = transact(driver, session, "R1", driver.render_cut(target))
         assert "R1(config-if)#shutdown" in output
         cut = driver.read_state(session)
         assert cut.is_cut("GigabitEthernet0/1", CutMethod.SHUTDOWN)
         assert device.shutdown_interfaces() == {"GigabitEthernet0/1", "GigabitEthernet0/2"}
 
-        driver.apply(session, "R1", driver.restore_commands(target, cut))
+        transact(driver, session, "R1", driver.render_restore(target, cut))
         after = driver.read_state(session)
         assert after == before
         assert device.shutdown_interfaces() == {"GigabitEthernet0/2"}
@@ -278,7 +280,12 @@ def test_unknown_commands_are_errors_the_driver_sees(
         output = session.send_command("show ip bogus")
         assert driver.find_error(output) == "% Invalid input detected at '^' marker."
         with pytest.raises(DeviceError, match="Invalid input"):
-            driver.apply(session, "R1", ["interface GigabitEthernet0/0", "shutdwn", "exit"])
+            transact(
+                driver,
+                session,
+                "R1",
+                ChangeSet(lines=["interface GigabitEthernet0/0", "shutdwn", "exit"]),
+            )
         assert emu.device("R1").is_shutdown("GigabitEthernet0/0") is False
         # The session is still usable, back in exec mode.
         assert session.prompt() == "R1#"
@@ -798,7 +805,12 @@ def test_error_on_refuses_the_line_and_applies_nothing(
     session = Session(connect(emu, known_hosts, login_key.path))
     try:
         with pytest.raises(DeviceError, match="Invalid input"):
-            driver_for("cisco_ios").apply(session, "R1", [f"interface {GI0}", "shutdown", "exit"])
+            transact(
+                driver_for("cisco_ios"),
+                session,
+                "R1",
+                ChangeSet(lines=[f"interface {GI0}", "shutdown", "exit"]),
+            )
         assert session.prompt() == "R1#"
     finally:
         session.close()

@@ -15,6 +15,7 @@ from isolement.flows.recorder import JournalRecorder
 from isolement.journal import events as ev
 from isolement.journal.store import Journal, read_records
 from isolement.journal.view import JournalView
+from isolement.model.change import ChangeSet
 from isolement.model.errors import JournalError
 from isolement.model.plan import Change, DeviceStep, Direction, Plan
 from isolement.model.state import CutMethod, DeviceState
@@ -337,7 +338,11 @@ def info() -> RunInfo:
 def test_the_recorder_folds_what_it_writes_into_the_view_at_once(path: Path) -> None:
     state = DeviceState(interfaces={"wan-h1": True})
     step = DeviceStep(
-        device="dc-rtr", site="dc", platform="frr", changes=[CHANGE_A], commands=["shutdown"]
+        device="dc-rtr",
+        site="dc",
+        platform="frr",
+        changes=[CHANGE_A],
+        change=ChangeSet(lines=["shutdown"]),
     )
     with Journal(path) as journal:
         recorder = JournalRecorder(journal, JournalView())
@@ -350,7 +355,11 @@ def test_the_recorder_folds_what_it_writes_into_the_view_at_once(path: Path) -> 
 def test_once_sealed_an_intent_is_refused_and_a_late_outcome_dropped(path: Path) -> None:
     state = DeviceState(interfaces={"wan-h1": True})
     step = DeviceStep(
-        device="dc-rtr", site="dc", platform="frr", changes=[CHANGE_A], commands=["shutdown"]
+        device="dc-rtr",
+        site="dc",
+        platform="frr",
+        changes=[CHANGE_A],
+        change=ChangeSet(lines=["shutdown"]),
     )
     with Journal(path) as journal:
         recorder = JournalRecorder(journal, JournalView())

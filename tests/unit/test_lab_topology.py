@@ -3,7 +3,9 @@ nftables text their data plane loads is what it claims to be."""
 
 from __future__ import annotations
 
+import ast
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,6 +91,18 @@ def test_nft_blocking_nothing_leaves_an_empty_chain() -> None:
 
     assert "drop" not in text
     assert "policy accept" in text
+
+
+def test_the_profiles_and_the_device_model_never_import_the_emulator_back() -> None:
+    """One direction only (#11): lab/device.py <- lab/profiles/ <- lab/emulator.py."""
+    lab = Path(__file__).resolve().parents[2] / "lab"
+    below = [lab / "device.py", *sorted((lab / "profiles").glob("*.py"))]
+    back = []
+    for path in below:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("emulator"):
+                back.append(f"{path.relative_to(lab)} line {node.lineno}")
+    assert back == []
 
 
 def test_nft_blocking_accepts_a_bubbles_flow_and_its_replies_before_the_drops() -> None:

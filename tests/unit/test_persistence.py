@@ -40,6 +40,9 @@ EXPECTED = {
     "frr": ("save", ("write memory",)),
     "cisco_nxos": ("save", ("copy running-config startup-config",)),
     "aruba_aoscx": ("save", ("write memory",)),
+    "aruba_os": ("save", ("write memory",)),
+    "hp_comware": ("save", ("save force",)),
+    "arista_eos": ("save", ("copy running-config startup-config",)),
     "alcatel_aos": ("save", ("write memory",)),
     "cisco_asa": ("save", ("write memory",)),
     "fortinet": ("auto", ()),
@@ -52,8 +55,8 @@ EXPECTED = {
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_each_platform_says_how_a_cut_persists(platform: str) -> None:
     driver = driver_for(platform)
-    assert (driver.persistence, driver.save_commands) == EXPECTED[platform]
-    assert driver.persistence_note
+    assert (driver.facts.persistence, driver.facts.save_commands) == EXPECTED[platform]
+    assert driver.facts.persistence_note
 
 
 def test_ios_reads_config_differences() -> None:
@@ -92,7 +95,7 @@ def test_aos_reads_the_configuration_status() -> None:
 
 @pytest.mark.parametrize("platform", ["frr", "cisco_asa"])
 def test_a_platform_that_cannot_tell_says_so_in_its_note(platform: str) -> None:
-    assert "cannot" in driver_for(platform).persistence_note
+    assert "cannot" in driver_for(platform).facts.persistence_note
 
 
 # --- on emulated IOS devices, through the real command line ----------------------------------

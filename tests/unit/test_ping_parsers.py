@@ -62,8 +62,17 @@ def test_recorded_ping_outputs_are_read_as_they_state(
     assert driver_for(platform).parse_ping(output) == PingReply(*expected)
 
 
+def _sends_a_ping(platform: str) -> bool:
+    """Whether the driver sends a device-sourced ping at all (AOS-S, Comware and EOS do not
+    yet: no layout of theirs is read, so none needs a recording)."""
+    command = driver_for(platform).ping_command(
+        IPv4Address("198.18.0.1"), source=None, count=1, port=None
+    )
+    return command is not None
+
+
 def test_every_platform_has_recorded_outputs_of_success_and_loss() -> None:
-    for platform in PLATFORMS:
+    for platform in filter(_sends_a_ping, PLATFORMS):
         cases = [(n, e) for p, n, e in RECORDED if p == platform]
         assert any(received > 0 for _, (_, received) in cases), platform
         assert any(received == 0 for _, (_, received) in cases), platform

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from conftest import BAD_DATA, PLAYBOOKS, applied, lab_state
 
+from isolement.drivers import driver_for
+from isolement.flows.transaction import transact
 from isolement.model.errors import InputError, PlanRefused
 from isolement.model.inventory import Inventory, LinkKind
 from isolement.model.plan import Change, Direction, Plan
@@ -14,6 +16,7 @@ from isolement.model.playbook import Playbook, load_playbook
 from isolement.model.state import CutMethod, DeviceState
 from isolement.planning.planner import (
     Recorded,
+    device_step,
     plan_cut,
     plan_restore,
     resolve_parameters,
@@ -129,10 +132,12 @@ def test_isolate_site_with_its_parameter(lab_inventory: Inventory, site: str) ->
     params = resolve_parameters(book, lab_inventory, {"site": site})
     plan = plan_cut(lab_inventory, book, params, lab_state())
 
+    kinds = {kind for rule in book.cut for kind in rule.select.kind or []}
     touching = sorted(
         name
         for name, link in lab_inventory.links.items()
         if site in link.sites(lab_inventory)
+        and link.kind in kinds  # a datacentre server segment is not one of them
         and name not in book.keep
         and not lab_inventory.protecting(name)
     )
@@ -373,7 +378,10 @@ def test_plan_digest_is_stable_for_the_same_inputs(lab_inventory: Inventory) -> 
 def test_plan_digest_differs_when_a_command_differs(lab_inventory: Inventory) -> None:
     base = plan_cut(lab_inventory, shipped("cut-intersite"), {}, lab_state())
     step = base.steps[0]
-    changed_step = step.model_copy(update={"commands": [*step.commands[:-1], "end"]})
+    lines = [*step.commands[:-1], "end"]
+    changed_step = step.model_copy(
+        update={"change": step.change.model_copy(update={"lines": lines})}
+    )
     changed = base.model_copy(update={"steps": [changed_step, *base.steps[1:]]})
     assert changed.steps[0].commands != base.steps[0].commands
     assert changed.digest() != base.digest()
@@ -646,3 +654,28 @@ def test_a_large_in_band_ordering_gives_the_same_waves_as_comparing_every_pair()
     assert {s.device: (s.wave, s.after) for s in restore.steps} == pairwise_waves(
         inventory, restore, Direction.RESTORE
     )
+
+
+def test_an_offline_firewall_step_shows_the_intent_and_is_never_sent(
+    lab_inventory: Inventory,
+) -> None:
+    """#11: no pseudo-command stands for a zone the firewall has not been asked about."""
+    change = Change(link="inet-h4", interface="ethernet1/1", method=CutMethod.DENY)
+
+    step, _ = device_step(lab_inventory, "h4-fw", Direction.CUT, [change], None)
+
+    assert step is not None and step.commands == []
+    assert step.change.unresolved == [
+        "deny rules from and to the zone of ethernet1/1 (link inet-h4), moved to the top of the "
+        "rulebase: resolved when the device is read"
+    ]
+    typed: list[str] = []
+
+    class Refusing:
+        def send_command(self, command: str, **_: object) -> str:
+            typed.append(command)
+            return ""
+
+    with pytest.raises(PlanRefused, match="needs the device's state"):
+        transact(driver_for("paloalto_panos"), Refusing(), "h4-fw", step.change)  # type: ignore[arg-type]
+    assert typed == []

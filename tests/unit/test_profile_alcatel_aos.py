@@ -19,6 +19,7 @@ from isolement.lab.profiles.alcatel_aos import AlcatelAosDevice, AosCli
 from isolement.cli.main import main
 from isolement.drivers.alcatel_aos import AlcatelAosDriver
 from isolement.drivers.base import CutTarget
+from isolement.flows.transaction import transact
 from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod
 
@@ -200,15 +201,15 @@ def test_the_driver_over_netmiko(conn: Any, emu: Emulator) -> None:
     assert DRIVER.has_privilege(session)
     before = DRIVER.read_state(session)
     snapshot = DRIVER.snapshot(session)
-    DRIVER.apply(session, NAME, DRIVER.cut_commands([target], before))
+    transact(DRIVER, session, NAME, DRIVER.render_cut([target], before))
     assert device(emu).admin_up() == {**before.interfaces, "1/1/1": False}
-    DRIVER.apply(session, NAME, DRIVER.restore_commands([target], DRIVER.read_state(session)))
+    transact(DRIVER, session, NAME, DRIVER.render_restore([target], DRIVER.read_state(session)))
     assert DRIVER.read_state(session) == before
     assert DRIVER.snapshot(session) == snapshot
 
     bad = CutTarget("wan-dc-h4", "nosuch99", CutMethod.SHUTDOWN)
     with pytest.raises(DeviceError, match='ERROR: Invalid entry: "nosuch99"'):
-        DRIVER.apply(session, NAME, DRIVER.cut_commands([bad]))
+        transact(DRIVER, session, NAME, DRIVER.render_cut([bad]))
 
 
 def test_the_error_on_fault_answers_as_aos_refuses(conn: Any, emu: Emulator) -> None:

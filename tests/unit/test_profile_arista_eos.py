@@ -15,6 +15,7 @@ from isolement.lab.profiles.arista_eos import NO_SUCH_PORT, EosDevice
 
 from isolement.drivers.arista_eos import AristaEosDriver
 from isolement.drivers.base import CutTarget
+from isolement.flows.transaction import transact
 from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod
 
@@ -64,9 +65,9 @@ def test_the_driver_cuts_and_restores_through_a_session(emu: Emulator, netmiko: 
     target = CutTarget("up", "Ethernet49", CutMethod.SHUTDOWN)
     snapshot = driver.snapshot(session)
 
-    driver.apply(session, NAME, driver.cut_commands([target]))
+    transact(driver, session, NAME, driver.render_cut([target], None))
     cut = driver.read_state(session)
-    driver.apply(session, NAME, driver.restore_commands([target], cut))
+    transact(driver, session, NAME, driver.render_restore([target], cut))
 
     assert cut.interfaces["Ethernet49"] is False
     assert driver.read_state(session).interfaces["Ethernet49"] is True
@@ -84,7 +85,7 @@ def test_a_refusal_mid_change_leaves_nothing_in_effect_and_no_session(
     ]
 
     with pytest.raises(DeviceError, match="Interface does not exist"):
-        driver.apply(Session(netmiko), NAME, driver.cut_commands(targets))
+        transact(driver, Session(netmiko), NAME, driver.render_cut(targets, None))
 
     assert device.state() == before  # Ethernet49 not shut, the session aborted
     assert [e.line for e in device.history][-1] == "abort"

@@ -115,4 +115,5 @@ def test_netmikos_logout_is_typed_and_the_session_ends(
     )
     connection.disconnect()
 
-    assert [e.line for e in emu.device(NAME).history][-1] == "logout"
+    # Whether its `y` arrives before netmiko closes the connection is a race: not checked.
+    assert "logout" in [e.line for e in emu.device(NAME).history]

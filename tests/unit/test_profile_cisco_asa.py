@@ -121,7 +121,8 @@ def test_show_outputs_parse_as_the_recorded_ones_do() -> None:
     )
 
     assert state.interfaces == {GI0: True, GI1: True, GI2: False}
-    assert state.contexts == {GI0: "outside", GI1: "inside in=inside_access_in"}
+    assert state.contexts == {GI0: "outside", GI1: "inside"}
+    assert state.nameifs[GI1].acls == {"in": "inside_access_in"}
     assert state.denies == {}
 
 

@@ -17,6 +17,7 @@ from isolement.lab.profiles.fortinet import FortinetCli, FortinetDevice
 from isolement.cli import main as cli
 from isolement.drivers.base import CutTarget
 from isolement.drivers.fortinet import FortinetDriver
+from isolement.flows.transaction import transact
 from isolement.model.state import CutMethod
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fortinet"
@@ -106,17 +107,18 @@ def test_netmiko_reads_configures_and_gets_fortios_errors(
         assert "Command fail. Return code -61" in unknown
         assert device.extra_state()["policies"] == {"root": [_permit(1, "port2", "port1")]}
 
-        cut = DRIVER.cut_commands(
+        cut = DRIVER.render_cut(
             [_target("inet-fw2", "port1")], DRIVER.parse_config(connection.send_command("show"))
         )
-        assert DRIVER.apply(Session(connection), "fw2", cut)
+        assert transact(DRIVER, Session(connection), "fw2", cut)
         assert device.blocked_interfaces() == {"port1", "port2"}
         after = DRIVER.parse_config(connection.send_command("show"))
         assert after.policies[""][2] == "1" and set(after.denies) == {"port1"}
-        DRIVER.apply(
+        transact(
+            DRIVER,
             Session(connection),
             "fw2",
-            DRIVER.restore_commands([_target("inet-fw2", "port1")], after),
+            DRIVER.render_restore([_target("inet-fw2", "port1")], after),
         )
         assert device.blocked_interfaces() == frozenset()
     finally:

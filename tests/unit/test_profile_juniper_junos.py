@@ -18,6 +18,7 @@ from netmiko.exceptions import ReadTimeout
 from isolement.cli.main import main
 from isolement.drivers.base import CutTarget
 from isolement.drivers.juniper_junos import JuniperJunosDriver
+from isolement.flows.transaction import transact
 from isolement.model.errors import DeviceError
 from isolement.model.state import CutMethod
 
@@ -253,7 +254,7 @@ def test_the_driver_refuses_to_commit_someone_elses_change(
     other = Session(connect(emu, tmp_path, login_key.path))
     try:
         with pytest.raises(DeviceError, match=r"not isolement's.*description maintenance"):
-            DRIVER.apply(other, NAME, DRIVER.cut_commands([WAN]))
+            transact(DRIVER, other, NAME, DRIVER.render_cut([WAN]))
     finally:
         other.close()
 
@@ -272,15 +273,15 @@ def test_a_cut_cut_off_before_its_commit_is_redone_cleanly(
     # netmiko waits for an answer that never comes (isolement's session maps this to "connection
     # lost"; this minimal one does not).
     with pytest.raises(ReadTimeout):
-        DRIVER.apply(first, NAME, DRIVER.cut_commands([WAN]))
+        transact(DRIVER, first, NAME, DRIVER.render_cut([WAN]))
     device(emu).clear_faults()
     assert device(emu).extra_state()["uncommitted"] is True
 
     retry = Session(connect(emu, tmp_path, login_key.path))
     try:
         # The lines of the attempt cut off are isolement's own, as its journal says.
-        assert DRIVER.recover_candidate(retry, NAME, DRIVER.cut_commands([WAN]))
-        DRIVER.apply(retry, NAME, DRIVER.cut_commands([WAN]))
+        assert DRIVER.recover_candidate(retry, NAME, DRIVER.render_cut([WAN]).lines)
+        transact(DRIVER, retry, NAME, DRIVER.render_cut([WAN]))
     finally:
         retry.close()
 
@@ -292,7 +293,7 @@ def test_the_error_on_fault_answers_as_junos_refuses(conn: Any, emu: Emulator) -
     device(emu).set_faults(error_on="set interfaces ge-0/0/0 disable")
 
     with pytest.raises(DeviceError, match="unknown command"):
-        DRIVER.apply(Session(conn), NAME, DRIVER.cut_commands([WAN]))
+        transact(DRIVER, Session(conn), NAME, DRIVER.render_cut([WAN]))
 
     assert device(emu).admin_up()["ge-0/0/0"] is True
     assert device(emu).extra_state()["uncommitted"] is False

@@ -23,6 +23,7 @@ from isolement.cli import rehearsing
 from isolement.drivers import Driver, Session
 from isolement.flows import rehearse
 from isolement.flows.runtime import Connector, Runtime
+from isolement.model.change import ChangeSet
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.playbook import load_playbook
 from isolement.planning.fingerprint import Fingerprint, plan_hash, state_digests
@@ -257,7 +258,9 @@ def test_the_plan_hash_ignores_dict_order_and_timing(lab_inventory: Inventory) -
     # What is sent differs: the hash differs.
     step = one.steps[0]
     changed = one.model_copy(
-        update={"steps": [step.model_copy(update={"commands": [*step.commands, "end"]})]}
+        update={
+            "steps": [step.model_copy(update={"change": ChangeSet(lines=[*step.commands, "end"])})]
+        }
     )
     assert plan_hash(changed) != plan_hash(one)
 

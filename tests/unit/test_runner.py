@@ -16,6 +16,7 @@ from isolement.flows.interrupt import Interrupt
 from isolement.flows.results import Outcome, StepResult, StepStatus
 from isolement.flows.summary import Unread, summarize
 from isolement.flows.waves import run_waves
+from isolement.model.change import ChangeSet
 from isolement.model.plan import Change, DeviceStep, Direction, Plan
 from isolement.model.state import CutMethod
 from isolement.planning.management import OutOfReach
@@ -29,7 +30,7 @@ def step(device: str, *links: str, wave: int = 1, after: tuple[str, ...] = ()) -
         site="s",
         platform="cisco_ios",
         changes=[Change(link=link, interface=f"if-{link}", method=SHUT) for link in links],
-        commands=["shutdown"],
+        change=ChangeSet(lines=["shutdown"]),
         wave=wave,
         after=list(after),
     )

@@ -104,6 +104,26 @@ def cut_then_reboot_edge(estate: InBand) -> None:
     estate.emu.device("edge").set_shutdown(GI0, False)
 
 
+def test_the_journal_holds_every_line_typed_to_the_device_not_only_the_change(
+    in_band: InBand,
+) -> None:
+    """#11: what went over the wire, netmiko's own `configure terminal` and `end` included, in
+    order, then the read-back; the intent keeps the change set's lines as rendered."""
+    done = in_band.cli.run("cut", str(in_band.playbook), "--reason", "ransomware", "--yes")
+    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+
+    records = in_band.cli.records()
+    (intent,) = events(records, "change.intent", device="core")
+    (applied,) = events(records, "change.applied", device="core")
+
+    assert intent["commands"] == [f"interface {GI1}", "shutdown", "exit"]
+    assert "commit" not in intent
+    sent = applied["sent"]
+    change = ["configure terminal", f"interface {GI1}", "shutdown", "exit", "end"]
+    assert sent[: len(change)] == change
+    assert sent[len(change) :] == ["show ip interface brief"]
+
+
 def test_status_says_unknown_last_seen_cut_for_a_device_it_cannot_read(in_band: InBand) -> None:
     cut_then_reboot_edge(in_band)
     logins = in_band.emu.device("edge").logins
