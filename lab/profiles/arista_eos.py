@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import paramiko
 
-from ..emulator import DeviceSpec, InterfaceSpec
+from ..device import DeviceSpec, InterfaceSpec
 from ..grammar import IF, NUM, TEXT, WORD, Arg, CliError, Messages, commands
 from .ios_like import IosLikeCli, IosLikeDevice, Mode, typed_interface
 
