@@ -187,10 +187,11 @@ def _check_interface(
 
 
 def _change(target: CutTarget) -> Change:
-    # Built, not validated: a target's names come from the validated inventory and its method
-    # is a CutMethod (validating 11,000 of them re-checked that, and deep-copied each default).
+    # Built, not validated: a target's names are checked as it is made (drivers/base.py), and
+    # its method is a CutMethod (validating 11,000 changes re-checked both, and deep-copied
+    # each default).
     return Change.model_construct(
-        link=target.link, interface=target.interface, method=target.method
+        link=target.link, interface=target.interface, method=CutMethod(target.method)
     )
 
 
