@@ -7,8 +7,6 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-import shtab
-
 SHELLS = ("bash", "zsh")
 
 
@@ -27,5 +25,7 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_completion(args: argparse.Namespace, parser: Callable[[], argparse.ArgumentParser]) -> int:
+    import shtab  # only for this command: every other start-up is spared it
+
     print(shtab.complete(parser(), shell=args.shell))
     return 0

@@ -14,11 +14,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isolement.model.errors import InputError
-from isolement.sources import ansible, containerlab, nornir, writer
-from isolement.sources.mapping import load_mapping
+
+if TYPE_CHECKING:
+    from isolement.sources import writer
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL = 0, 2, 3
 SOURCES = ("netbox", "ansible", "nornir", "containerlab")
@@ -88,6 +89,10 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    # The importers only for this command: every other command's start-up is spared them.
+    from isolement.sources import ansible, containerlab, nornir, writer
+    from isolement.sources.mapping import load_mapping
+
     mapping = load_mapping(args.mapping)
     options = writer.Options(
         name=args.name,
@@ -153,6 +158,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _list(issues: list[writer.Issue], warnings: list[writer.Issue]) -> None:
+    from isolement.sources import writer
+
     for text in (writer.issues_text(issues), writer.issues_text(warnings, "worth a look")):
         if text:
             print(text, file=sys.stderr)

@@ -52,7 +52,6 @@ from isolement.cli import (
     importing,
     lab,
     paths,
-    progress,
     regions,
     rehearsing,
     render,
@@ -523,6 +522,8 @@ class App:
     def watched(self, verb: str) -> Iterator[None]:
         """Live progress on stderr while the block runs (none with --json); the result is
         printed after it, once the live panel is gone."""
+        from isolement.cli import progress  # rich's live panel: only for a run that shows one
+
         target = _invoked_as(self) if self.args.playbook else "every link"
         json_ = self.args.json
         with progress.watching(verb, target, json=json_, stream=sys.stderr) as watchers:

@@ -155,13 +155,22 @@ def _build(reader: Any) -> Any:
     root: Any = None
     documents = 0
     scalar_node = yaml.ScalarNode
+    # The first characters an implicit tag (int, bool, null, date...) may start with: a quoted
+    # scalar, or a plain one starting otherwise (`d0042`, `GigabitEthernet0/1`), is a string, as
+    # the resolver would say after trying its patterns. Its patterns only when neither holds.
+    implicit_starts = frozenset(reader.yaml_implicit_resolvers)
+    shortcut = None not in implicit_starts and not reader.yaml_path_resolvers
     while True:
         event = reader.get_event()
         kind = type(event)
         if kind is yaml.ScalarEvent:
             if event.anchor is not None or event.tag not in (None, "!") or len(stack) >= MAX_DEPTH:
                 raise _NotPlain
-            tag = reader.resolve(scalar_node, event.value, event.implicit)
+            text = event.value
+            if shortcut and (not event.implicit[0] or (text and text[0] not in implicit_starts)):
+                tag = _STR
+            else:
+                tag = reader.resolve(scalar_node, text, event.implicit)
             if tag == _STR:
                 value: Any = event.value
             elif tag in _FALLBACK_TAGS:

@@ -51,7 +51,15 @@ class PlannedStep(BaseModel):
 
 
 def planned_steps(plan: Plan) -> list[PlannedStep]:
-    return [PlannedStep.model_validate(s) for s in plan.canonical_steps()]
+    return [_planned_step(s) for s in plan.canonical_steps()]
+
+
+def _planned_step(canonical: dict[str, Any]) -> PlannedStep:
+    # Built, not validated: canonical_steps() is made of the validated plan's own values (a
+    # key this model does not have is left out, as validation ignores it).
+    return PlannedStep.model_construct(
+        **{k: v for k, v in canonical.items() if k in PlannedStep.model_fields}
+    )
 
 
 def plan_hash(plan: Plan) -> str:

@@ -679,3 +679,26 @@ def test_an_offline_firewall_step_shows_the_intent_and_is_never_sent(
     with pytest.raises(PlanRefused, match="needs the device's state"):
         transact(driver_for("paloalto_panos"), Refusing(), "h4-fw", step.change)  # type: ignore[arg-type]
     assert typed == []
+
+
+def test_a_plan_built_without_revalidation_is_the_plan_validation_makes(
+    lab_inventory: Inventory,
+) -> None:
+    # The planner builds its changes (and the fingerprint its steps) without validating them
+    # again (#16 §5): the same models, the same fields set, the same JSON and hashes.
+    from isolement.planning.fingerprint import PlannedStep, planned_steps
+
+    for name in ("cut-all", "cut-intersite", "cut-internet"):
+        plan = plan_cut(lab_inventory, shipped(name), {}, lab_state())
+        again = Plan.model_validate(plan.model_dump())
+        assert again == plan
+        assert again.model_dump_json() == plan.model_dump_json()
+        assert again.digest() == plan.digest()
+        for step in plan.steps:
+            for change in step.changes:
+                assert change.model_fields_set == {"link", "interface", "method"}
+        validated = [PlannedStep.model_validate(s) for s in plan.canonical_steps()]
+        assert planned_steps(plan) == validated
+        assert [s.model_fields_set for s in planned_steps(plan)] == [
+            s.model_fields_set for s in validated
+        ]

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from isolement.journal import redaction
 from isolement.journal.redaction import MARK, redact
 from isolement.journal.store import Journal
 
@@ -328,3 +329,45 @@ def test_the_decision_is_journaled_in_its_own_words(tmp_path: Path) -> None:
     assert record["operator"] == "dr key"
     assert record["approved_by"] == "secret service liaison"
     assert "$1$abc$Xy9zQ" not in record["output"]
+
+
+def _every_form(text: str) -> str:
+    """redact_text without its quick check: every substitution, on every text."""
+    text = redaction._PEM.sub(redaction._pem_masked, text)
+    for _, pattern in redaction._VALUE_FORMS:
+        text = pattern.sub(lambda m: m.group(1) + MARK, text)
+    return redaction._SECRET_LINE.sub(lambda m: m.group(1) + MARK, text)
+
+
+def test_the_quick_check_passes_over_only_what_no_form_would_change() -> None:
+    # Every real text the tests hold (configurations, captures, golden commands), whole and
+    # line by line: with or without the quick check, the same redaction.
+    texts = [
+        path.read_text(encoding="utf-8", errors="replace")
+        for folder in (DATA, GOLDEN)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.stat().st_size < 1_000_000
+    ]
+    assert texts
+    skipped = 0
+    for text in texts:
+        for piece in [text, *text.splitlines()]:
+            assert redaction.redact_text(piece) == _every_form(piece), piece
+            skipped += not redaction.may_hold_secret(piece)
+    assert skipped  # the check does pass over texts: interface lines, commands
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "enable \u017fecret 5 $1$abc",  # long s: a case-insensitive `secret` matches it
+        "snmp-server commun\u0131ty public RO",  # dotless i
+        "crypto isakmp \u212aey 0 hunter2 address 0.0.0.0",  # Kelvin sign
+        "username admin PASSWORD 0 Hunter2",
+        "interface GigabitEthernet0/1",
+        "description uplink to d00042",
+    ],
+)
+def test_the_quick_check_beyond_ascii_and_case_decides_as_the_forms_do(text: str) -> None:
+    assert redaction.redact_text(text) == _every_form(text)
+    assert redaction.may_hold_secret(text) or _every_form(text) == text

@@ -29,6 +29,8 @@ def full(text: str) -> Any:
 
 SCALARS = """
 strings: [a, 'quoted', "double", "123", '', GigabitEthernet0/1, "yes"]
+quoted: ["~", 'null', "true", "1.5", "0x1F", "2024-03-01", "", ! 12, ! yes, ! ~]
+letters: [d0042, Yes, Off, TRUE, NULL, nothing, yesterday, onward, Te0/0/4, x1]
 booleans: [yes, no, on, off, true, False, y, n]
 numbers: [1, -2, 0x1F, 0o17, 017, 1_000, 1:30, 1.5, 1e3, .inf, -.Inf, .nan, 6.8523015e+5]
 nulls: [~, null, Null, ]
