@@ -7,6 +7,7 @@ and that journal's export, and compared with the previous one (lab/history.py)."
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from isolement.report import incident as reporting
 
 from . import history
 from .clock import drill_clock, moment
-from .faults import DeviceFaults, Fault, FaultName, faulty_inventory, parse_faults
+from .faults import SLOW_S, DeviceFaults, Fault, FaultName, faulty_inventory, parse_faults
 from .history import DrillReport, FaultOutcome, PlaybookDrill
 from .snapshot import differences, lab_state
 from .stand import LAB_DIR, Manifest, down, up
@@ -41,8 +42,11 @@ OPERATOR = "drill"
 # Seconds a probe that passed before the cut is given to pass again after the restore.
 RECONVERGENCE_S = 10.0
 # Seconds a device may take to answer one command in a drill: a frozen device is given up on
-# quickly, a slow one (lab/faults.py SLOW_S) still answers in time.
+# quickly, a slow one (lab/faults.py SLOW_S) still answers in time. ISOLEMENT_DRILL_TIMEOUT_S
+# sets another (the lab tests give a frozen device less time: each of its handshakes, in every
+# read of the drill, waits this long); it must stay above SLOW_S when slow-device is drilled.
 DRILL_TIMEOUT_S = 6.0
+DRILL_TIMEOUT_ENV = "ISOLEMENT_DRILL_TIMEOUT_S"
 _INVENTORY_FAULTS = {
     FaultName.WRONG_CREDENTIALS,
     FaultName.HOST_KEY_CHANGED,
@@ -58,6 +62,26 @@ _SHOWN = {
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def drill_timeout(faults: Sequence[Fault] = ()) -> float:
+    """The drill's command timeout: DRILL_TIMEOUT_S, or ISOLEMENT_DRILL_TIMEOUT_S when set (a
+    number of seconds above 0, and above SLOW_S when the slow-device fault is drilled)."""
+    text = os.environ.get(DRILL_TIMEOUT_ENV)
+    if text is None:
+        return DRILL_TIMEOUT_S
+    try:
+        timeout = float(text)
+    except ValueError:
+        raise LabError(f"{DRILL_TIMEOUT_ENV}={text!r}: a number of seconds") from None
+    if not timeout > 0:
+        raise LabError(f"{DRILL_TIMEOUT_ENV}={text!r}: a number of seconds above 0")
+    if timeout <= SLOW_S and any(f.name is FaultName.SLOW_DEVICE for f in faults):
+        raise LabError(
+            f"{DRILL_TIMEOUT_ENV}={text!r}: the slow-device fault answers {SLOW_S} s late; "
+            "a timeout that short would call it down"
+        )
+    return timeout
 
 
 @dataclass
@@ -84,7 +108,8 @@ class Lab:
         self.runtime = self._runtime(self.truth)
 
     def _runtime(self, inventory: Inventory) -> Runtime:
-        return Runtime(inventory, self.directory / "journal.jsonl", timeout=DRILL_TIMEOUT_S)
+        timeout = drill_timeout(self.faults)
+        return Runtime(inventory, self.directory / "journal.jsonl", timeout=timeout)
 
     def begin(self) -> None:
         """The bad night starts: every fault made, the controller given the faulty view."""
@@ -342,6 +367,7 @@ def drill(
     own = paths.PLAYBOOKS / topo.name
     playbook_dir = own if own.is_dir() else paths.PLAYBOOKS
     chosen = parse_faults(faults, topo, sorted(truth.devices), sorted(truth.links))
+    drill_timeout(chosen)  # a bad ISOLEMENT_DRILL_TIMEOUT_S refused before the lab is touched
     for playbook in playbooks:
         load_playbook(playbook, playbook_dir)  # a bad name refused before the lab is touched
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
