@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,17 @@ def pings(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         return dict(zip(pairs, pool.map(lambda pair: ping(*pair), pairs), strict=True))
+
+
+def at_once(checks: dict[str, Callable[[], bool]]) -> dict[str, bool]:
+    """Each named check run at the same time as the others: name -> its result. A check that
+    must fail (a ping or a connection blocked) waits out its whole timeout; side by side, a
+    list of them takes one timeout, not one each. Each still sends its own packets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = {name: pool.submit(check) for name, check in checks.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def web(site: str) -> bool:
