@@ -239,20 +239,28 @@ def build(config: Mapping[str, Any]) -> tuple[Emulator, EmulatedDevice, Namespac
 FAULTS_FILE = "faults.json"
 
 
+# Said in node.log each time the control file's content is put in effect, so that whoever
+# wrote it can wait for that.
+CONTROL_READ = "control file in effect"
+
+
 class ControlFile:
     """The drill's faults for this device, read from a file beside its config whenever it
-    changes: `latency` (seconds per command, a slow device), and the emulator's `Faults`
-    (`drop_after_config_lines`, `drop_once`, ...). No file: no faults, the spec's latency."""
+    changes: `latency` (seconds per command, a slow device), `commit_seconds` (how long a
+    commit takes, on a platform that has the option: PAN-OS, Junos), and the emulator's `Faults`
+    (`drop_after_config_lines`, `drop_once`, ...). No file: no faults, the spec's latency and
+    commit time. Each reading is said on stdout (node.log): CONTROL_READ."""
 
     def __init__(self, path: Path, device: EmulatedDevice):
         self._path = path
         self._device = device
         self._seen: float | None = None
         self._latency = device.latency
+        self._commit_seconds: float | None = getattr(device, "commit_seconds", None)
 
     def poll(self) -> None:
         try:
-            stamp: float | None = self._path.stat().st_mtime
+            stamp: float | None = self._path.stat().st_mtime_ns
         except FileNotFoundError:
             stamp = None
         if stamp == self._seen:
@@ -260,8 +268,12 @@ class ControlFile:
         self._seen = stamp
         wanted: dict[str, Any] = json.loads(self._path.read_text()) if stamp is not None else {}
         self._device.latency = wanted.pop("latency", self._latency)
+        commit = wanted.pop("commit_seconds", self._commit_seconds)
+        if self._commit_seconds is not None:
+            self._device.commit_seconds = float(commit)  # type: ignore[attr-defined]
         cleared = {"drop_after_config_lines": None, "drop_once": False, "hang_after_login": False}
         self._device.set_faults(**(cleared | wanted))
+        print(f"{self._device.name}: {CONTROL_READ}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,7 +113,7 @@ class PanosDevice(EmulatedDevice):
         if not isinstance(zones, dict) or not set(zones) <= set(self._interfaces):
             raise ValueError(f"{spec.name}: zones must map interfaces of the device to zones")
         self._zones: dict[str, str] = {str(k): str(v) for k, v in zones.items()}
-        self._commit_seconds = float(str(spec.options.get("commit_seconds", 1.2)))
+        self.commit_seconds = float(str(spec.options.get("commit_seconds", 1.2)))
         permits = spec.options.get("permits", [])
         if not isinstance(permits, list) or not all(
             isinstance(p, list | tuple) and len(p) == 2 and set(p) <= set(self._zones)
@@ -374,7 +374,7 @@ class PanosDevice(EmulatedDevice):
                 errors = self._validate(candidate, candidate_services)
             head = ["", f"Commit job {job} is in progress. Use Ctrl+C to return to command prompt"]
             # A commit job takes its time on PAN-OS; this one takes a little of it.
-            time.sleep(self._commit_seconds / (2 if errors else 1))
+            time.sleep(self.commit_seconds / (2 if errors else 1))
             if errors:
                 return [*head, "..55%.", "Validation Error:", *errors, "Commit failed"]
             with self._lock:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from labtools import ISOLEMENT, device_configs, run_cli
+from labtools import ISOLEMENT, QUICK_COMMIT_S, SLOW_COMMITS, control, device_configs, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,8 @@ def lab() -> Iterator[dict[str, str]]:
     up = subprocess.run([ISOLEMENT, "lab", "up"], capture_output=True, text=True, check=False)
     assert up.returncode == 0, up.stderr
     try:
+        for node in SLOW_COMMITS:
+            control(node, {"commit_seconds": QUICK_COMMIT_S})
         yield device_configs()
     finally:
         down = subprocess.run(

@@ -42,6 +42,11 @@ HOSTS = {
     "h5": "198.18.60.10",
 }
 INTERNET_HOST = "198.18.250.10"
+# The lab's emulated devices whose commit takes its time, as a real one's does (PAN-OS 1.2 s,
+# Junos 1.0 s in lab/hospital-group.yaml): the crash tests need that window and ask for it;
+# the other tests run with QUICK_COMMIT_S (a cut or restore waits for its slowest commit).
+SLOW_COMMITS = ["h4-fw", "h5-sw"]
+QUICK_COMMIT_S = 0.1
 # The datacentre's servers behind its access switches (site dc, host `srv-<platform>`).
 SERVERS = {
     "cisco_xe": "198.18.16.10",
@@ -205,6 +210,27 @@ def emulated_state(node: str) -> dict[str, object]:
     it put in effect (interfaces' admin state, interfaces its policy blocks, its policies)."""
     state: dict[str, object] = json.loads((LAB_DIR / node / "state.json").read_text())
     return state
+
+
+def control(node: str, wanted: dict[str, object] | None) -> None:
+    """Write the emulated node's control file (lab/node.py ControlFile), or remove it (None:
+    the node's own settings back), and return once its lab process says it is in effect."""
+    import time
+
+    from isolement.lab.node import CONTROL_READ, FAULTS_FILE
+
+    log, path = LAB_DIR / node / "node.log", LAB_DIR / node / FAULTS_FILE
+    if wanted is None and not path.exists():
+        return
+    seen = log.read_text().count(CONTROL_READ)
+    if wanted is None:
+        path.unlink()
+    else:
+        path.write_text(json.dumps(wanted))
+    deadline = time.monotonic() + 10
+    while log.read_text().count(CONTROL_READ) == seen:
+        assert time.monotonic() < deadline, f"{node} did not read its control file"
+        time.sleep(0.02)
 
 
 def kernel_link_up(node: str, ifname: str) -> bool:

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +24,8 @@ from labtools import (
     HOSTS,
     INTERNET_HOST,
     ISOLEMENT,
+    QUICK_COMMIT_S,
+    control,
     emulated_state,
     eventually,
     journal_records,
@@ -104,9 +107,19 @@ def _kill_mid_change(state_dir: Path, playbooks: Path, node: str) -> None:
         run.wait()
 
 
+@pytest.fixture
+def real_commit_time(case: Case) -> Iterator[None]:
+    """The device's commit takes the time the lab gives it (its control file removed): the
+    window between the candidate and the commit that this test kills the run in. The quick
+    commit of the other tests is put back after."""
+    control(case.node, None)
+    yield
+    control(case.node, {"commit_seconds": QUICK_COMMIT_S})
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.node for c in CASES])
 def test_a_cut_killed_before_its_commit_converges_on_the_next_run(
-    cli, state_dir: Path, tmp_path: Path, case: Case
+    cli, real_commit_time: None, state_dir: Path, tmp_path: Path, case: Case
 ) -> None:
     playbooks = _playbooks(tmp_path / "playbooks", case.link)
     before = emulated_state(case.node)

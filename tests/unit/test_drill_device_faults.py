@@ -70,3 +70,34 @@ def test_the_control_file_sets_latency_and_faults_and_its_removal_clears_them(
     path.unlink()
     controls.poll()
     assert device.latency == latency and device.faults.drop_after_config_lines is None
+
+
+PANOS = DeviceSpec(
+    "FW1",
+    [InterfaceSpec("ethernet1/1", address="198.51.100.5/30")],
+    platform="paloalto_panos",
+    options={"zones": {"ethernet1/1": "untrust"}, "commit_seconds": 0.7},
+)
+
+
+def test_the_control_file_sets_a_commits_time_and_its_removal_puts_the_specs_back(
+    emulate: Emulate, tmp_path: Path, capsys
+) -> None:
+    device = emulate([PANOS], username=None).device("FW1")
+    plain = emulate([R1], username=None).device("R1")
+    path = tmp_path / FAULTS_FILE
+    controls, others = ControlFile(path, device), ControlFile(tmp_path / "other.json", plain)
+
+    path.write_text(json.dumps({"commit_seconds": 0.05}))
+    controls.poll()
+    assert device.commit_seconds == 0.05  # type: ignore[attr-defined]
+    assert capsys.readouterr().out == "FW1: control file in effect\n"
+    controls.poll()  # unchanged: not read again, not said again
+    assert capsys.readouterr().out == ""
+
+    path.unlink()
+    controls.poll()
+    assert device.commit_seconds == 0.7  # type: ignore[attr-defined]
+    (tmp_path / "other.json").write_text(json.dumps({"commit_seconds": 0.05}))
+    others.poll()  # a platform without the option: nothing to set
+    assert not hasattr(plain, "commit_seconds")

@@ -4,9 +4,9 @@ one that would call the slow-device fault down."""
 from __future__ import annotations
 
 import pytest
-
 from isolement.lab.drill import DRILL_TIMEOUT_ENV, DRILL_TIMEOUT_S, drill_timeout
 from isolement.lab.faults import Fault, FaultName
+
 from isolement.model.errors import LabError
 
 SLOW = [Fault(FaultName.SLOW_DEVICE, "est-sw")]
