@@ -6,6 +6,7 @@
 #
 # The lab tests share one lab, so they run one after the other in one pytest process; they
 # take the longest, so the unit tests run beside them, spread over three pytest-xdist workers.
+# (70 lab tests: 12.0 min alone on a 2-core machine, 12.4 min with the unit tests beside them.)
 # Both must pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
