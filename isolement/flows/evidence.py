@@ -27,10 +27,16 @@ from isolement.journal.snapshots import store_snapshot
 from isolement.model.errors import ConnectionLost, JournalError, NoAnswer
 from isolement.model.plan import Direction, Plan
 
-# Threads reading ahead. Few: each read waits on one device, and the waves' own workers must
-# not queue for the controller's CPU behind them. A read not started when its device's wave
-# comes costs nothing: the device's task reads it then, as it would without reads ahead.
+# Threads reading ahead: the workers wave 1 leaves spare (its devices never wait for a worker
+# behind a read), and at least this many when wave 1 takes them all. A wave lasts as long as
+# its slowest device, so its reads ahead pay only if they are all done when it comes. A cut of
+# 20 + 20 emulated IOS devices (2 waves) whose `show running-config` takes 1 s: 3.8-3.9 s
+# without reads ahead, 3.8 s with 8 readers, 2.75 s with wave 1's spare workers (all 20 at
+# once). A read not started when its device's wave comes costs nothing: its task reads it.
 READERS = 8
+
+# How often the end of the run looks whether it was told to stop waiting for a read.
+_POLL_S = 0.1
 
 
 def take_snapshot(journal_path: Path, device: str, driver: Driver, session: Session) -> str:
@@ -68,7 +74,7 @@ class ReadsAhead:
         self._changed = threading.Condition()
         self._readers: list[threading.Thread] = []
 
-    def start(self, readers: int = READERS) -> None:
+    def start(self, readers: int) -> None:
         for _ in range(min(readers, len(self._order))):
             thread = threading.Thread(target=self._reader, daemon=True, name="isolement-snapshot")
             self._readers.append(thread)
@@ -86,18 +92,18 @@ class ReadsAhead:
                 self._state[device] = _Read.WITHDRAWN
             return self._digests.get(device)
 
-    def close(self, wait: bool) -> None:
-        """No read starts any more; with `wait`, the reads under way are waited for (each
-        bounded by the session's time-out). Without it (the run stopped waiting for anything
-        in flight), a read still under way puts its session back once done, and it is logged
-        out of then."""
+    def close(self, aborted: threading.Event) -> None:
+        """No read starts any more; the reads under way are waited for (each bounded by the
+        session's time-out) unless `aborted` is set (the run stopped waiting for anything in
+        flight): a read still under way then puts its session back once done, and it is
+        logged out of then."""
         with self._changed:
             for device, state in self._state.items():
                 if state is _Read.PENDING:
                     self._state[device] = _Read.WITHDRAWN
-        if wait:
-            for thread in self._readers:
-                thread.join()
+        for thread in self._readers:
+            while thread.is_alive() and not aborted.is_set():
+                thread.join(_POLL_S)
 
     def _reader(self) -> None:
         while (device := self._next()) is not None:
@@ -145,24 +151,27 @@ def reads_ahead(
     aborted: threading.Event,
     workers: int,
 ) -> Iterator[ReadsAhead]:
-    """The snapshots of a cut's waves 2..n read from now on (READERS threads, never more than
-    the run's `workers`), for the length of the block; leaving it withdraws those not started,
-    and waits for those under way unless `aborted`."""
+    """The snapshots of a cut's waves 2..n read from now on, by the workers wave 1 leaves spare
+    (at least READERS, never more than the run's `workers`), for the length of the block;
+    leaving it withdraws those not started, and waits for those under way unless `aborted`
+    (and no longer once it is set meanwhile)."""
+    waves = plan.waves()
     later = [
         s.device
-        for wave in plan.waves()[1:]
+        for wave in waves[1:]
         for s in wave
         if not s.deferred and seen.peek(s.device) is not None
     ]
     devices = later if plan.direction is Direction.CUT else []
+    spare = workers - min(workers, len(waves[0]) if waves else 0)
     platforms = {s.device: s.platform for s in plan.steps}
 
     def read(device: str, session: Session) -> str:
         return take_snapshot(journal_path, device, driver_for(platforms[device]), session)
 
     ahead = ReadsAhead(devices, seen, read, stop)
-    ahead.start(min(READERS, workers))
+    ahead.start(min(workers, max(READERS, spare)))
     try:
         yield ahead
     finally:
-        ahead.close(wait=not aborted.is_set())
+        ahead.close(aborted)

@@ -147,8 +147,8 @@ class Estate:
         self.sessions.append(session)
         return session
 
-    def runtime(self) -> Runtime:
-        return Runtime(self.inventory, self.journal, connect=self.connect, workers=8)
+    def runtime(self, workers: int = 8) -> Runtime:
+        return Runtime(self.inventory, self.journal, connect=self.connect, workers=workers)
 
     def cut(self, rt: Runtime | None = None, retries: int = 0) -> RunReport:
         options = containment.Options(retries=retries, backoff_s=0.01)
@@ -247,6 +247,27 @@ def test_the_second_waves_snapshot_is_read_while_the_first_wave_is_cut(tmp_path:
     [intent] = e.intents("core1")
     assert intent["snapshot"] == before["core1"]  # the configuration before the cut
     assert all(s.closed == 1 for s in e.sessions), [(s.name, s.closed) for s in e.sessions]
+
+
+def test_the_workers_wave_1_leaves_spare_read_the_whole_next_wave_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wave lasts as long as its slowest device: its reads ahead pay only if all are done
+    when it comes, so they are not queued behind a few readers when workers are free."""
+    monkeypatch.setattr(evidence, "READERS", 1)
+    e = estate(tmp_path, pairs=3)
+    all_three = threading.Barrier(3, timeout=HOLD_S)
+    for n in (1, 2, 3):
+        # each core's read answers once the three are under way together
+        e.wire.before_snapshot[f"core{n}"] = all_three.wait
+        e.wire.before_config[f"edge{n}"] = lambda n=n: e.wire.wait_for(f"core{n}", SHOW_RUN)
+
+    report = e.cut(e.runtime(workers=8))  # wave 1 takes 3 of 8 workers: 5 spare
+
+    assert report.outcome == "done", report
+    ends = [e.wire.index(f"edge{n}", "end") for n in (1, 2, 3)]
+    assert all(e.wire.index(f"core{n}", SHOW_RUN) < min(ends) for n in (1, 2, 3))
+    assert all(e.wire.count(f"core{n}", SHOW_RUN) == 1 for n in (1, 2, 3))
 
 
 def test_each_intent_is_on_disk_with_its_snapshot_before_the_first_line_is_sent(
@@ -361,9 +382,10 @@ def test_a_re_run_with_nothing_to_do_and_a_restore_read_no_snapshot_before_a_cha
 def test_an_interrupt_stops_the_reads_not_started_and_every_session_closes_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(evidence, "READERS", 1)  # core1 and core2 are read one after the other
+    # Wave 1 takes both workers, and one reader is left: core1 and core2 are read in turn.
+    monkeypatch.setattr(evidence, "READERS", 1)
     e = estate(tmp_path, pairs=2)
-    rt = e.runtime()
+    rt = e.runtime(workers=2)
     stopping, changing = rt.interrupt.stopping, threading.Barrier(3, timeout=HOLD_S)
 
     def wave_1_in_flight() -> None:  # each edge's change waits for the Ctrl-C
