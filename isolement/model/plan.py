@@ -119,7 +119,9 @@ class Plan(BaseModel):
             {
                 "device": step.device,
                 "wave": step.wave,
-                "changes": sorted(f"{c.link} {c.interface} {c.method}" for c in step.changes),
+                # (the method's value: formatting the enum itself was half of a 5000-step
+                # plan's hashing)
+                "changes": sorted(f"{c.link} {c.interface} {c.method.value}" for c in step.changes),
                 "commands": list(step.commands),
                 "commit": step.change.commit_text(),
                 "unresolved": list(step.change.unresolved),
@@ -128,14 +130,15 @@ class Plan(BaseModel):
             for step in sorted(self.steps, key=lambda s: s.device)
         ]
 
-    def digest(self) -> str:
+    def digest(self, canonical: list[dict[str, object]] | None = None) -> str:
         """sha256 (hex) of the canonical JSON of what the plan would send: the direction, the
-        playbook and its parameters, and `canonical_steps()`. `cut --expect-plan` compares it."""
+        playbook and its parameters, and `canonical_steps()` (given when the caller has them
+        already). `cut --expect-plan` compares it."""
         body = {
             "direction": str(self.direction),
             "playbook": self.playbook,
             "parameters": dict(self.parameters),
-            "steps": self.canonical_steps(),
+            "steps": self.canonical_steps() if canonical is None else canonical,
         }
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()

@@ -50,8 +50,8 @@ class PlannedStep(BaseModel):
     deferred: bool = False
 
 
-def planned_steps(plan: Plan) -> list[PlannedStep]:
-    return [_planned_step(s) for s in plan.canonical_steps()]
+def planned_steps(canonical: list[dict[str, Any]]) -> list[PlannedStep]:
+    return [_planned_step(s) for s in canonical]
 
 
 def _planned_step(canonical: dict[str, Any]) -> PlannedStep:
@@ -62,9 +62,9 @@ def _planned_step(canonical: dict[str, Any]) -> PlannedStep:
     )
 
 
-def plan_hash(plan: Plan) -> str:
+def plan_hash(plan: Plan, canonical: list[dict[str, Any]] | None = None) -> str:
     """`sha256:...` of what the plan would send (`Plan.digest`, see the module's docstring)."""
-    return PREFIX + plan.digest()
+    return PREFIX + plan.digest(canonical)
 
 
 def inventory_hash(inventory: Inventory) -> str:
@@ -119,12 +119,13 @@ class Fingerprint(BaseModel):
         states: Mapping[str, DeviceState],
         targets: Mapping[str, Sequence[CutTarget]],
     ) -> Fingerprint:
+        canonical = plan.canonical_steps()  # once: both the hash and the steps are made of it
         return cls(
-            plan=plan_hash(plan),
+            plan=plan_hash(plan, canonical),
             inventory=inventory_hash(inventory),
             playbook=playbook_hash(playbook),
             states=state_digests(states, targets),
-            steps=planned_steps(plan),
+            steps=planned_steps(canonical),
         )
 
 
