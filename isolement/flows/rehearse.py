@@ -407,9 +407,10 @@ def computed_event(
         inventory_hash=fingerprint.inventory,
         playbook_hash=fingerprint.playbook,
         states=fingerprint.states,
-        # Built, not validated: the fingerprint's steps are of the same fields, already
-        # checked (revalidating a 5000-step plan's took 0.15 s).
-        steps=[ev.PlannedStepRecord.model_construct(**dict(s)) for s in fingerprint.steps],
+        # Read from the steps' attributes (a dump and a validation of each took 0.15 s).
+        steps=[
+            ev.PlannedStepRecord.model_validate(s, from_attributes=True) for s in fingerprint.steps
+        ],
         offline=offline,
         operator=operator,
         ready=rehearsal.ready if rehearsal else None,

@@ -41,7 +41,7 @@ from isolement.journal.records import (
     read_records,
     record_hash,
 )
-from isolement.journal.redaction import redact
+from isolement.journal.redaction import redact_record
 from isolement.journal.verification import Verdict, Verification, verify_chain, verify_journal
 from isolement.model.errors import JournalAltered, JournalError, JournalWriteError, LockedError
 
@@ -324,7 +324,7 @@ class Journal:
     def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
         # Through JSON first, so the hash is computed on exactly what will be read back.
         plain = json.loads(json.dumps(event, default=str))
-        return redact(plain)  # type: ignore[no-any-return]
+        return redact_record(plain)
 
     def _link(self, _: WrappedLogger, __: str, event: EventDict) -> EventDict:
         event["seq"] = self._head.seq + 1
