@@ -10,7 +10,7 @@ import hashlib
 import json
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from isolement.model.change import ChangeSet
 from isolement.model.playbook import FlowRule
@@ -33,7 +33,8 @@ class Change(BaseModel):
     method: CutMethod
     # For a bubble (Direction.ALLOW): the stage that opens it and the flows it lets through.
     stage: str | None = None
-    flows: list[FlowRule] = []
+    # A factory: a `[]` default is deep-copied by Python for each of a plan's 11,000 changes.
+    flows: list[FlowRule] = Field(default_factory=list)
 
 
 class DeviceStep(BaseModel):
@@ -48,7 +49,7 @@ class DeviceStep(BaseModel):
     # loses its management path before its own change is made.
     wave: int = 1
     # Devices whose step must be done first (they are managed through a link this step changes).
-    after: list[str] = []
+    after: list[str] = Field(default_factory=list)  # (a factory: see Change.flows)
     # The device could not be read when planning (its management path is cut): its commands are
     # computed from its state once an earlier wave has made it reachable again.
     deferred: bool = False
