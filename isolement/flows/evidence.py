@@ -1,13 +1,13 @@
 """The configuration before a cut (the restore's baseline, the record of the device before
 isolement touched it), and the snapshots of the later waves read ahead: while wave 1 is cut,
-a small pool of its own reads, over the sessions the pre-flight left open, the configuration of
-each device of waves 2..n, so that a device's wave waits on its change alone (#16: time to
-contain counts only what must precede the change).
+threads of their own (the workers wave 1 leaves spare) read, over the sessions the pre-flight
+left open, the configuration of each device of waves 2..n, so that a device's wave waits on
+its change alone (#16: time to contain counts only what must precede the change).
 
 A snapshot still precedes its device's change, and its digest is still in the intent journaled
-before the first line is sent. The reads ahead never hold up wave 1: they have threads of their
-own, and a device's session is used by one thread at a time, taken from the pre-flight's
-Observation for the read and put back after it. When a device's wave comes, its task claims
+before the first line is sent. The reads ahead never hold up wave 1: no device of it waits for
+a worker behind them, and a device's session is used by one thread at a time, taken from the
+pre-flight's Observation for the read and put back after it. When a device's wave comes, its task claims
 the read: done, it has the digest; under way, it waits for that read, not a second one; not
 started yet, it is withdrawn and the task reads the snapshot itself, as it does on wave 1 and
 after a read ahead that failed.
