@@ -7,10 +7,10 @@ its change alone (#16: time to contain counts only what must precede the change)
 A snapshot still precedes its device's change, and its digest is still in the intent journaled
 before the first line is sent. The reads ahead never hold up wave 1: no device of it waits for
 a worker behind them, and a device's session is used by one thread at a time, taken from the
-pre-flight's Observation for the read and put back after it. When a device's wave comes, its task claims
-the read: done, it has the digest; under way, it waits for that read, not a second one; not
-started yet, it is withdrawn and the task reads the snapshot itself, as it does on wave 1 and
-after a read ahead that failed.
+pre-flight's Observation for the read and put back after it. When a device's wave comes, its
+task claims the read: done, it has the digest; under way, it waits for that read, not a second
+one; not started yet, it is withdrawn and the task reads the snapshot itself, as it does on
+wave 1 and after a read ahead that failed.
 """
 
 from __future__ import annotations
