@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isolement.model.errors import InputError
 from isolement.model.inventory import Inventory, load_inventory
-from isolement.transport import hostkeys
-from isolement.transport.hostkeys import HostKey, Status
-from isolement.transport.session import host_key_name
+
+if TYPE_CHECKING:
+    from isolement.transport.hostkeys import HostKey
+from isolement.transport.known_hosts import host_key_name
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL = 0, 2, 3
 
@@ -52,6 +53,9 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_hostkeys(args: argparse.Namespace) -> int:
+    from isolement.transport import hostkeys  # paramiko: for this command only, not at start-up
+    from isolement.transport.hostkeys import Status
+
     inventory = load_inventory(args.inventory)
     devices = args.device
     for name in devices or []:
@@ -98,6 +102,9 @@ def _check_replace(inventory: Inventory, replace: list[str]) -> None:
 
 
 def _line(key: HostKey) -> str:
+    from isolement.transport import hostkeys
+    from isolement.transport.hostkeys import Status
+
     devices = ", ".join(key.devices)
     if key.key is None:
         return f"  {key.status:<8} {key.name}  ({devices}): could not be read: {key.error}"
@@ -129,6 +136,8 @@ def _confirmed(args: argparse.Namespace, count: int, inventory: Inventory) -> bo
 
 
 def _json(inventory: Inventory, keys: list[HostKey], written: int) -> dict[str, Any]:
+    from isolement.transport import hostkeys
+
     return {
         "known_hosts": str(inventory.known_hosts),
         "written": written,

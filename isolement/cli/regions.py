@@ -17,7 +17,6 @@ NATS server could not be reached.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
@@ -151,6 +150,8 @@ def cmd_region(args: argparse.Namespace) -> int:
         "status": _status,
         "report": _report,
     }
+    import asyncio  # for the regional commands only: 0.03 s at every other command's start
+
     return asyncio.run(commands[args.region_command](args))
 
 
@@ -247,6 +248,8 @@ async def _agent(args: argparse.Namespace) -> int:
             say=lambda line: print(shown(line), flush=True),
         )
     )
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from isolement.drivers import CutTarget
 from isolement.flows import persistence
+from isolement.flows.evidence import ReadsAhead, reads_ahead
 from isolement.flows.interrupt import Interrupted
 from isolement.flows.observers import Decision, Observers, RunInfo
 from isolement.flows.preflight import Observation, not_dialled, observe
@@ -141,13 +142,17 @@ def execute(rt: Runtime, recorder: JournalRecorder, spec: RunSpec) -> RunReport:
         if stopped:
             results = _not_started(the_plan, unreachable)
         else:
-            results = run_waves(
-                the_plan,
-                lambda step: _task(run, seen, unreachable, step),
-                workers=rt.workers,
-                abort=rt.interrupt.aborted,
-                halted=lambda: run.halted,
-            )
+            # The snapshots of waves 2..n are read while the waves before them are cut.
+            with reads_ahead(
+                the_plan, seen, rt.journal_path, run.stop_reason, rt.interrupt.aborted, rt.workers
+            ) as ahead:
+                results = run_waves(
+                    the_plan,
+                    lambda step: _task(run, seen, ahead, unreachable, step),
+                    workers=rt.workers,
+                    abort=rt.interrupt.aborted,
+                    halted=lambda: run.halted,
+                )
         return _finish(run, recorder, results, Unread(unreachable, unknown), stopped)
 
 
@@ -159,11 +164,22 @@ def _observed(run: RunContext, spec: RunSpec, seen: Observation) -> None:
 
 
 def _task(
-    run: RunContext, seen: Observation, unreachable: Mapping[str, str], step: DeviceStep
+    run: RunContext,
+    seen: Observation,
+    ahead: ReadsAhead,
+    unreachable: Mapping[str, str],
+    step: DeviceStep,
 ) -> StepResult:
     device = step.device
+    # Claimed before the session is taken: a read ahead under way holds it until it is done.
+    snapshot = ahead.claim(device)
     task = DeviceTask(
-        run, step, seen.take(device), seen.states.get(device), unreachable.get(device, "")
+        run,
+        step,
+        seen.take(device),
+        seen.states.get(device),
+        unreachable.get(device, ""),
+        snapshot=snapshot,
     )
     return task.run_step()
 

@@ -80,6 +80,7 @@ class Observation:
     out_of_reach: dict[str, list[tuple[str, str]]]
     _sessions: dict[str, Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False  # every session held was logged out of: none is held again
 
     def peek(self, device: str) -> Session | None:
         """The device's session, still held here (a pre-flight question before the plan)."""
@@ -91,11 +92,25 @@ class Observation:
         with self._lock:
             return self._sessions.pop(device, None)
 
+    def put_back(self, device: str, session: Session, *, usable: bool = True) -> None:
+        """A session taken for a while (a snapshot read ahead, flows/evidence.py), held here
+        again. One that is no good (`usable` False: it stopped answering), or that comes back
+        once every session was logged out of (the run stopped waiting for that read), is
+        logged out of here and now: each session is still closed once, by whoever holds it."""
+        with self._lock:
+            if usable and not self._closed:
+                self._sessions[device] = session
+                return
+        with suppress(Exception):  # a session whose device went away closes all the same
+            session.close()
+
     def close(self, devices: Sequence[str] | None = None, workers: int = 1) -> None:
-        """Log out of these devices (every one still held, by default), in parallel."""
+        """Log out of these devices (every one still held, by default, and of any put back
+        after), in parallel."""
         with self._lock:
             names = list(self._sessions) if devices is None else list(devices)
             held = {d: s for d in names if (s := self._sessions.pop(d, None)) is not None}
+            self._closed = self._closed or devices is None
 
         def close(device: str) -> None:
             with suppress(Exception):  # a session whose device went away closes all the same

@@ -407,7 +407,10 @@ def computed_event(
         inventory_hash=fingerprint.inventory,
         playbook_hash=fingerprint.playbook,
         states=fingerprint.states,
-        steps=[ev.PlannedStepRecord.model_validate(s.model_dump()) for s in fingerprint.steps],
+        # Read from the steps' attributes (a dump and a validation of each took 0.15 s).
+        steps=[
+            ev.PlannedStepRecord.model_validate(s, from_attributes=True) for s in fingerprint.steps
+        ],
         offline=offline,
         operator=operator,
         ready=rehearsal.ready if rehearsal else None,
@@ -421,8 +424,13 @@ def computed_event(
 
 
 def record(rt: Runtime, event: ev.PlanComputed) -> None:
-    """Journal the plan computed (raises JournalError / LockedError as every write does)."""
-    with Journal(rt.journal_path, custody=rt.custody) as journal:
+    """Journal the plan computed (raises JournalError / LockedError as every write does).
+
+    The journal's own lock only: a plan changes no device, so it takes no lock of the
+    network's addresses (those keep two runs from changing the same devices at once; a plan
+    computed beside a run on them is no conflict, and locking 5000 addresses took 0.2 s)."""
+    custody = replace(rt.custody, network=None)
+    with Journal(rt.journal_path, custody=custody) as journal:
         name, fields = ev.to_fields(event)
         journal.record(name, **fields)
 

@@ -13,9 +13,20 @@ from isolement.flows.interrupt import Interrupt
 from isolement.flows.observers import Watchers
 from isolement.journal.store import Custody
 from isolement.model.inventory import Inventory
-from isolement.transport import session as sessions
 
 Connector = Callable[[Inventory, str, Driver, float], Session]
+
+# Seconds a device may take to answer one command before it counts as hung.
+COMMAND_TIMEOUT = 30.0
+
+
+def connect(inventory: Inventory, device: str, driver: Driver, timeout: float) -> Session:
+    """A session over SSH (transport/session.py). Imported here, at the first connection:
+    netmiko and paramiko take a third of a second to import, which the commands that open
+    no session (validate, plan --offline, the journal's) need not pay."""
+    from isolement.transport import session
+
+    return session.connect(inventory, device, driver, timeout)
 
 
 @dataclass
@@ -24,10 +35,9 @@ class Runtime:
 
     inventory: Inventory
     journal_path: Path
-    connect: Connector = sessions.connect
+    connect: Connector = connect
     workers: int = MAX_WORKERS
-    # Seconds a device may take to answer one command before it counts as hung.
-    timeout: float = sessions.COMMAND_TIMEOUT
+    timeout: float = COMMAND_TIMEOUT
     interrupt: Interrupt = field(default_factory=Interrupt)
     # How the journal is kept as evidence: anchors, the network's lock, an accepted alteration.
     custody: Custody = field(default_factory=Custody)

@@ -1,6 +1,8 @@
 """One device's part of a run, from its planned step to its result: attempt, re-plan on retry
 from the state read then, snapshot, journal the intent, put the change in effect and read it
 back, confirm. It never raises: how the step ended (and the exception, if any) is the result.
+The snapshot is read once, before the first intent (a later wave's was read ahead, while the
+waves before it ran: flows/evidence.py); every attempt's intent carries it.
 
 When an attempt fails after its intent was journaled, the device is read again (through the
 same session when it still answers, else a new one) before anything is concluded: a change
@@ -18,13 +20,14 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from isolement.drivers import Session, driver_for
+from isolement.flows.evidence import take_snapshot
 from isolement.flows.observers import Applied, Attempt, Observers, RunInfo
 from isolement.flows.preflight import login
 from isolement.flows.results import StepResult, StepStatus
 from isolement.flows.runtime import Options, Runtime
 from isolement.flows.transaction import put_in_effect
 from isolement.journal.redaction import redact
-from isolement.journal.snapshots import load_snapshot, store_snapshot
+from isolement.journal.snapshots import load_snapshot
 from isolement.model.errors import (
     ConnectionLost,
     DeviceError,
@@ -109,6 +112,7 @@ class DeviceTask:
         session: Session | None,
         state: DeviceState | None,
         first_error: str = "",
+        snapshot: str | None = None,
     ):
         self.run = run
         self.step = step
@@ -119,6 +123,9 @@ class DeviceTask:
         self._last_error = first_error
         self._sent = False  # an attempt's intent was journaled: its change may have been sent
         self._unconfirmed = False  # the last attempt sent could not be read back
+        # The configuration before the first attempt (read ahead, or by the first attempt that
+        # got that far): every attempt's intent carries it, a retry's too.
+        self._before = snapshot
 
     def run_step(self) -> StepResult:
         try:
@@ -191,15 +198,16 @@ class DeviceTask:
         return todo
 
     def _snapshot(self) -> str | None:
-        """The configuration before a cut: evidence, and what a restore is checked against."""
+        """The configuration before a cut: evidence, and what a restore is checked against.
+        Read once: a retry's "before" is still the one from before the first attempt."""
         if self.run.direction is not Direction.CUT:
             return None
-        assert self._session is not None
-        text = self.driver.snapshot(self._session)
-        try:
-            return store_snapshot(self.run.rt.journal_path, text)
-        except OSError as exc:
-            raise JournalError(f"cannot keep the snapshot of {self.device}: {exc}") from exc
+        if self._before is None:
+            assert self._session is not None
+            self._before = take_snapshot(
+                self.run.rt.journal_path, self.device, self.driver, self._session
+            )
+        return self._before
 
     def _change(self, todo: DeviceStep, number: int, snapshot: str | None) -> StepResult | None:
         assert self._session is not None and self._state is not None

@@ -19,6 +19,7 @@ The forms, each a substitution over the whole text:
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Any
 
@@ -150,6 +151,20 @@ def redact(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     return value
+
+
+def redact_record(record: dict[str, Any]) -> dict[str, Any]:
+    """`redact` of a journal record, field by field: a field whose name and whole JSON text
+    hold none of the words a secret form or a secret field's name needs is kept as it is after
+    one test, instead of one per value (a 5000-step plan is 75,000 values in one field). JSON
+    escapes only quotes, backslashes and controls, none of which is in such a word, so a word
+    in a value is whole in the text."""
+    return {
+        key: value
+        if not may_hold_secret(key) and not may_hold_secret(json.dumps(value, ensure_ascii=False))
+        else _redact_field(key, value)
+        for key, value in record.items()
+    }
 
 
 @functools.lru_cache(maxsize=4096)

@@ -43,10 +43,32 @@ def resolve_parameters(
     return values
 
 
+# The last selection made, by the very objects it was made of (see select_targets).
+_last_selection: tuple[Inventory, Playbook, dict[str, str], dict[str, list[CutTarget]]] | None = (
+    None
+)
+
+
 def select_targets(
     inventory: Inventory, playbook: Playbook, parameters: Mapping[str, str]
 ) -> dict[str, list[CutTarget]]:
     """Device name -> the endpoints the playbook cuts on it, each with its method."""
+    global _last_selection  # noqa: PLW0603 - a one-entry memo of a pure function
+    # A command asks it up to three times of the same inventory and playbook (its check of the
+    # references before any device is touched, the targets, the plan): 0.1 s each at 10,000
+    # links. Both are frozen once loaded, so the same objects give the same selection; the
+    # caller gets lists of its own.
+    last = _last_selection
+    if last and last[0] is inventory and last[1] is playbook and last[2] == parameters:
+        return {device: list(targets) for device, targets in last[3].items()}
+    selected = _select(inventory, playbook, parameters)
+    _last_selection = (inventory, playbook, dict(parameters), selected)
+    return {device: list(targets) for device, targets in selected.items()}
+
+
+def _select(
+    inventory: Inventory, playbook: Playbook, parameters: Mapping[str, str]
+) -> dict[str, list[CutTarget]]:
     where = str(playbook.source)
     for name in playbook.keep:
         if name not in inventory.links:
@@ -187,12 +209,9 @@ def _check_interface(
 
 
 def _change(target: CutTarget) -> Change:
-    # Built, not validated: a target's names are checked as it is made (drivers/base.py), and
-    # its method is a CutMethod (validating 11,000 changes re-checked both, and deep-copied
-    # each default).
-    return Change.model_construct(
-        link=target.link, interface=target.interface, method=CutMethod(target.method)
-    )
+    # Validated: pydantic-core checks a Change faster than model_construct copies its defaults
+    # (11,250 changes at 10,000 links: 0.035 s against 0.062).
+    return Change(link=target.link, interface=target.interface, method=target.method)
 
 
 def reached(state: DeviceState, change: Change, direction: Direction) -> bool:

@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup
 
 from isolement.model.text import escape_json, shown
@@ -29,6 +29,9 @@ from isolement.report.extract import timeline
 from isolement.report.model import IncidentReport, human_time
 from isolement.report.records import parse
 from isolement.report.sections import page
+
+if TYPE_CHECKING:
+    import jinja2
 
 # --- the page formats ------------------------------------------------------------------------
 
@@ -63,6 +66,8 @@ def _markdown_value(value: object) -> object:
 
 @cache
 def _environment(finalize: Callable[[object], object]) -> jinja2.Environment:
+    import jinja2  # for the HTML report only, not at every command's start
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("isolement.report", "templates"),
         autoescape=True,

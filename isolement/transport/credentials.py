@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import keyring
-import paramiko
-
 from isolement.model.errors import InputError
 from isolement.model.inventory import Credential, Inventory, KeyringEntry
 
@@ -117,6 +114,8 @@ def interactive() -> bool:
 def _from_keyring(entry: KeyringEntry, user: str) -> str | None:
     """The keyring's secret, None when it holds none; InputError when the keyring cannot be
     read at all (no backend on this machine, locked, ...)."""
+    import keyring  # its backends' discovery, 0.1 s: only for a credential that names it
+
     try:
         return keyring.get_password(entry.service, user)
     except Exception as exc:  # noqa: BLE001 - a backend may raise its own (D-Bus, locked...)
@@ -261,6 +260,8 @@ def agent_problem() -> str | None:
     """Why ssh-agent cannot log anyone in now, or None."""
     if not os.environ.get("SSH_AUTH_SOCK"):
         return "no ssh-agent: SSH_AUTH_SOCK is not set"
+    import paramiko  # as in _key_problem: only once a credential needs it
+
     try:
         agent = paramiko.Agent()
         try:
@@ -341,6 +342,8 @@ def _key_problem(path: Path, passphrase: str | None, credential: Credential) -> 
         pass  # missing, a directory...: validate's own key-file checks say it
     elif passphrase is not None or source_of(credential, Role.PASSPHRASE) is None:
         # (A passphrase asked at the start of a run cannot be tried now.)
+        import paramiko  # a third of a second to import: paid only when a key is checked
+
         try:
             paramiko.PKey.from_path(path, passphrase)
         except (paramiko.PasswordRequiredException, TypeError):

@@ -28,7 +28,7 @@ from paramiko.hostkeys import HostKeyEntry
 
 from isolement.model.errors import DeviceError
 from isolement.model.inventory import Inventory
-from isolement.transport.session import _KnownHostsIndex, host_key_name
+from isolement.transport.known_hosts import KnownHostsIndex, host_key_name
 
 # Key exchanges in flight at once: each is a TCP connection and a few packets.
 WORKERS = 32
@@ -170,7 +170,7 @@ def collect(
         text = inventory.known_hosts.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         text = ""
-    index = _KnownHostsIndex.parse(text)
+    index = KnownHostsIndex.parse(text)
     wanted = set(replace)
 
     def look(entry: HostKey) -> HostKey:
@@ -266,4 +266,4 @@ def _without(line: str, names: set[str]) -> str | None:
 
 
 def _hashed_is(hashed: str, name: str) -> bool:
-    return _KnownHostsIndex.parse(f"{hashed} x y").lines_for(name) != []
+    return KnownHostsIndex.parse(f"{hashed} x y").lines_for(name) != []

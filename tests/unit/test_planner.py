@@ -698,7 +698,7 @@ def test_a_plan_built_without_revalidation_is_the_plan_validation_makes(
             for change in step.changes:
                 assert change.model_fields_set == {"link", "interface", "method"}
         validated = [PlannedStep.model_validate(s) for s in plan.canonical_steps()]
-        assert planned_steps(plan) == validated
-        assert [s.model_fields_set for s in planned_steps(plan)] == [
+        assert planned_steps(plan.canonical_steps()) == validated
+        assert [s.model_fields_set for s in planned_steps(plan.canonical_steps())] == [
             s.model_fields_set for s in validated
         ]

@@ -9,6 +9,8 @@ in its history, with the prompt it was typed at; a configuration line is one typ
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -26,7 +28,7 @@ from isolement.flows.runtime import Connector, Runtime
 from isolement.model.change import ChangeSet
 from isolement.model.inventory import Inventory, load_inventory
 from isolement.model.playbook import load_playbook
-from isolement.planning.fingerprint import Fingerprint, plan_hash, state_digests
+from isolement.planning.fingerprint import Fingerprint, inventory_hash, plan_hash, state_digests
 from isolement.planning.management import cut_targets
 from isolement.planning.planner import plan_cut
 from isolement.transport import session as sessions
@@ -263,6 +265,23 @@ def test_the_plan_hash_ignores_dict_order_and_timing(lab_inventory: Inventory) -
         }
     )
     assert plan_hash(changed) != plan_hash(one)
+
+
+def test_the_inventory_hash_is_the_digest_of_its_canonical_json() -> None:
+    # The hash journaled with every plan is sha256 of the inventory's JSON dump, compact, in
+    # its order: pydantic-core writes it now; a journal written before must still compare equal.
+    root = Path(__file__).parents[2] / "inventories"
+    for path in sorted(root.glob("*.yaml")):
+        loaded = load_inventory(path)
+        # Text beyond ASCII (a name in French) is hashed as written, not \u-escaped.
+        for inventory in (loaded, loaded.model_copy(update={"name": "hôpital-été"})):
+            text = json.dumps(
+                inventory.model_dump(mode="json", exclude={"source"}),
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            assert inventory_hash(inventory) == f"sha256:{digest}"
 
 
 def test_a_state_change_on_an_untargeted_port_keeps_the_digest(lab_inventory: Inventory) -> None:

@@ -18,6 +18,7 @@ from paramiko.hostkeys import HostKeys
 from isolement.drivers import driver_for
 from isolement.model.errors import DeviceError
 from isolement.model.inventory import Inventory, load_inventory
+from isolement.transport import known_hosts
 from isolement.transport import session as sessions
 
 GI0 = "GigabitEthernet0/0"
@@ -159,13 +160,13 @@ def test_the_file_is_parsed_once_until_it_changes(
 ) -> None:
     _emu, inventory = estate
     parsed: list[str] = []
-    real = sessions._KnownHostsIndex.parse
+    real = known_hosts.KnownHostsIndex.parse
 
-    def counting(text: str) -> sessions._KnownHostsIndex:
+    def counting(text: str) -> known_hosts.KnownHostsIndex:
         parsed.append(text)
         return real(text)
 
-    monkeypatch.setattr(sessions._KnownHostsIndex, "parse", staticmethod(counting))
+    monkeypatch.setattr(known_hosts.KnownHostsIndex, "parse", staticmethod(counting))
     inventory.known_hosts.write_text(inventory.known_hosts.read_text() + "# changed\n")
     for name in NAMES:
         connect(inventory, name).close()
@@ -199,7 +200,7 @@ def test_index_matches_what_paramiko_looks_up(tmp_path: Path) -> None:
             line("[10.0.0.1]:2222", a) + " trailing comment",
         ]
     )
-    index = sessions._KnownHostsIndex.parse(text)
+    index = known_hosts.KnownHostsIndex.parse(text)
 
     assert index.lines_for("[10.0.0.1]:2222") == [
         line("[10.0.0.1]:2222", a),
@@ -214,8 +215,8 @@ def test_index_matches_what_paramiko_looks_up(tmp_path: Path) -> None:
         "@revoked [10.0.0.9]:2222 " + f"{a.get_name()} {a.get_base64()}"
     ]
     assert index.lines_for("[10.0.0.8]:2222") == []
-    assert sessions.host_key_name("10.0.0.1", 22) == "10.0.0.1"
-    assert sessions.host_key_name("10.0.0.1", 2222) == "[10.0.0.1]:2222"
+    assert known_hosts.host_key_name("10.0.0.1", 22) == "10.0.0.1"
+    assert known_hosts.host_key_name("10.0.0.1", 2222) == "[10.0.0.1]:2222"
 
     # What paramiko reads from the subset is what it would have found in the whole file.
     # (paramiko cannot read the marker line or the malformed hash: they are left out.)
