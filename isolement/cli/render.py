@@ -178,6 +178,9 @@ def outcome_line(report: RunReport, term: Terminal = PLAIN) -> str:
     else:
         word = "reopened" if plan.direction is Direction.RESTORE else "let through"
         bad, good = "STILL CUT", "RESTORED" if plan.direction is Direction.RESTORE else "ALLOWED"
+    if not n and plan.direction is Direction.RESTORE:
+        # A restore targets what the journal records cut, not what the playbook selects.
+        return "NOTHING TO RESTORE: the journal records no cut of this playbook to undo"
     if not n:
         return "NOTHING TARGETED: the playbook selects no link here"
     if open_:

@@ -52,6 +52,26 @@ def test_a_run_says_its_outcome_and_counts_first_and_its_outcome_last() -> None:
     assert unknown[0] == "NOT CONTAINED: 3/4 targeted links cut, 1 UNKNOWN: l2"
 
 
+def test_a_restore_with_nothing_recorded_says_so_not_that_the_playbook_selects_nothing() -> None:
+    # What a restore targets comes from the journal: with no cut recorded, the playbook still
+    # selects its links, and saying otherwise would send the operator to the wrong file.
+    empty = Plan(direction=Direction.RESTORE, playbook="cut-all", inventory="lab", steps=[])
+    report = RunReport(empty, Outcome.NOTHING_TO_DO, [], {}, "run1", 0.4, {}, {})
+    line = render.outcome_line(report)
+    assert line == "NOTHING TO RESTORE: the journal records no cut of this playbook to undo"
+    cut = RunReport(
+        empty.model_copy(update={"direction": Direction.CUT}),
+        Outcome.NOTHING_TO_DO,
+        [],
+        {},
+        "run2",
+        0.4,
+        {},
+        {},
+    )
+    assert render.outcome_line(cut) == "NOTHING TARGETED: the playbook selects no link here"
+
+
 def test_a_long_list_is_cut_to_the_terminal_width_and_given_whole_off_a_terminal() -> None:
     names = [f"inet-r{n:04d}" for n in range(62)]
     head = "STILL OPEN: 62/62 targeted links not cut: "
