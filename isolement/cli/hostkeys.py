@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from isolement.model.errors import InputError
 from isolement.model.inventory import Inventory, load_inventory
+from isolement.transport.known_hosts import host_key_name
 
 if TYPE_CHECKING:
     from isolement.transport.hostkeys import HostKey
-from isolement.transport.known_hosts import host_key_name
 
 EXIT_OK, EXIT_INPUT, EXIT_PARTIAL = 0, 2, 3
 
