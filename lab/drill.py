@@ -7,6 +7,7 @@ and that journal's export, and compared with the previous one (lab/history.py)."
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -74,7 +75,7 @@ def drill_timeout(faults: Sequence[Fault] = ()) -> float:
         timeout = float(text)
     except ValueError:
         raise LabError(f"{DRILL_TIMEOUT_ENV}={text!r}: a number of seconds") from None
-    if not timeout > 0:
+    if not 0 < timeout < math.inf:  # (nan and inf too: a frozen device would hold the drill)
         raise LabError(f"{DRILL_TIMEOUT_ENV}={text!r}: a number of seconds above 0")
     if timeout <= SLOW_S and any(f.name is FaultName.SLOW_DEVICE for f in faults):
         raise LabError(

@@ -24,7 +24,7 @@ def test_the_variable_sets_another_number_of_seconds(monkeypatch) -> None:
     assert drill_timeout([Fault(FaultName.DEVICE_DOWN, "ker-sw")]) == 3.0
 
 
-@pytest.mark.parametrize("text", ["soon", "0", "-1", "nan"])
+@pytest.mark.parametrize("text", ["soon", "0", "-1", "nan", "inf"])
 def test_a_value_that_is_no_time_is_refused(monkeypatch, text: str) -> None:
     monkeypatch.setenv(DRILL_TIMEOUT_ENV, text)
     with pytest.raises(LabError, match=DRILL_TIMEOUT_ENV):
